@@ -1,0 +1,41 @@
+import type { z } from 'zod';
+import type { Logger } from '../logging/logger.js';
+import type { RequestLimiter, TargetCallEvent } from './http-client.js';
+import type { SimulatorCommonOptions, Simulator } from './simulator-kit.js';
+import type { Connector, ConnectorType } from './types.js';
+
+/** What the core hands a connector when it builds one. */
+export interface ConnectorDeps {
+  /** Already a child logger with `{ connection, target }`. */
+  logger: Logger;
+  limiter?: RequestLimiter;
+  onCall?: (event: TargetCallEvent) => void;
+  /** Per-attempt timeout for target calls (default 30 s). */
+  timeoutMs?: number;
+  /** Retries of a transient failure inside one call (default 3). */
+  retries?: number;
+  /** First backoff step inside one call (default 200 ms). */
+  backoffMs?: number;
+}
+
+/** Options every simulator understands (the CLI's `simulate` and the sandbox pass these). */
+export interface SimulatorOptions extends SimulatorCommonOptions {
+  /** Accept invitations (Redis Cloud, Paradime) this many seconds after they are sent. */
+  autoAcceptSeconds?: number;
+  /** Override default credentials (field names as in the connection's `target`). */
+  credentials?: Record<string, string>;
+}
+
+/**
+ * One registry entry per target type: the schema of `connections.<name>.target`, which of its
+ * fields are secrets, how to build the connector, and how to build the simulator.
+ */
+export interface ConnectorDefinition<Target extends { url: string } = { url: string }, SimOptions extends SimulatorOptions = SimulatorOptions> {
+  readonly type: ConnectorType;
+  /** zod schema of `connections.<name>.target` (the url field included). */
+  readonly targetSchema: z.ZodType<Target>;
+  /** Fields of the target config that hold secrets: redacted in logs, never echoed. */
+  readonly secretFields: readonly string[];
+  createConnector(target: Target, deps: ConnectorDeps): Connector;
+  createSimulator(options?: SimOptions): Simulator;
+}

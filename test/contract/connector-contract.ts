@@ -1,0 +1,304 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ConnectorDeps } from '../../src/connectors/definition.js';
+import { serveSimulator, type Fault, type RunningSimulator, type SimRequestRecord, type Simulator } from '../../src/connectors/simulator-kit.js';
+import { hasRole, type Connector, type ConnectorType, type TargetAccount } from '../../src/connectors/types.js';
+import { BridgeError } from '../../src/errors.js';
+import { createSilentLogger } from '../../src/logging/logger.js';
+
+/**
+ * The one contract every connector passes against its own simulator. A `<type>.contract.test.ts`
+ * calls {@link runConnectorContract} with a small harness; nothing here knows a target.
+ */
+export interface ContractHarness {
+  type: ConnectorType;
+  /** A fresh simulator, already holding a protected account (owner or the API key's own user). */
+  createSimulator(): Simulator;
+  /** Builds a connector against `targetUrl`; `badCredentials` swaps every secret for a wrong one. */
+  createConnector(targetUrl: string, deps: ConnectorDeps, options?: { badCredentials?: boolean }): Connector;
+  /** Secret values the connector is configured with: none may appear in any error. */
+  secrets: string[];
+  /** Email of the account the target protects (its owner, or the API key's user). */
+  protectedEmail: string;
+  /** Two different roles the target accepts; new accounts are created with `initial`. */
+  roles: { initial: string; changed: string };
+  /** Makes a just-created account fully usable (accept an invitation). Omit when creation is immediate. */
+  activate?(sim: RunningSimulator, email: string): Promise<void>;
+  /** Seeds `count` plain accounts straight into the simulator (for the long-list test). */
+  seedAccounts(sim: RunningSimulator, count: number): Promise<void>;
+}
+
+const deps = (overrides: Partial<ConnectorDeps> = {}): ConnectorDeps => ({
+  logger: createSilentLogger(),
+  timeoutMs: 2_000,
+  retries: 2,
+  backoffMs: 20,
+  ...overrides,
+});
+
+/** Posts to a simulator's control API. */
+export async function simControl(sim: RunningSimulator, path: string, body?: unknown, method = 'POST'): Promise<unknown> {
+  const response = await fetch(`${sim.url}/_sim${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (response.status >= 300) throw new Error(`control ${method} ${path} answered ${response.status}: ${await response.text()}`);
+  return response.status === 204 ? undefined : response.json();
+}
+
+/** Injects faults into the simulator's next target requests. */
+export function injectFault(sim: RunningSimulator, fault: Fault | Fault[]): Promise<unknown> {
+  return simControl(sim, '/faults', fault);
+}
+
+/** The simulator's log of target requests. */
+export async function simRequests(sim: RunningSimulator): Promise<SimRequestRecord[]> {
+  return (await simControl(sim, '/requests', undefined, 'GET')) as SimRequestRecord[];
+}
+
+/** Runs `fn`, expecting a BridgeError; returns it. */
+export async function expectBridgeError(fn: () => Promise<unknown>): Promise<BridgeError> {
+  try {
+    await fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(BridgeError);
+    return err as BridgeError;
+  }
+  throw new Error('expected a BridgeError, got success');
+}
+
+async function collect(connector: Connector): Promise<TargetAccount[]> {
+  const out: TargetAccount[] = [];
+  for await (const account of connector.listAccounts()) out.push(account);
+  return out;
+}
+
+/** Registers the contract suite for one connector type. */
+export function runConnectorContract(harness: ContractHarness): void {
+  describe(`${harness.type} connector contract`, () => {
+    let sim: RunningSimulator;
+    let connector: Connector;
+    const errors: BridgeError[] = [];
+    let counter = 0;
+    const email = (): string => `contract.user${++counter}@example.com`;
+
+    const create = async (address: string, role = harness.roles.initial): Promise<TargetAccount> => {
+      const account = await connector.createAccount({ email: address, name: 'Contract User', givenName: 'Contract', familyName: 'User', role });
+      await harness.activate?.(sim, address);
+      const found = await connector.findByEmail(address);
+      expect(found, `account ${address} after create`).not.toBeNull();
+      return found ?? account;
+    };
+    const failing = async (fn: () => Promise<unknown>): Promise<BridgeError> => {
+      const error = await expectBridgeError(fn);
+      errors.push(error);
+      return error;
+    };
+
+    beforeEach(async () => {
+      sim = await serveSimulator(harness.createSimulator());
+      connector = harness.createConnector(sim.targetUrl, deps());
+    });
+    afterEach(async () => {
+      await connector.close();
+      await sim.close();
+    });
+
+    it('creates an account and finds it by email, case-insensitively', async () => {
+      const address = email();
+      const created = await connector.createAccount({ email: address, name: 'Ada Lovelace', givenName: 'Ada', familyName: 'Lovelace', role: harness.roles.initial });
+      expect(created.email.toLowerCase()).toBe(address);
+      await harness.activate?.(sim, address);
+      const found = await connector.findByEmail(address.toUpperCase());
+      expect(found?.email.toLowerCase()).toBe(address);
+      expect(found && hasRole(found, harness.roles.initial)).toBe(true);
+      expect(await connector.findByEmail('nobody.here@example.com')).toBeNull();
+    });
+
+    it('reports a duplicate email as TARGET_CONFLICT so the engine can adopt the account', async () => {
+      const address = email();
+      await create(address);
+      const error = await failing(() => connector.createAccount({ email: address, name: 'Again', role: harness.roles.initial }));
+      expect(error.code).toBe('TARGET_CONFLICT');
+      expect(error.kind).toBe('permanent');
+    });
+
+    it('lists every account, protected ones included, across a long list', async () => {
+      await harness.seedAccounts(sim, 130);
+      const address = email();
+      await create(address);
+      const accounts = await collect(connector);
+      expect(accounts.length).toBeGreaterThanOrEqual(132);
+      const emails = new Set(accounts.map((a) => a.email.toLowerCase()));
+      expect(emails.size).toBe(accounts.length);
+      expect(emails.has(address)).toBe(true);
+      const owner = accounts.find((a) => a.email.toLowerCase() === harness.protectedEmail.toLowerCase());
+      expect(owner?.protection).toBeDefined();
+    });
+
+    it('changes a role, and setting the same role twice is one change', async () => {
+      if (!connector.capabilities.isRoleMutable) return;
+      const account = await create(email());
+      const updated = await connector.updateAccount(account, { role: harness.roles.changed });
+      expect(hasRole(updated, harness.roles.changed)).toBe(true);
+      const again = await connector.updateAccount(updated, { role: harness.roles.changed });
+      expect(hasRole(again, harness.roles.changed)).toBe(true);
+      const found = await connector.findByEmail(account.email);
+      expect(found && hasRole(found, harness.roles.changed)).toBe(true);
+    });
+
+    it('changes the name where the target allows it, and refuses clearly where not', async () => {
+      const account = await create(email());
+      if (connector.capabilities.isNameMutable) {
+        await connector.updateAccount(account, { name: 'Renamed Person' });
+        expect((await connector.findByEmail(account.email))?.name).toBe('Renamed Person');
+      } else {
+        const error = await failing(() => connector.updateAccount(account, { name: 'Renamed Person' }));
+        expect(error.code).toBe('UNSUPPORTED_OPERATION');
+      }
+    });
+
+    it('changes the email only where the target allows it', async () => {
+      const account = await create(email());
+      const next = email();
+      if (connector.capabilities.isEmailMutable) {
+        await connector.updateAccount(account, { email: next });
+        expect(await connector.findByEmail(next)).not.toBeNull();
+      } else {
+        const error = await failing(() => connector.updateAccount(account, { email: next }));
+        expect(error.code).toBe('UNSUPPORTED_OPERATION');
+        expect(error.kind).toBe('permanent');
+      }
+    });
+
+    it('deactivates the way the target can, and twice is fine', async () => {
+      const account = await create(email());
+      const { deactivation, noAccessRole } = connector.capabilities;
+      if (deactivation === 'native') {
+        await connector.disableAccount(account);
+        await connector.disableAccount(account);
+        const found = await connector.findByEmail(account.email);
+        expect(found === null || found.status === 'disabled').toBe(true);
+      } else if (deactivation === 'role') {
+        expect(noAccessRole).toBeDefined();
+        const updated = await connector.updateAccount(account, { role: noAccessRole ?? 'none' });
+        expect(hasRole(updated, noAccessRole ?? 'none')).toBe(true);
+      } else {
+        await connector.deleteAccount(account);
+        expect(await connector.findByEmail(account.email)).toBeNull();
+      }
+    });
+
+    it('deletes an account, and deleting what is gone succeeds', async () => {
+      const account = await create(email());
+      if (!connector.capabilities.canDelete) {
+        const error = await failing(() => connector.deleteAccount(account));
+        expect(error.code).toBe('UNSUPPORTED_OPERATION');
+        return;
+      }
+      await connector.deleteAccount(account);
+      expect(await connector.findByEmail(account.email)).toBeNull();
+      await connector.deleteAccount(account);
+    });
+
+    it('refuses to change or remove the protected account with a permanent error', async () => {
+      const owner = await connector.findByEmail(harness.protectedEmail);
+      expect(owner).not.toBeNull();
+      if (!owner) return;
+      const removal = await failing(() =>
+        connector.capabilities.canDelete ? connector.deleteAccount(owner) : connector.disableAccount(owner),
+      );
+      expect(removal.code).toBe('PROTECTED_ACCOUNT');
+      expect(removal.kind).toBe('permanent');
+      if (connector.capabilities.isRoleMutable) {
+        const demotion = await failing(() => connector.updateAccount(owner, { role: harness.roles.changed }));
+        expect(demotion.code).toBe('PROTECTED_ACCOUNT');
+      }
+    });
+
+    it('waits out a 429 with Retry-After, then succeeds', async () => {
+      await injectFault(sim, { kind: 'status', status: 429, retryAfterSeconds: 1, count: 1 });
+      await simControl(sim, '/requests', undefined, 'DELETE');
+      const started = Date.now();
+      await collect(connector);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+      const log = await simRequests(sim);
+      expect(log[0]?.status).toBe(429);
+      expect(log.some((r) => r.status === 200)).toBe(true);
+      const first = log[0]?.at ?? 0;
+      const retry = log[1]?.at ?? 0;
+      expect(retry - first).toBeGreaterThanOrEqual(950);
+    });
+
+    it('retries a 503, then succeeds', async () => {
+      await injectFault(sim, { kind: 'status', status: 503, count: 1 });
+      const accounts = await collect(connector);
+      expect(accounts.length).toBeGreaterThan(0);
+    });
+
+    it('gives up on a 500 storm with a transient error', async () => {
+      await injectFault(sim, { kind: 'status', status: 500, count: 10 });
+      const error = await failing(() => collect(connector));
+      expect(error.code).toBe('TARGET_UNAVAILABLE');
+      expect(error.kind).toBe('transient');
+    });
+
+    it('turns a target that never answers into a transient timeout', async () => {
+      const impatient = harness.createConnector(sim.targetUrl, deps({ timeoutMs: 300, retries: 0 }));
+      try {
+        await injectFault(sim, { kind: 'hang', count: 1 });
+        const error = await failing(() => collect(impatient));
+        expect(error.code).toBe('TARGET_TIMEOUT');
+        expect(error.kind).toBe('transient');
+      } finally {
+        await impatient.close();
+      }
+    });
+
+    it('turns a dropped connection into a transient error', async () => {
+      const once = harness.createConnector(sim.targetUrl, deps({ retries: 0 }));
+      try {
+        await injectFault(sim, { kind: 'reset', count: 1 });
+        const error = await failing(() => collect(once));
+        expect(error.code).toBe('TARGET_UNAVAILABLE');
+        expect(error.kind).toBe('transient');
+      } finally {
+        await once.close();
+      }
+    });
+
+    it('honours an abort signal', async () => {
+      await injectFault(sim, { kind: 'hang', count: 1 });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 100);
+      const started = Date.now();
+      const error = await failing(() => connector.findByEmail('someone@example.com', { signal: controller.signal }));
+      expect(error.code).toBe('ABORTED');
+      expect(Date.now() - started).toBeLessThan(1_500);
+    });
+
+    it('reports wrong credentials as a permanent TARGET_AUTH and checkAccess says why', async () => {
+      const wrong = harness.createConnector(sim.targetUrl, deps(), { badCredentials: true });
+      try {
+        const error = await failing(() => collect(wrong));
+        expect(error.code).toBe('TARGET_AUTH');
+        expect(error.kind).toBe('permanent');
+        const access = await wrong.checkAccess();
+        expect(access.ok).toBe(false);
+        expect(access.problems.length).toBeGreaterThan(0);
+      } finally {
+        await wrong.close();
+      }
+      const good = await connector.checkAccess();
+      expect(good).toMatchObject({ ok: true, problems: [] });
+    });
+
+    it('never puts a secret in an error', () => {
+      expect(errors.length).toBeGreaterThan(0);
+      for (const error of errors) {
+        const text = `${error.message} ${JSON.stringify(error)} ${String(error.stack)}`;
+        for (const secret of harness.secrets) expect(text).not.toContain(secret);
+      }
+    });
+  });
+}
