@@ -1,0 +1,13 @@
+import type { ConnectorDefinition } from '../definition.js';
+import { createRedisCloudConnector } from './connector.js';
+import { redisCloudTargetSchema, type RedisCloudTarget } from './schemas.js';
+import { createRedisCloudSimulator, type RedisCloudSimulatorOptions } from './simulator.js';
+
+/** The registry entry of the `redis-cloud` connector type. */
+export const definition: ConnectorDefinition<RedisCloudTarget, RedisCloudSimulatorOptions> = {
+  type: 'redis-cloud',
+  targetSchema: redisCloudTargetSchema,
+  secretFields: ['apiKey', 'apiSecretKey'],
+  createConnector: createRedisCloudConnector,
+  createSimulator: createRedisCloudSimulator,
+};
