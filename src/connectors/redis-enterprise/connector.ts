@@ -1,0 +1,177 @@
+import { BridgeError, toBridgeError } from '../../errors.js';
+import type { ConnectorDeps } from '../definition.js';
+import type { AccessCheck, AccountChange, CallOptions, Connector, ConnectorCapabilities, NewAccount, TargetAccount } from '../types.js';
+import { alreadyHasRole, clusterName, newAccountName, roleWrite, soleAdminUid, toTargetAccount } from './accounts.js';
+import { createRedisEnterpriseClient, targetErrorCode, type RedisEnterpriseClient } from './client.js';
+import { generatedPasswordLength, generatePassword } from './password.js';
+import { redisEnterpriseManagementRoles, type RedisEnterpriseTarget, type RedisEnterpriseUser, type RedisEnterpriseUserWrite } from './schemas.js';
+
+/** What Redis Enterprise can do (sheet §2, §8). */
+export const redisEnterpriseCapabilities: ConnectorCapabilities = {
+  create: 'sync',
+  // No disable endpoint and `status` is read-only: role `none` takes REST/UI access away (sheet §2.5).
+  deactivation: 'role',
+  noAccessRole: 'none',
+  canReactivate: true,
+  canDelete: true,
+  isEmailMutable: true,
+  isNameMutable: true,
+  isRoleMutable: true,
+  roles: redisEnterpriseManagementRoles,
+  acceptsRoleUids: true,
+};
+
+const userManagers = new Set(['admin', 'user_manager']);
+// The documented maximum of password_min_length (sheet §2.5): a password this long meets any cluster setting.
+const longestMinimum = 256;
+
+/** Builds the Redis Enterprise connector for one connection. */
+export function createRedisEnterpriseConnector(target: RedisEnterpriseTarget, deps: ConnectorDeps): Connector {
+  const client = createRedisEnterpriseClient(target, deps);
+  const self = target.username.toLowerCase();
+  const isSelf = (account: TargetAccount): boolean => account.protection === 'api-key-user' || account.email.toLowerCase() === self;
+  const account = (user: RedisEnterpriseUser): TargetAccount =>
+    toTargetAccount(user, user.email.toLowerCase() === self ? 'api-key-user' : undefined);
+
+  function refuseSelf(subject: TargetAccount, action: string): void {
+    if (!isSelf(subject)) return;
+    throw new BridgeError('PROTECTED_ACCOUNT', `${subject.email} is the user the bridge signs in as: it is never ${action}`, {
+      details: { accountId: subject.id },
+    });
+  }
+
+  async function* listAccounts(options: CallOptions = {}): AsyncIterable<TargetAccount> {
+    const users = await client.listUsers(options.signal);
+    const lastAdmin = soleAdminUid(users);
+    for (const user of users) {
+      const protection = user.email.toLowerCase() === self ? 'api-key-user' : user.uid === lastAdmin ? 'last-admin' : undefined;
+      yield toTargetAccount(user, protection);
+    }
+  }
+
+  async function findByEmail(email: string, options: CallOptions = {}): Promise<TargetAccount | null> {
+    const wanted = email.toLowerCase();
+    for await (const found of listAccounts(options)) if (found.email.toLowerCase() === wanted) return found;
+    return null;
+  }
+
+  async function updateAccount(current: TargetAccount, change: AccountChange, options: CallOptions = {}): Promise<TargetAccount> {
+    refuseSelf(current, 'changed');
+    const body: RedisEnterpriseUserWrite = {};
+    if (change.email !== undefined && change.email !== current.email) body.email = change.email;
+    if (change.name !== undefined && clusterName(change.name) !== (current.name ?? '')) body.name = clusterName(change.name);
+    if (change.role !== undefined && !alreadyHasRole(current, change.role)) Object.assign(body, roleWrite(change.role));
+    if (Object.keys(body).length === 0) return current;
+    return account(await client.updateUser(uidOf(current), body, options.signal));
+  }
+
+  async function disableAccount(current: TargetAccount, options: CallOptions = {}): Promise<void> {
+    refuseSelf(current, 'disabled');
+    if (alreadyHasRole(current, 'none')) return;
+    await ignoreMissing(client.updateUser(uidOf(current), { role: 'none' }, options.signal));
+  }
+
+  async function deleteAccount(current: TargetAccount, options: CallOptions = {}): Promise<void> {
+    refuseSelf(current, 'deleted');
+    try {
+      await ignoreMissing(client.deleteUser(uidOf(current), options.signal));
+    } catch (err) {
+      // 406 "The request is not acceptable" on DELETE: the last admin, or the caller itself (inferred, sheet §2.5).
+      if (!(err instanceof BridgeError) || err.details.status !== 406) throw err;
+      throw new BridgeError('PROTECTED_ACCOUNT', `the cluster refuses to delete ${current.email} (406): it keeps at least one admin`, {
+        details: err.details,
+        cause: err,
+      });
+    }
+  }
+
+  return {
+    type: 'redis-enterprise',
+    capabilities: redisEnterpriseCapabilities,
+    listAccounts,
+    findByEmail,
+    createAccount: async (wanted, options = {}) => account(await createUser(client, wanted, options.signal)),
+    updateAccount,
+    disableAccount,
+    deleteAccount,
+    checkAccess: (options = {}) => checkAccess(client, target.username, options.signal),
+    close: () => client.close(),
+  };
+}
+
+/**
+ * POST /v1/users with a generated password (POST requires one, sheet §2.5). A taken name
+ * (`name_already_exists`, seed 001) is retried once with the email appended; a password the
+ * cluster still finds too simple (a raised `password_min_length`) once at the longest minimum.
+ */
+async function createUser(client: RedisEnterpriseClient, wanted: NewAccount, signal?: AbortSignal): Promise<RedisEnterpriseUser> {
+  const role = roleWrite(wanted.role);
+  let name = newAccountName(wanted);
+  let length = generatedPasswordLength;
+  for (let attempt = 0; ; attempt++) {
+    const body: RedisEnterpriseUserWrite = { email: wanted.email, password: generatePassword(wanted.email, length), ...role, ...(name ? { name } : {}) };
+    try {
+      return await client.createUser(body, signal);
+    } catch (err) {
+      const code = targetErrorCode(err);
+      if (attempt < 2 && code === 'name_already_exists' && name !== undefined && !name.endsWith(')')) {
+        name = clusterName(`${name} (${wanted.email})`);
+      } else if (attempt < 2 && code === 'password_not_complex' && length < longestMinimum) {
+        length = longestMinimum;
+      } else {
+        throw err;
+      }
+    }
+  }
+}
+
+/** Reads the caller's own user and checks that its roles may manage users (admin or user_manager, sheet §2.4). */
+async function checkAccess(client: RedisEnterpriseClient, username: string, signal?: AbortSignal): Promise<AccessCheck> {
+  try {
+    const me = (await client.listUsers(signal)).find((user) => user.email.toLowerCase() === username.toLowerCase());
+    if (!me) return { ok: false, identity: username, problems: [`the cluster lists no user with the email ${username} (target.username)`] };
+    const managements = await managementsOf(client, me, signal);
+    if (managements.some((m) => userManagers.has(m))) return { ok: true, identity: me.email, problems: [] };
+    return {
+      ok: false,
+      identity: me.email,
+      problems: [`${me.email} has the management role ${managements.join(', ') || 'none'}: only admin or user_manager may create, update and delete users`],
+    };
+  } catch (err) {
+    const error = toBridgeError(err);
+    if (error.code === 'ABORTED') throw error;
+    return { ok: false, identity: username, problems: [accessProblem(error, username)] };
+  }
+}
+
+async function managementsOf(client: RedisEnterpriseClient, user: RedisEnterpriseUser, signal?: AbortSignal): Promise<string[]> {
+  const own = user.role === undefined ? [] : [user.role];
+  if (!user.role_uids || user.role_uids.length === 0) return own;
+  // `role` shows only the first role's management; the others may grant more.
+  const roles = await client.listRoles(signal);
+  const granted = roles.filter((role) => user.role_uids?.includes(role.uid)).map((role) => role.management);
+  return [...new Set([...own, ...granted])];
+}
+
+function accessProblem(error: BridgeError, username: string): string {
+  if (error.details.status === 401) return `the cluster rejected the credentials of ${username} (401): check target.username and target.password`;
+  if (error.details.status === 403) return `${username} may not read the cluster's users (403): give it the admin or user_manager role`;
+  return error.message;
+}
+
+function uidOf(account: TargetAccount): number {
+  const uid = Number(account.id);
+  if (account.id === null || !Number.isInteger(uid)) {
+    throw new BridgeError('TARGET_NOT_FOUND', `account ${account.email} has no Redis Enterprise uid`, { details: { accountId: account.id } });
+  }
+  return uid;
+}
+
+async function ignoreMissing(call: Promise<unknown>): Promise<void> {
+  try {
+    await call;
+  } catch (err) {
+    if (err instanceof BridgeError && err.code === 'TARGET_NOT_FOUND') return;
+    throw err;
+  }
+}
