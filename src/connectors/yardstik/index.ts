@@ -1,0 +1,13 @@
+import type { ConnectorDefinition } from '../definition.js';
+import { createYardstikConnector } from './connector.js';
+import { yardstikTargetSchema, type YardstikTarget } from './schemas.js';
+import { createYardstikSimulator, type YardstikSimulatorOptions } from './simulator.js';
+
+/** The registry entry of the Yardstik connector. */
+export const definition: ConnectorDefinition<YardstikTarget, YardstikSimulatorOptions> = {
+  type: 'yardstik',
+  targetSchema: yardstikTargetSchema,
+  secretFields: ['apiKey'],
+  createConnector: createYardstikConnector,
+  createSimulator: createYardstikSimulator,
+};
