@@ -24,7 +24,7 @@ export interface TargetCallEvent {
 }
 
 /** Turns a non-2xx answer into a classified error; return undefined to use the default rules. */
-export type ErrorClassifier = (status: number, body: unknown, route: string) => BridgeError | undefined;
+export type ErrorClassifier = (status: number, body: unknown, route: string, method?: TargetRequest<unknown>['method']) => BridgeError | undefined;
 
 /** Options for {@link createTargetHttpClient}. */
 export interface TargetHttpClientOptions {
@@ -126,7 +126,7 @@ export function createTargetHttpClient(options: TargetHttpClientOptions): Target
       const parsed = parseJson(text);
       if (status < 200 || status >= 300) {
         const fallback = classifyStatus(status, parsed, req.route, response.headers);
-        const classified = options.classify?.(status, parsed, req.route);
+        const classified = options.classify?.(status, parsed, req.route, req.method);
         throw classified ? enrich(classified, status, fallback.retryAfterMs) : fallback;
       }
       const body = req.schema ? validate(req.schema, parsed, req) : (parsed as T);
@@ -226,7 +226,7 @@ function classifyTransportError(err: unknown, route: string): BridgeError {
   }
   if (resetCodes.has(code)) return new BridgeError('TARGET_UNAVAILABLE', `connection to the target dropped on ${route}`, { cause: err, details: { route, reason: code } });
   if (code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT') {
-    return new BridgeError('TARGET_AUTH', `the target's TLS certificate is not trusted (${code}): set target.ca or target.insecureSkipVerify`, { cause: err, details: { route, reason: code } });
+    return new BridgeError('TARGET_AUTH', `the target's TLS certificate is not trusted (${code}): trust its CA (target.ca where the connector has it) or fix the certificate`, { cause: err, details: { route, reason: code } });
   }
   return new BridgeError('TARGET_UNAVAILABLE', `call to ${route} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, details: { route, reason: code || 'unknown' } });
 }

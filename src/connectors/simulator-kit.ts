@@ -45,6 +45,8 @@ export interface SimulatorCommonOptions {
   requestsPerSecond?: number;
   /** Latency added to every target request, in ms. */
   latencyMs?: number;
+  /** The body of injected errors and 429s, in the target's own error shape (default `{error, message}`). */
+  errorBody?: (status: number, message: string) => unknown;
 }
 
 interface ActiveFault {
@@ -61,10 +63,12 @@ export class SimulatorControls {
   private bucket: { tokens: number; at: number } | null = null;
   requestsPerSecond: number | undefined;
   latencyMs: number;
+  private readonly errorBody: (status: number, message: string) => unknown;
 
   constructor(options: SimulatorCommonOptions = {}) {
     this.requestsPerSecond = options.requestsPerSecond;
     this.latencyMs = options.latencyMs ?? 0;
+    this.errorBody = options.errorBody ?? ((status, message) => ({ error: status === 429 ? 'RATE_LIMITED' : 'INJECTED_FAULT', message }));
   }
 
   /** Adds a fault; returns how many are active. */
@@ -107,7 +111,7 @@ export class SimulatorControls {
       }
       if (!this.takeToken()) {
         res.setHeader('Retry-After', '1');
-        res.status(429).json({ error: 'RATE_LIMITED', message: 'Too many requests' });
+        res.status(429).json(this.errorBody(429, 'Too many requests'));
         return;
       }
       next();
@@ -145,7 +149,7 @@ export class SimulatorControls {
     }
     const status = fault.status ?? 500;
     if (fault.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(fault.retryAfterSeconds));
-    res.status(status).json({ error: status === 429 ? 'RATE_LIMITED' : 'INJECTED_FAULT', message: `simulated ${status}` });
+    res.status(status).json(this.errorBody(status, `simulated ${status}`));
   }
 
   private takeToken(): boolean {
@@ -172,6 +176,8 @@ export interface SimulatorHooks {
   accept?(email: string): unknown;
   /** `GET /_sim/state`: the simulator's whole state, for tests. */
   snapshot(): unknown;
+  /** Adds target-specific control routes under `/_sim/` (never subject to faults or the request log). */
+  controlRoutes?(router: Router): void;
 }
 
 /** Builds the shared `/_sim/` router; target-specific extras can be added to the returned router. */
@@ -229,6 +235,7 @@ export function createControlRouter(controls: SimulatorControls, hooks: Simulato
       res.status(404).json({ error: err instanceof Error ? err.message : String(err) });
     }
   });
+  hooks.controlRoutes?.(router);
   return router;
 }
 

@@ -102,7 +102,11 @@ export interface Connector {
   createAccount(account: NewAccount, options?: CallOptions): Promise<TargetAccount>;
   /** Applies name, email and role changes the target supports; throws UNSUPPORTED_OPERATION otherwise. */
   updateAccount(account: TargetAccount, change: AccountChange, options?: CallOptions): Promise<TargetAccount>;
-  /** Native disable (capabilities.deactivation === 'native'); success when already disabled or gone. */
+  /**
+   * Takes access away without deleting: a native disable (deactivation 'native'), or the
+   * no-access role (deactivation 'role'); UNSUPPORTED_OPERATION when the target can only delete.
+   * Success when already disabled or gone.
+   */
   disableAccount(account: TargetAccount, options?: CallOptions): Promise<void>;
   /** Deletes the account; success when it is already gone; UNSUPPORTED_OPERATION when !canDelete. */
   deleteAccount(account: TargetAccount, options?: CallOptions): Promise<void>;
