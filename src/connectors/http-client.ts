@@ -44,6 +44,8 @@ export interface TargetHttpClientOptions {
   /** Keep-alive connections in the pool. Default 8. */
   connections?: number;
   tls?: { ca?: string | Buffer; rejectUnauthorized?: boolean };
+  /** What to tell the operator when the target's certificate is not trusted (which config fields to set). */
+  tlsHint?: string;
   logger: Logger;
   limiter?: RequestLimiter;
   classify?: ErrorClassifier;
@@ -134,7 +136,7 @@ export function createTargetHttpClient(options: TargetHttpClientOptions): Target
       logCall(options.logger, req, status, started);
       return { status, body, headers: response.headers };
     } catch (err) {
-      const error = classifyTransportError(err, req.route);
+      const error = classifyTransportError(err, req.route, options.tlsHint);
       options.onCall?.({ method: req.method, route: req.route, status, outcome: error.code, durationMs: performance.now() - started });
       logCall(options.logger, req, status, started, error);
       throw error;
@@ -214,7 +216,7 @@ function enrich(error: BridgeError, status: number, retryAfterMs: number | undef
   });
 }
 
-function classifyTransportError(err: unknown, route: string): BridgeError {
+function classifyTransportError(err: unknown, route: string, tlsHint = 'trust its CA or fix the certificate'): BridgeError {
   if (err instanceof BridgeError) return err;
   if (isAbortError(err) || err instanceof undiciErrors.RequestAbortedError) {
     return new BridgeError('ABORTED', `call to ${route} was aborted`, { cause: err });
@@ -226,7 +228,7 @@ function classifyTransportError(err: unknown, route: string): BridgeError {
   }
   if (resetCodes.has(code)) return new BridgeError('TARGET_UNAVAILABLE', `connection to the target dropped on ${route}`, { cause: err, details: { route, reason: code } });
   if (code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT') {
-    return new BridgeError('TARGET_AUTH', `the target's TLS certificate is not trusted (${code}): trust its CA (target.ca where the connector has it) or fix the certificate`, { cause: err, details: { route, reason: code } });
+    return new BridgeError('TARGET_AUTH', `the target's TLS certificate is not trusted (${code}): ${tlsHint}`, { cause: err, details: { route, reason: code } });
   }
   return new BridgeError('TARGET_UNAVAILABLE', `call to ${route} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, details: { route, reason: code || 'unknown' } });
 }

@@ -77,13 +77,8 @@ export function createParadimeClient(target: ParadimeTarget, deps: ConnectorDeps
   const http: TargetHttpClient = createTargetHttpClient({
     baseUrl: target.url,
     headers: paradimeAuthHeaders(target),
-    logger: deps.logger,
+    ...deps,
     classify: classifyGraphqlStatus,
-    ...(deps.limiter ? { limiter: deps.limiter } : {}),
-    ...(deps.onCall ? { onCall: deps.onCall } : {}),
-    ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
-    ...(deps.retries !== undefined ? { retries: deps.retries } : {}),
-    ...(deps.backoffMs !== undefined ? { backoffMs: deps.backoffMs } : {}),
   });
 
   async function send<Data>(

@@ -34,13 +34,8 @@ export function createRedisCloudClient(target: RedisCloudTarget, deps: Connector
   const http = createTargetHttpClient({
     baseUrl: target.url,
     headers: { 'x-api-key': target.apiKey, 'x-api-secret-key': target.apiSecretKey },
-    logger: deps.logger,
+    ...deps,
     classify: classifyRedisCloudError,
-    limiter: deps.limiter,
-    onCall: deps.onCall,
-    timeoutMs: deps.timeoutMs,
-    retries: deps.retries,
-    backoffMs: deps.backoffMs,
   });
   const userPath = (userId: number): string => `/users/${encodeURIComponent(String(userId))}`;
 

@@ -74,14 +74,10 @@ export function createRedisEnterpriseClient(target: RedisEnterpriseTarget, deps:
   const http = createTargetHttpClient({
     baseUrl: target.url,
     headers: { authorization: `Basic ${basic}` },
-    logger: deps.logger,
+    ...deps,
     classify: classifyRedisEnterpriseError,
+    tlsHint: 'set target.ca to the cluster CA file, or target.insecureSkipVerify: true',
     ...(tls ? { tls } : {}),
-    ...(deps.limiter ? { limiter: deps.limiter } : {}),
-    ...(deps.onCall ? { onCall: deps.onCall } : {}),
-    ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
-    ...(deps.retries !== undefined ? { retries: deps.retries } : {}),
-    ...(deps.backoffMs !== undefined ? { backoffMs: deps.backoffMs } : {}),
   });
   const withSignal = (signal: AbortSignal | undefined): { signal?: AbortSignal } => (signal ? { signal } : {});
   const userRoute = '/v1/users/{uid}';

@@ -50,12 +50,7 @@ export function createYardstikClient(target: YardstikTarget, deps: ConnectorDeps
   const http = createTargetHttpClient({
     baseUrl: target.url,
     headers: { authorization: `${target.authScheme} ${target.apiKey}` },
-    logger: deps.logger,
-    ...(deps.limiter ? { limiter: deps.limiter } : {}),
-    ...(deps.onCall ? { onCall: deps.onCall } : {}),
-    ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
-    ...(deps.retries !== undefined ? { retries: deps.retries } : {}),
-    ...(deps.backoffMs !== undefined ? { backoffMs: deps.backoffMs } : {}),
+    ...deps,
     classify: createYardstikClassifier(target.accountId),
   });
   const users = `/accounts/${encodeURIComponent(target.accountId)}/users`;
