@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Logger } from '../logging/logger.js';
 import type { RequestLimiter, TargetCallEvent } from './http-client.js';
 import type { SimulatorCommonOptions, Simulator } from './simulator-kit.js';
-import type { Connector, ConnectorType } from './types.js';
+import type { Connector, ConnectorCapabilities, ConnectorType } from './types.js';
 
 /** What the core hands a connector when it builds one. */
 export interface ConnectorDeps {
@@ -34,6 +34,8 @@ export interface ConnectorDefinition<Target extends { url: string } = { url: str
   readonly type: ConnectorType;
   /** zod schema of `connections.<name>.target` (the url field included). */
   readonly targetSchema: z.ZodType<Target>;
+  /** What the target can do (also checked when mapping files load, before any connector exists). */
+  readonly capabilities: ConnectorCapabilities;
   /** Fields of the target config that hold secrets: redacted in logs, never echoed. */
   readonly secretFields: readonly string[];
   createConnector(target: Target, deps: ConnectorDeps): Connector;

@@ -1,5 +1,5 @@
 import type { ConnectorDefinition } from '../definition.js';
-import { createParadimeConnector } from './connector.js';
+import { createParadimeConnector, paradimeCapabilities } from './connector.js';
 import { paradimeTargetSchema, type ParadimeTarget } from './schemas.js';
 import { createParadimeSimulator } from './simulator.js';
 
@@ -7,6 +7,7 @@ import { createParadimeSimulator } from './simulator.js';
 export const definition: ConnectorDefinition<ParadimeTarget> = {
   type: 'paradime',
   targetSchema: paradimeTargetSchema,
+  capabilities: paradimeCapabilities,
   secretFields: ['apiKey', 'apiSecret', 'bearerToken'],
   createConnector: createParadimeConnector,
   createSimulator: createParadimeSimulator,

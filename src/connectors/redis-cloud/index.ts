@@ -1,5 +1,5 @@
 import type { ConnectorDefinition } from '../definition.js';
-import { createRedisCloudConnector } from './connector.js';
+import { createRedisCloudConnector, redisCloudCapabilities } from './connector.js';
 import { redisCloudTargetSchema, type RedisCloudTarget } from './schemas.js';
 import { createRedisCloudSimulator, type RedisCloudSimulatorOptions } from './simulator.js';
 
@@ -7,6 +7,7 @@ import { createRedisCloudSimulator, type RedisCloudSimulatorOptions } from './si
 export const definition: ConnectorDefinition<RedisCloudTarget, RedisCloudSimulatorOptions> = {
   type: 'redis-cloud',
   targetSchema: redisCloudTargetSchema,
+  capabilities: redisCloudCapabilities,
   secretFields: ['apiKey', 'apiSecretKey'],
   createConnector: createRedisCloudConnector,
   createSimulator: createRedisCloudSimulator,

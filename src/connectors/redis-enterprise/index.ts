@@ -1,5 +1,5 @@
 import type { ConnectorDefinition } from '../definition.js';
-import { createRedisEnterpriseConnector } from './connector.js';
+import { createRedisEnterpriseConnector, redisEnterpriseCapabilities } from './connector.js';
 import { redisEnterpriseTargetSchema, type RedisEnterpriseTarget } from './schemas.js';
 import { createRedisEnterpriseSimulator, type RedisEnterpriseSimulatorOptions } from './simulator.js';
 
@@ -7,6 +7,7 @@ import { createRedisEnterpriseSimulator, type RedisEnterpriseSimulatorOptions } 
 export const definition: ConnectorDefinition<RedisEnterpriseTarget, RedisEnterpriseSimulatorOptions> = {
   type: 'redis-enterprise',
   targetSchema: redisEnterpriseTargetSchema,
+  capabilities: redisEnterpriseCapabilities,
   secretFields: ['password'],
   createConnector: createRedisEnterpriseConnector,
   createSimulator: createRedisEnterpriseSimulator,

@@ -1,5 +1,5 @@
 import type { ConnectorDefinition } from '../definition.js';
-import { createYardstikConnector } from './connector.js';
+import { createYardstikConnector, yardstikCapabilities } from './connector.js';
 import { yardstikTargetSchema, type YardstikTarget } from './schemas.js';
 import { createYardstikSimulator, type YardstikSimulatorOptions } from './simulator.js';
 
@@ -7,6 +7,7 @@ import { createYardstikSimulator, type YardstikSimulatorOptions } from './simula
 export const definition: ConnectorDefinition<YardstikTarget, YardstikSimulatorOptions> = {
   type: 'yardstik',
   targetSchema: yardstikTargetSchema,
+  capabilities: yardstikCapabilities,
   secretFields: ['apiKey'],
   createConnector: createYardstikConnector,
   createSimulator: createYardstikSimulator,
