@@ -98,6 +98,11 @@ export interface Connector {
   listAccounts(options?: CallOptions): AsyncIterable<TargetAccount>;
   /** The account with this email (compared case-insensitively), or null. */
   findByEmail(email: string, options?: CallOptions): Promise<TargetAccount | null>;
+  /**
+   * The account with this target id, or null when it is gone. Optional: targets with a cheap
+   * read by id implement it so a linked user costs one small call instead of a full listing.
+   */
+  getAccount?(id: string, options?: CallOptions): Promise<TargetAccount | null>;
   /** Creates (or invites) an account; throws TARGET_CONFLICT when the email exists. */
   createAccount(account: NewAccount, options?: CallOptions): Promise<TargetAccount>;
   /** Applies name, email and role changes the target supports; throws UNSUPPORTED_OPERATION otherwise. */

@@ -201,6 +201,18 @@ export function runConnectorContract(harness: ContractHarness): void {
       await connector.deleteAccount(account);
     });
 
+    it('when the connector can read by id, getAccount agrees with findByEmail, and a deleted account reads as null', async () => {
+      if (!connector.getAccount || !connector.capabilities.canDelete) return;
+      const account = await create(email());
+      expect(account.id).not.toBeNull();
+      expect(await connector.getAccount(account.id ?? '')).toEqual(await connector.findByEmail(account.email));
+      const owner = await connector.findByEmail(harness.protectedEmail);
+      expect(owner?.protection).toBeDefined();
+      expect(await connector.getAccount(owner?.id ?? '')).toEqual(owner);
+      await connector.deleteAccount(account);
+      expect(await connector.getAccount(account.id ?? '')).toBeNull();
+    });
+
     it('refuses to change or remove the protected account with a permanent error', async () => {
       const owner = await connector.findByEmail(harness.protectedEmail);
       expect(owner).not.toBeNull();

@@ -418,6 +418,49 @@ describe('redis-cloud connector: beyond the contract', () => {
   });
 });
 
+describe('getAccount', () => {
+  it('reads one user by id: the same account findByEmail gives, invited until verified', async () => {
+    const sim = await start();
+    const connector = connect(sim);
+    const [active, pending] = await seed(sim, [{ email: 'active@example.com', role: 'Member' }, { email: 'pending@example.com', verified: false }]);
+    expect(await connector.getAccount?.(String(active?.id))).toEqual(await connector.findByEmail('active@example.com'));
+    const invited = await connector.getAccount?.(String(pending?.id));
+    expect(invited).toMatchObject({ email: 'pending@example.com', status: 'invited' });
+    expect(invited).toEqual(await connector.findByEmail('pending@example.com'));
+    // `GET /` is read once per connector: after it, a user costs one call.
+    await simControl(sim, '/requests', undefined, 'DELETE');
+    await connector.getAccount?.(String(active?.id));
+    expect((await simRequests(sim)).map((r) => `${r.method} ${r.path}`)).toEqual([`GET /v1/users/${active?.id}`]);
+  });
+
+  it("keeps the API key user's protection", async () => {
+    const sim = await start();
+    const connector = connect(sim);
+    const owner = await connector.findByEmail(ownerEmail);
+    expect(owner?.protection).toBe('api-key-user');
+    expect(await connector.getAccount?.(owner?.id ?? '')).toEqual(owner);
+  });
+
+  it('reads a deleted user as null', async () => {
+    const sim = await start();
+    const connector = connect(sim);
+    const [user] = await seed(sim, [{ email: 'gone@example.com' }]);
+    const account = await connector.getAccount?.(String(user?.id));
+    if (!account) throw new Error('seeded account missing');
+    await connector.deleteAccount(account);
+    expect(await connector.getAccount?.(String(user?.id))).toBeNull();
+    expect(await connector.getAccount?.('424242')).toBeNull();
+  });
+
+  it('answers null for an id that is not an int32, without calling the target', async () => {
+    const sim = await start();
+    const connector = connect(sim);
+    await simControl(sim, '/requests', undefined, 'DELETE');
+    for (const id of ['', 'abc', '12a', '-1', '1.5', ' 7', '2147483648', '99999999999']) expect(await connector.getAccount?.(id), id).toBeNull();
+    expect(await simRequests(sim)).toEqual([]);
+  });
+});
+
 describe('redis-cloud task error mapping', () => {
   const task = (error: string | undefined): RedisCloudTask => ({
     taskId: 'f3ec3f53-0000-4000-8000-000000000001',

@@ -285,6 +285,69 @@ describe('redis-enterprise connector', () => {
   });
 });
 
+describe('getAccount', () => {
+  let sim: RunningSimulator;
+  let connector: Connector;
+  const requested = async (): Promise<string[]> => (await simRequests(sim)).map((r) => `${r.method} ${r.path}`);
+  beforeEach(async () => {
+    sim = await serveSimulator(createRedisEnterpriseSimulator());
+    connector = createRedisEnterpriseConnector({ url: sim.targetUrl, username: admin.user, password: admin.password }, deps);
+  });
+  afterEach(async () => {
+    await connector.close();
+    await sim.close();
+  });
+
+  it('reads one user by uid with one call: the same account findByEmail gives, role_uids alias included', async () => {
+    const created = await connector.createAccount({ email: 'pat@example.com', name: 'Pat', role: 'role_uids:[4,1]' });
+    await simControl(sim, '/requests', undefined, 'DELETE');
+    const read = await connector.getAccount?.(created.id ?? '');
+    expect(await requested()).toEqual([`GET /v1/users/${created.id}`]);
+    expect(read).toMatchObject({ roleAliases: ['role_uids:[1,4]'] });
+    expect(read).toEqual(await connector.findByEmail('pat@example.com'));
+  });
+
+  it("keeps the bridge's own user as api-key-user without listing", async () => {
+    await simControl(sim, '/requests', undefined, 'DELETE');
+    const self = await connector.getAccount?.('1');
+    expect(self?.protection).toBe('api-key-user');
+    expect(await requested()).toEqual(['GET /v1/users/1']);
+    expect(self).toEqual(await connector.findByEmail(admin.user));
+  });
+
+  it('lists once for another admin, to tell whether it is the last one', async () => {
+    await simControl(sim, '/seed', { roles: [{ name: 'Users', management: 'user_manager' }], users: [{ email: 'um@example.com', role_uids: [7] }] });
+    const manager = createRedisEnterpriseConnector({ url: sim.targetUrl, username: 'um@example.com', password: 'sandbox' }, deps);
+    try {
+      await simControl(sim, '/requests', undefined, 'DELETE');
+      const root = await manager.getAccount?.('1');
+      expect(root?.protection).toBe('last-admin');
+      expect(await requested()).toEqual(['GET /v1/users/1', 'GET /v1/users']);
+      expect(root).toEqual(await manager.findByEmail(admin.user));
+      await manager.createAccount({ email: 'second@example.com', name: 'Second', role: 'admin' });
+      const shared = await manager.getAccount?.('1');
+      expect(shared).toMatchObject({ email: admin.user, role: 'admin' });
+      expect(shared?.protection).toBeUndefined();
+      expect(shared).toEqual(await manager.findByEmail(admin.user));
+    } finally {
+      await manager.close();
+    }
+  });
+
+  it('reads a deleted user as null', async () => {
+    const created = await connector.createAccount({ email: 'gone@example.com', name: 'Gone', role: 'db_viewer' });
+    await connector.deleteAccount(created);
+    expect(await connector.getAccount?.(created.id ?? '')).toBeNull();
+    expect(await connector.getAccount?.('99')).toBeNull();
+  });
+
+  it('answers null for an id that is not an integer uid, without calling the cluster', async () => {
+    await simControl(sim, '/requests', undefined, 'DELETE');
+    for (const id of ['', 'abc', '1a', '-1', '1.5', ' 1', '1e3', '99999999999999999999']) expect(await connector.getAccount?.(id), id).toBeNull();
+    expect(await simRequests(sim)).toEqual([]);
+  });
+});
+
 describe('redis-enterprise over HTTPS', () => {
   const simulator = createRedisEnterpriseSimulator({ https: true });
   let sim: RunningSimulator;

@@ -197,6 +197,65 @@ describe('yardstik simulator: groups', () => {
   });
 });
 
+describe('getAccount', () => {
+  const requested = async (): Promise<string[]> => (await simRequests(sim)).map((r) => `${r.method} ${r.path}`);
+
+  it('reads one user by id: the same account findByEmail gives, one call once the owner is known', async () => {
+    const connector = connect();
+    try {
+      const user = await createUser('grace@example.com');
+      await simControl(sim, '/requests', undefined, 'DELETE');
+      const read = await connector.getAccount?.(user.id);
+      // A fresh connector lists once to learn the owner's id (the user read by id does not say).
+      expect(await requested()).toEqual([`GET ${users}/${user.id}`, `GET ${users}`]);
+      expect(read).toEqual(await connector.findByEmail('grace@example.com'));
+      await simControl(sim, '/requests', undefined, 'DELETE');
+      expect(await connector.getAccount?.(user.id)).toEqual(read);
+      expect(await requested()).toEqual([`GET ${users}/${user.id}`]);
+    } finally {
+      await connector.close();
+    }
+  });
+
+  it("reads the owner's id with protection owner", async () => {
+    const connector = connect();
+    try {
+      const owner = await connector.findByEmail('owner@sandbox.local');
+      expect(owner?.protection).toBe('owner');
+      expect(await connector.getAccount?.(owner?.id ?? '')).toEqual(owner);
+      const fresh = connect();
+      expect(await fresh.getAccount?.(owner?.id ?? '')).toEqual(owner);
+      await fresh.close();
+    } finally {
+      await connector.close();
+    }
+  });
+
+  it('reads a deleted user as null', async () => {
+    const connector = connect();
+    try {
+      const created = await connector.createAccount({ email: 'gone@example.com', name: 'Gone User', role: 'member' });
+      await connector.deleteAccount(created);
+      expect(await connector.getAccount?.(created.id ?? '')).toBeNull();
+      expect(await connector.getAccount?.(crypto.randomUUID())).toBeNull();
+    } finally {
+      await connector.close();
+    }
+  });
+
+  it('answers null for an id that is not a UUID, without calling the target', async () => {
+    const connector = connect();
+    try {
+      await simControl(sim, '/requests', undefined, 'DELETE');
+      const ids = ['', '42', 'owner@sandbox.local', 'not-a-uuid', crypto.randomUUID().replaceAll('-', ''), `${crypto.randomUUID()}x`, '../users'];
+      for (const id of ids) expect(await connector.getAccount?.(id), id).toBeNull();
+      expect(await simRequests(sim)).toEqual([]);
+    } finally {
+      await connector.close();
+    }
+  });
+});
+
 describe('yardstik connector and client specifics', () => {
   it.each([
     [{ givenName: 'Ada', familyName: 'Lovelace', name: 'Someone Else' }, 'Ada', 'Lovelace'],

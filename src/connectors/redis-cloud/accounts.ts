@@ -61,8 +61,14 @@ export function displayNameOf(account: Pick<NewAccount, 'email' | 'name' | 'give
   return account.name?.trim() || joined || (account.email.split('@')[0] ?? account.email);
 }
 
+/** The int32 user id a `/users/{userId}` path accepts (RC-OAS), or undefined for anything else. */
+export function parseUserId(id: string | null): number | undefined {
+  if (id === null || !/^\d{1,10}$/.test(id)) return undefined;
+  const userId = Number(id);
+  return userId <= 2_147_483_647 ? userId : undefined;
+}
+
 /** The numeric user id of an account, or undefined when it has none usable. */
 export function userIdOf(account: TargetAccount): number | undefined {
-  if (account.id === null || !/^\d+$/.test(account.id)) return undefined;
-  return Number(account.id);
+  return parseUserId(account.id);
 }

@@ -1,7 +1,7 @@
 import { BridgeError, toBridgeError } from '../../errors.js';
 import type { ConnectorDeps } from '../definition.js';
 import type { AccessCheck, AccountChange, CallOptions, Connector, ConnectorCapabilities, NewAccount, TargetAccount } from '../types.js';
-import { displayNameOf, isKeyUser, keyUserOf, requireRedisCloudRole, toTargetAccount, userIdOf, type RedisCloudKeyUser } from './accounts.js';
+import { displayNameOf, isKeyUser, keyUserOf, parseUserId, requireRedisCloudRole, toTargetAccount, userIdOf, type RedisCloudKeyUser } from './accounts.js';
 import { createRedisCloudClient } from './client.js';
 import { canonicalRedisCloudRole, redisCloudRoles, type RedisCloudAccountUser, type RedisCloudTarget, type RedisCloudTask } from './schemas.js';
 import { defaultTaskTimeoutMs, taskFailureToError, waitForTask, type RedisCloudWrite } from './tasks.js';
@@ -52,6 +52,16 @@ export function createRedisCloudConnector(target: RedisCloudTarget, deps: Connec
   async function findByEmail(email: string, options: CallOptions = {}): Promise<TargetAccount | null> {
     const wanted = email.toLowerCase();
     return (await readAccounts(options.signal)).find((a) => a.email.toLowerCase() === wanted) ?? null;
+  }
+
+  async function getAccount(id: string, options: CallOptions = {}): Promise<TargetAccount | null> {
+    const userId = parseUserId(id);
+    if (userId === undefined) return null;
+    const user = await client.getUser(userId, options.signal).catch((err: unknown) => {
+      if (err instanceof BridgeError && err.code === 'TARGET_NOT_FOUND') return null;
+      throw err;
+    });
+    return user ? readAccount(user, options.signal) : null;
   }
 
   async function resolveUserId(account: TargetAccount, signal?: AbortSignal): Promise<number | undefined> {
@@ -128,6 +138,7 @@ export function createRedisCloudConnector(target: RedisCloudTarget, deps: Connec
       yield* await readAccounts(options.signal);
     },
     findByEmail,
+    getAccount,
     createAccount,
     updateAccount,
     disableAccount: async () => {

@@ -1,6 +1,6 @@
 import { BridgeError, toBridgeError } from '../../errors.js';
 import type { ConnectorDeps } from '../definition.js';
-import type { AccessCheck, AccountChange, CallOptions, Connector, ConnectorCapabilities, NewAccount, TargetAccount } from '../types.js';
+import type { AccessCheck, AccountChange, CallOptions, Connector, ConnectorCapabilities, NewAccount, TargetAccount, TargetProtection } from '../types.js';
 import { alreadyHasRole, clusterName, newAccountName, roleWrite, soleAdminUid, toTargetAccount } from './accounts.js';
 import { createRedisEnterpriseClient, targetErrorCode, type RedisEnterpriseClient } from './client.js';
 import { generatedPasswordLength, generatePassword } from './password.js';
@@ -30,8 +30,9 @@ export function createRedisEnterpriseConnector(target: RedisEnterpriseTarget, de
   const client = createRedisEnterpriseClient(target, deps);
   const self = target.username.toLowerCase();
   const isSelf = (account: TargetAccount): boolean => account.protection === 'api-key-user' || account.email.toLowerCase() === self;
-  const account = (user: RedisEnterpriseUser): TargetAccount =>
-    toTargetAccount(user, user.email.toLowerCase() === self ? 'api-key-user' : undefined);
+  const protectionOf = (user: RedisEnterpriseUser, lastAdmin: number | undefined): TargetProtection | undefined =>
+    user.email.toLowerCase() === self ? 'api-key-user' : user.uid === lastAdmin ? 'last-admin' : undefined;
+  const account = (user: RedisEnterpriseUser): TargetAccount => toTargetAccount(user, protectionOf(user, undefined));
 
   function refuseSelf(subject: TargetAccount, action: string): void {
     if (!isSelf(subject)) return;
@@ -43,16 +44,27 @@ export function createRedisEnterpriseConnector(target: RedisEnterpriseTarget, de
   async function* listAccounts(options: CallOptions = {}): AsyncIterable<TargetAccount> {
     const users = await client.listUsers(options.signal);
     const lastAdmin = soleAdminUid(users);
-    for (const user of users) {
-      const protection = user.email.toLowerCase() === self ? 'api-key-user' : user.uid === lastAdmin ? 'last-admin' : undefined;
-      yield toTargetAccount(user, protection);
-    }
+    for (const user of users) yield toTargetAccount(user, protectionOf(user, lastAdmin));
   }
 
   async function findByEmail(email: string, options: CallOptions = {}): Promise<TargetAccount | null> {
     const wanted = email.toLowerCase();
     for await (const found of listAccounts(options)) if (found.email.toLowerCase() === wanted) return found;
     return null;
+  }
+
+  async function getAccount(id: string, options: CallOptions = {}): Promise<TargetAccount | null> {
+    // The route is `/v1/users/{int: uid}`: any other id names no user, so the cluster is not asked.
+    if (!/^\d+$/.test(id) || !Number.isSafeInteger(Number(id))) return null;
+    const user = await client.getUser(Number(id), options.signal).catch(nullWhenMissing);
+    if (!user) return null;
+    // 'last-admin' depends on the whole list, so an admin (other than the bridge's own user, which is
+    // 'api-key-user' anyway) costs one more call, GET /v1/users: the protection then matches
+    // listAccounts and the engine plans around it instead of meeting the cluster's 406. Admins are
+    // few, so a linked user still costs one call.
+    const mayBeLastAdmin = user.role === 'admin' && user.email.toLowerCase() !== self;
+    const lastAdmin = mayBeLastAdmin ? soleAdminUid(await client.listUsers(options.signal)) : undefined;
+    return toTargetAccount(user, protectionOf(user, lastAdmin));
   }
 
   async function updateAccount(current: TargetAccount, change: AccountChange, options: CallOptions = {}): Promise<TargetAccount> {
@@ -90,6 +102,7 @@ export function createRedisEnterpriseConnector(target: RedisEnterpriseTarget, de
     capabilities: redisEnterpriseCapabilities,
     listAccounts,
     findByEmail,
+    getAccount,
     createAccount: async (wanted, options = {}) => account(await createUser(client, wanted, options.signal)),
     updateAccount,
     disableAccount,
@@ -165,6 +178,11 @@ function uidOf(account: TargetAccount): number {
     throw new BridgeError('TARGET_NOT_FOUND', `account ${account.email} has no Redis Enterprise uid`, { details: { accountId: account.id } });
   }
   return uid;
+}
+
+function nullWhenMissing(err: unknown): null {
+  if (err instanceof BridgeError && err.code === 'TARGET_NOT_FOUND') return null;
+  throw err;
 }
 
 async function ignoreMissing(call: Promise<unknown>): Promise<void> {

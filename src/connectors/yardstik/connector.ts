@@ -10,7 +10,7 @@ import type {
   TargetAccount,
 } from '../types.js';
 import { createYardstikClient, type YardstikClient } from './client.js';
-import type { YardstikCreateUserRequest, YardstikTarget, YardstikUserSummary } from './schemas.js';
+import { yardstikIdSchema, type YardstikCreateUserRequest, type YardstikTarget, type YardstikUserSummary } from './schemas.js';
 
 /** The one role a Yardstik account user has: the API has no roles, only report groups (sheet §3.3). */
 export const yardstikRole = 'member';
@@ -30,16 +30,32 @@ export const yardstikCapabilities: ConnectorCapabilities = {
 /** Builds the Yardstik connector for one connection. */
 export function createYardstikConnector(target: YardstikTarget, deps: ConnectorDeps): Connector {
   const client = createYardstikClient(target, deps);
+  // Only the list names the owner (the AccountUser shape has no owner flag, seed 002), so its id is kept
+  // from the last listing. A transferred ownership shows at the next listing; until then the
+  // target still refuses to delete the new owner (422 → PROTECTED_ACCOUNT).
+  let ownerId: string | undefined;
+  const list = (options?: CallOptions): AsyncGenerator<TargetAccount> => listAccounts(client, options, (id) => (ownerId = id));
   const findByEmail = async (email: string, options?: CallOptions): Promise<TargetAccount | null> => {
     const wanted = email.toLowerCase();
-    for await (const account of listAccounts(client, options)) if (account.email.toLowerCase() === wanted) return account;
+    for await (const account of list(options)) if (account.email.toLowerCase() === wanted) return account;
     return null;
+  };
+  const getAccount = async (id: string, options?: CallOptions): Promise<TargetAccount | null> => {
+    if (!yardstikIdSchema.safeParse(id).success) return null;
+    const user = await client.getUser(id, options?.signal).catch((err: unknown) => {
+      if (toBridgeError(err).code === 'TARGET_NOT_FOUND') return null;
+      throw err;
+    });
+    if (!user) return null;
+    ownerId ??= (await client.listUsers(options?.signal)).owner.id;
+    return toTargetAccount(user, user.id === ownerId);
   };
   return {
     type: 'yardstik',
     capabilities: yardstikCapabilities,
-    listAccounts: (options) => listAccounts(client, options),
+    listAccounts: list,
     findByEmail,
+    getAccount,
     async createAccount(account, options) {
       assertMemberRole(account.role);
       const created = await client.createUser(yardstikUserBody(account), options?.signal);
@@ -64,8 +80,9 @@ export function createYardstikConnector(target: YardstikTarget, deps: ConnectorD
   };
 }
 
-async function* listAccounts(client: YardstikClient, options?: CallOptions): AsyncGenerator<TargetAccount> {
+async function* listAccounts(client: YardstikClient, options?: CallOptions, onOwner?: (id: string) => void): AsyncGenerator<TargetAccount> {
   const { owner, users } = await client.listUsers(options?.signal);
+  onOwner?.(owner.id);
   // The owner comes apart from `users` and cannot be deleted through the API (seed 002).
   yield toTargetAccount(owner, true);
   for (const user of users) if (user.id !== owner.id) yield toTargetAccount(user);

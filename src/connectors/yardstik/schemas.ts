@@ -5,11 +5,13 @@ import { z } from 'zod';
  * developer.yardstik.com "Account Users" page word for word) and of the connection config.
  */
 
+/** A Yardstik id: `string <uuid>` (seed 002); guid() does not insist on RFC version bits a real id may lack. */
+export const yardstikIdSchema = z.guid();
+
 /** The `connections.<name>.target` block of a Yardstik connection. */
 export const yardstikTargetSchema = z.object({
   url: z.url({ protocol: /^https?$/ }),
-  // Ids are `string <uuid>` (seed 002); guid() does not insist on RFC version bits a real id may lack.
-  accountId: z.guid(),
+  accountId: yardstikIdSchema,
   apiKey: z.string().min(1),
   // The prefix for account keys is a GAP (sheet §3.1): `User <key>` in the official api_token
   // answer, `Account <key>` in a [3p] client. Both are offered; the simulator accepts both.
