@@ -1,0 +1,80 @@
+import type { Dialect } from './sql/dialect.js';
+import { raw, sql } from './sql/sql.js';
+import { exec, rows, type Tx } from './sql/tx.js';
+
+/**
+ * Versioned schema of the directory store, one list for both dialects: a migration returns its
+ * DDL for the dialect it is given (types differ; statements can differ too when they must).
+ * Applied versions are recorded in `schema_migrations`. The caller runs {@link applyMigrations}
+ * in one exclusive transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: after
+ * `pg_advisory_xact_lock`), so replicas starting together apply each migration once.
+ *
+ * Every key starts with `connection`: one database serves every connection. Timestamps are epoch
+ * milliseconds. `*_ci` columns hold `toLowerCase()` values computed in JavaScript, identically
+ * for both databases.
+ */
+
+/** One schema version. */
+export interface Migration {
+  version: number;
+  name: string;
+  statements(d: Dialect): string[];
+}
+
+function initial(d: Dialect): string[] {
+  const { text, json, bool, bigint, autoId } = d.types;
+  return [
+    `CREATE TABLE users (connection ${text} NOT NULL, id ${text} NOT NULL, user_name ${text} NOT NULL, user_name_ci ${text} NOT NULL,
+      external_id ${text}, active ${bool} NOT NULL, attributes ${json} NOT NULL, version integer NOT NULL,
+      created ${bigint} NOT NULL, last_modified ${bigint} NOT NULL, deleted_at ${bigint}, PRIMARY KEY (connection, id))`,
+    'CREATE UNIQUE INDEX users_user_name_ci_key ON users (connection, user_name_ci) WHERE deleted_at IS NULL',
+    'CREATE INDEX users_external_id_idx ON users (connection, external_id)',
+    'CREATE INDEX users_created_idx ON users (connection, created, id)',
+    'CREATE INDEX users_last_modified_idx ON users (connection, last_modified)',
+    `CREATE TABLE user_emails (connection ${text} NOT NULL, user_id ${text} NOT NULL, value_ci ${text} NOT NULL, type_ci ${text},
+      is_primary ${bool} NOT NULL, FOREIGN KEY (connection, user_id) REFERENCES users (connection, id) ON DELETE CASCADE)`,
+    'CREATE INDEX user_emails_value_idx ON user_emails (connection, value_ci)',
+    'CREATE INDEX user_emails_user_idx ON user_emails (connection, user_id)',
+    `CREATE TABLE groups (connection ${text} NOT NULL, id ${text} NOT NULL, display_name ${text} NOT NULL, display_name_ci ${text} NOT NULL,
+      external_id ${text}, attributes ${json} NOT NULL, version integer NOT NULL, created ${bigint} NOT NULL,
+      last_modified ${bigint} NOT NULL, PRIMARY KEY (connection, id))`,
+    'CREATE UNIQUE INDEX groups_display_name_ci_key ON groups (connection, display_name_ci)',
+    'CREATE INDEX groups_external_id_idx ON groups (connection, external_id)',
+    'CREATE INDEX groups_created_idx ON groups (connection, created, id)',
+    `CREATE TABLE group_members (connection ${text} NOT NULL, group_id ${text} NOT NULL, member_id ${text} NOT NULL,
+      PRIMARY KEY (connection, group_id, member_id),
+      FOREIGN KEY (connection, group_id) REFERENCES groups (connection, id) ON DELETE CASCADE,
+      FOREIGN KEY (connection, member_id) REFERENCES users (connection, id) ON DELETE CASCADE)`,
+    'CREATE INDEX group_members_member_idx ON group_members (connection, member_id)',
+    `CREATE TABLE sync_jobs (connection ${text} NOT NULL, user_id ${text} NOT NULL, generation integer NOT NULL, reason ${text} NOT NULL,
+      request_ids ${json} NOT NULL, enqueued_at ${bigint} NOT NULL, available_at ${bigint} NOT NULL, attempts integer NOT NULL,
+      last_error ${text}, held_reason ${text}, locked_by ${text}, locked_until ${bigint}, PRIMARY KEY (connection, user_id))`,
+    'CREATE INDEX sync_jobs_available_idx ON sync_jobs (connection, available_at)',
+    `CREATE TABLE sync_state (connection ${text} NOT NULL, user_id ${text} NOT NULL, status ${text} NOT NULL, target_id ${text},
+      target_email ${text}, role ${text}, is_managed ${bool} NOT NULL, account_status ${text} NOT NULL,
+      last_error_code ${text}, last_error_message ${text}, last_sync_at ${bigint}, updated_at ${bigint} NOT NULL,
+      PRIMARY KEY (connection, user_id))`,
+    'CREATE INDEX sync_state_target_idx ON sync_state (connection, target_id)',
+    `CREATE TABLE audit_log (id ${autoId}, at ${bigint} NOT NULL, connection ${text} NOT NULL, user_id ${text} NOT NULL,
+      request_ids ${json} NOT NULL, decision ${json} NOT NULL)`,
+    'CREATE INDEX audit_log_user_idx ON audit_log (connection, user_id, at)',
+    'CREATE INDEX audit_log_at_idx ON audit_log (at)',
+  ];
+}
+
+/** Every migration, in order. Append new versions; never edit an applied one. */
+export const migrations: readonly Migration[] = [{ version: 1, name: 'directory', statements: initial }];
+
+/** Applies the migrations not yet recorded; returns the versions applied. Run inside an exclusive transaction. */
+export function* applyMigrations(d: Dialect, now: number = Date.now()): Tx<number[]> {
+  yield* exec(raw(`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name ${d.types.text} NOT NULL, applied_at ${d.types.bigint} NOT NULL)`));
+  const applied = new Set((yield* rows(sql`SELECT version FROM schema_migrations`)).map((row) => Number(row.version)));
+  const done: number[] = [];
+  for (const migration of migrations) {
+    if (applied.has(migration.version)) continue;
+    for (const statement of migration.statements(d)) yield* exec(raw(statement));
+    yield* exec(sql`INSERT INTO schema_migrations (version, name, applied_at) VALUES (${migration.version}, ${migration.name}, ${now})`);
+    done.push(migration.version);
+  }
+  return done;
+}

@@ -1,0 +1,164 @@
+import pg from 'pg';
+import { BridgeError, isBridgeError } from '../../errors.js';
+import type { Logger } from '../../logging/logger.js';
+import { applyMigrations } from '../migrations.js';
+import { classifyDbError, toStoreError } from '../sql/db-errors.js';
+import { postgresDialect } from '../sql/dialect.js';
+import { raw, render, sql } from '../sql/sql.js';
+import { SqlStore, type WorkMode } from '../sql/sql-store.js';
+import { driveAsync, exec, rows, type Row, type Statement, type StatementResult, type Tx } from '../sql/tx.js';
+
+/** Options of {@link PostgresStore}. */
+export interface PostgresStoreOptions {
+  connectionString: string;
+  /** A schema of its own (created by migrate, first on every connection's search_path); tests use one per file. */
+  schema?: string;
+  logger?: Logger;
+  /** Pool size. Default 10. */
+  maxConnections?: number;
+  /** How long to wait for a connection before STORE_UNAVAILABLE. Default 5 s. */
+  connectionTimeoutMs?: number;
+}
+
+const MAX_ATTEMPTS = 3;
+const LOCK_NAMESPACE = 0x5c1b;
+
+/** A stable signed 32-bit hash (FNV-1a) of a lock name, for the two-key advisory lock functions. */
+function lockKey(name: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(name, 'utf8')) hash = Math.imul(hash ^ byte, 0x01000193);
+  return hash | 0;
+}
+
+/**
+ * The server store: a pg pool shared by N replicas' worth of processes. Writes run between
+ * BEGIN and COMMIT on one client and are retried (at most three times) after a deadlock or
+ * serialization failure; jobs are claimed with FOR UPDATE SKIP LOCKED; replicas coordinate
+ * through advisory locks. Errors of idle clients are logged, never thrown (an unhandled 'error'
+ * event would end the process).
+ */
+export class PostgresStore extends SqlStore {
+  readonly dialect = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private readonly schema: string | undefined;
+  private readonly logger: Logger | undefined;
+  private isClosed = false;
+
+  constructor(options: PostgresStoreOptions) {
+    super(postgresDialect);
+    if (options.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) {
+      throw new BridgeError('CONFIG_INVALID', `database schema "${options.schema.slice(0, 80)}" must be a lower-case SQL identifier`);
+    }
+    this.schema = options.schema;
+    this.logger = options.logger;
+    this.pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
+      idleTimeoutMillis: 30_000,
+      ...(this.schema !== undefined ? { options: `-c search_path=${this.schema}` } : {}),
+    });
+    const onError = (err: Error): void => {
+      this.logger?.warn('database connection error', { code: (err as { code?: string }).code, error: err.message });
+    };
+    this.pool.on('error', onError);
+    this.pool.on('connect', (client) => client.on('error', onError));
+  }
+
+  protected async run<T>(mode: WorkMode, work: () => Tx<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attempt(mode, work);
+      } catch (err) {
+        const cause = isBridgeError(err) ? err.cause : err;
+        if (mode === 'write' && attempt < MAX_ATTEMPTS && classifyDbError(cause) === 'conflict') continue;
+        throw toStoreError(err);
+      }
+    }
+  }
+
+  private async attempt<T>(mode: WorkMode, work: () => Tx<T>): Promise<T> {
+    const client = await this.connect();
+    let failure: unknown;
+    try {
+      if (mode === 'read') return await driveAsync(work(), (s) => this.execute(client, s));
+      await client.query('BEGIN');
+      try {
+        const result = await driveAsync(work(), (s) => this.execute(client, s));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    } catch (err) {
+      failure = err;
+      throw err;
+    } finally {
+      client.release(this.isBroken(failure));
+    }
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (err) {
+      throw toStoreError(err);
+    }
+  }
+
+  /** A client whose connection failed goes back to the pool as broken, to be closed. */
+  private isBroken(failure: unknown): boolean {
+    return failure !== undefined && classifyDbError(isBridgeError(failure) ? failure.cause : failure) === 'unavailable';
+  }
+
+  private async execute(client: pg.PoolClient, statement: Statement): Promise<StatementResult> {
+    const { text, values } = render(statement.query, this.d.placeholder);
+    try {
+      const result = await client.query<Row>(text, values);
+      return { rows: result.rows, changes: result.rowCount ?? 0 };
+    } catch (err) {
+      throw toStoreError(err);
+    }
+  }
+
+  /** Creates the schema (when configured) and applies migrations under a transaction-scoped advisory lock. */
+  async migrate(): Promise<void> {
+    const schema = this.schema;
+    const d = this.d;
+    await this.run('write', function* (): Tx<number[]> {
+      yield* rows(sql`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${lockKey(`migrate:${schema ?? ''}`)})`);
+      if (schema !== undefined) yield* exec(raw(`CREATE SCHEMA IF NOT EXISTS "${schema}"`));
+      return yield* applyMigrations(d);
+    });
+  }
+
+  /** A session advisory lock held on a dedicated client while `fn` runs; a lost connection releases it. */
+  async withExclusiveLock<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+    const client = await this.connect();
+    const keys = [LOCK_NAMESPACE, lockKey(`${this.schema ?? ''}:${name}`)];
+    let isBroken = false;
+    try {
+      const locked = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', keys).catch((err: unknown) => {
+        isBroken = true;
+        throw toStoreError(err);
+      });
+      if (locked.rows[0]?.locked !== true) return undefined;
+      try {
+        return await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1, $2)', keys).catch(() => {
+          isBroken = true;
+        });
+      }
+    } finally {
+      client.release(isBroken);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    await this.pool.end();
+  }
+}

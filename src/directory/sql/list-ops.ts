@@ -1,0 +1,46 @@
+import type { GroupRecord, ListPage, ListQuery, UserRecord } from '../model.js';
+import type { Dialect } from './dialect.js';
+import { filterToSql, type Scope } from './filter-sql.js';
+import { membersOf } from './member-ops.js';
+import { groupColumns, toGroup, toLiveUser, toNumber, userColumns } from './rows.js';
+import { groupScope, orderBy, userScope } from './scopes.js';
+import { empty, sql, type Sql } from './sql.js';
+import { first, rows, type Row, type Tx } from './tx.js';
+
+/**
+ * Lists (RFC 7644 §3.4.2): the filter is evaluated by the database, totalResults comes from a
+ * COUNT with the same condition, and pages are cut with LIMIT/OFFSET in a total order (the sort
+ * key, then created and id), so Okta's import paging never skips or repeats a resource.
+ */
+
+const whole = (value: number, fallback: number): number => (Number.isFinite(value) ? Math.floor(value) : fallback);
+
+function filterClause(query: ListQuery, scope: Scope, d: Dialect): Sql {
+  return query.filter === undefined ? empty : sql` AND ${filterToSql(query.filter, scope, d)}`;
+}
+
+function* listPage<T>(from: Sql, columns: Sql, order: Sql, query: ListQuery, decode: (row: Row) => T): Tx<ListPage<T>> {
+  const total = toNumber((yield* first(sql`SELECT count(*) AS total ${from}`))?.total ?? 0);
+  const limit = Math.max(0, whole(query.count, 0));
+  const offset = Math.max(1, whole(query.startIndex, 1)) - 1;
+  if (limit === 0 || offset >= total) return { totalResults: total, records: [] };
+  const found = yield* rows(sql`SELECT ${columns} ${from} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`);
+  return { totalResults: total, records: found.map(decode) };
+}
+
+/** A page of live users. Throws INVALID_FILTER, or INVALID_VALUE for a sort it cannot do. */
+export function* listUsers(d: Dialect, connection: string, query: ListQuery): Tx<ListPage<UserRecord>> {
+  const scope = userScope(d, connection);
+  const from = sql`FROM users u WHERE u.connection = ${connection} AND u.deleted_at IS NULL${filterClause(query, scope, d)}`;
+  return yield* listPage(from, userColumns, orderBy(scope, d, 'u', query.sort), query, toLiveUser);
+}
+
+/** A page of groups, with their members when asked. */
+export function* listGroups(d: Dialect, connection: string, query: ListQuery, withMembers: boolean): Tx<ListPage<GroupRecord>> {
+  const scope = groupScope(d, connection);
+  const from = sql`FROM groups g WHERE g.connection = ${connection}${filterClause(query, scope, d)}`;
+  const page = yield* listPage(from, groupColumns, orderBy(scope, d, 'g', query.sort), query, toGroup);
+  if (!withMembers || page.records.length === 0) return page;
+  const members = yield* membersOf(d, connection, page.records.map((g) => g.id));
+  return { ...page, records: page.records.map((g) => ({ ...g, members: members.get(g.id) ?? [] })) };
+}

@@ -1,0 +1,133 @@
+import type { GroupChange, GroupInput, GroupRecord, JobReason, ListPage, ListQuery, UserGroupRef, UserInput, UserRecord, WriteContext, WriteOptions } from '../model.js';
+import type { AuditRecord, ClaimedJob, ClaimOptions, JobRow, JobStats, Store, SyncState, SyncSummary } from '../store.js';
+import type { Dialect } from './dialect.js';
+import * as groups from './group-ops.js';
+import * as jobs from './job-ops.js';
+import { listGroups, listUsers } from './list-ops.js';
+import { groupsOfUsers } from './member-ops.js';
+import { sql } from './sql.js';
+import * as sync from './sync-ops.js';
+import { first, type Tx } from './tx.js';
+import * as users from './user-ops.js';
+
+/** Whether a unit of work writes (one transaction, exclusive on SQLite) or only reads. */
+export type WorkMode = 'read' | 'write';
+
+/**
+ * The {@link Store} both databases share: every method is one unit of work written once (in
+ * the `*-ops.ts` modules); a subclass only says how to run a unit (connection, transaction,
+ * error mapping) and how to migrate, lock and close.
+ */
+export abstract class SqlStore implements Store {
+  abstract readonly dialect: 'sqlite' | 'postgres';
+
+  protected constructor(protected readonly d: Dialect) {}
+
+  /** Runs a unit of work: a write in one transaction, a read on one connection. Maps driver errors. */
+  protected abstract run<T>(mode: WorkMode, work: () => Tx<T>): Promise<T>;
+
+  abstract migrate(): Promise<void>;
+  abstract close(): Promise<void>;
+  abstract withExclusiveLock<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
+
+  async ping(): Promise<void> {
+    await this.run('read', () => first(sql`SELECT 1 AS ok`));
+  }
+
+  createUser(connection: string, input: UserInput, ctx: WriteContext): Promise<UserRecord> {
+    return this.run('write', () => users.createUser(this.d, connection, input, ctx));
+  }
+  getUser(connection: string, id: string, options: { includeDeleted?: boolean } = {}): Promise<(UserRecord & { deleted: boolean }) | null> {
+    return this.run('read', () => users.getUser(connection, id, options.includeDeleted === true));
+  }
+  replaceUser(connection: string, id: string, input: UserInput, options: WriteOptions, ctx: WriteContext): Promise<UserRecord> {
+    return this.run('write', () => users.replaceUser(this.d, connection, id, input, options, ctx));
+  }
+  deleteUser(connection: string, id: string, options: WriteOptions, ctx: WriteContext): Promise<void> {
+    return this.run('write', () => users.deleteUser(this.d, connection, id, options, ctx));
+  }
+  listUsers(connection: string, query: ListQuery): Promise<ListPage<UserRecord>> {
+    return this.run('read', () => listUsers(this.d, connection, query));
+  }
+  purgeUser(connection: string, id: string): Promise<void> {
+    return this.run('write', () => users.purgeUser(connection, id));
+  }
+
+  createGroup(connection: string, input: GroupInput, ctx: WriteContext): Promise<GroupRecord> {
+    return this.run('write', () => groups.createGroup(this.d, connection, input, ctx));
+  }
+  getGroup(connection: string, id: string, options: { members?: boolean } = {}): Promise<GroupRecord | null> {
+    return this.run('read', () => groups.getGroup(this.d, connection, id, options.members === true));
+  }
+  replaceGroup(connection: string, id: string, input: GroupInput, options: WriteOptions, ctx: WriteContext): Promise<GroupRecord> {
+    return this.run('write', () => groups.replaceGroup(this.d, connection, id, input, options, ctx));
+  }
+  patchGroup(connection: string, id: string, change: GroupChange, options: WriteOptions, ctx: WriteContext): Promise<GroupRecord> {
+    return this.run('write', () => groups.patchGroup(this.d, connection, id, change, options, ctx));
+  }
+  deleteGroup(connection: string, id: string, options: WriteOptions, ctx: WriteContext): Promise<void> {
+    return this.run('write', () => groups.deleteGroup(this.d, connection, id, options, ctx));
+  }
+  listGroups(connection: string, query: ListQuery, options: { members?: boolean } = {}): Promise<ListPage<GroupRecord>> {
+    return this.run('read', () => listGroups(this.d, connection, query, options.members === true));
+  }
+  groupsOfUsers(connection: string, userIds: readonly string[]): Promise<UserGroupRef[]> {
+    return this.run('read', () => groupsOfUsers(this.d, connection, userIds));
+  }
+
+  claimJobs(connection: string, options: ClaimOptions): Promise<ClaimedJob[]> {
+    return this.run('write', () => jobs.claimJobs(this.d, connection, options));
+  }
+  completeJob(job: ClaimedJob): Promise<boolean> {
+    return this.run('write', () => jobs.completeJob(job));
+  }
+  retryJob(job: ClaimedJob, retryAt: number, lastError: string): Promise<void> {
+    return this.run('write', () => jobs.retryJob(job, retryAt, lastError));
+  }
+  holdJobs(connection: string, userIds: readonly string[], reason: string): Promise<void> {
+    return this.run('write', () => jobs.holdJobs(this.d, connection, userIds, reason));
+  }
+  releaseJobs(connection: string, userIds?: readonly string[]): Promise<number> {
+    return this.run('write', () => jobs.releaseJobs(this.d, connection, userIds));
+  }
+  /** Only ids of users the connection has (live or tombstoned) are enqueued; returns how many. */
+  enqueueJobs(connection: string, reason: JobReason | 'reconcile', userIds?: readonly string[], requestId?: string): Promise<number> {
+    return this.run('write', () => jobs.enqueueUsers(this.d, connection, reason, userIds, requestId));
+  }
+  jobStats(): Promise<JobStats[]> {
+    return this.run('read', () => jobs.jobStats());
+  }
+  listJobs(connection: string, options?: { held?: boolean; limit?: number }): Promise<JobRow[]> {
+    return this.run('read', () => jobs.listJobs(connection, options));
+  }
+
+  getSyncStates(connection: string, userIds: readonly string[]): Promise<SyncState[]> {
+    return this.run('read', () => sync.getSyncStates(this.d, connection, userIds));
+  }
+  putSyncState(state: SyncState): Promise<void> {
+    return this.run('write', () => sync.putSyncState(state));
+  }
+  deleteSyncState(connection: string, userId: string): Promise<void> {
+    return this.run('write', () => sync.deleteSyncState(connection, userId));
+  }
+  findSyncStateByTarget(connection: string, targetId: string): Promise<SyncState | null> {
+    return this.run('read', () => sync.findSyncStateByTarget(connection, targetId));
+  }
+  listSyncStates(connection: string, options: { afterUserId?: string; limit?: number } = {}): Promise<SyncState[]> {
+    return this.run('read', () => sync.listSyncStates(connection, options));
+  }
+  syncSummary(connection: string): Promise<SyncSummary> {
+    return this.run('read', () => sync.syncSummary(connection));
+  }
+
+  appendAudit(records: readonly AuditRecord[]): Promise<void> {
+    return this.run('write', () => sync.appendAudit(this.d, records));
+  }
+  /** Newest first. */
+  listAudit(options: { connection?: string; userId?: string; since?: number; limit?: number }): Promise<AuditRecord[]> {
+    return this.run('read', () => sync.listAudit(options));
+  }
+  purgeAudit(before: number): Promise<number> {
+    return this.run('write', () => sync.purgeAudit(before));
+  }
+}

@@ -1,0 +1,94 @@
+import type { AuditRecord, SyncState, SyncStatus, SyncSummary } from '../store.js';
+import type { Dialect } from './dialect.js';
+import { toAudit, toNumber, toSyncState } from './rows.js';
+import { empty, join, sql, type Sql } from './sql.js';
+import { exec, first, rows, type Tx } from './tx.js';
+
+/** Sync state (what happened in the target, per user) and the decision audit log. */
+
+const stateColumns = sql`connection, user_id, status, target_id, target_email, role, is_managed, account_status,
+  last_error_code, last_error_message, last_sync_at, updated_at`;
+const statuses: readonly SyncStatus[] = ['pending', 'synced', 'failed', 'unsupported', 'held'];
+const TOP_ERRORS = 5;
+const AUDIT_BATCH = 500;
+
+/** Sync states of the given users (absent ones are left out). */
+export function* getSyncStates(d: Dialect, connection: string, userIds: readonly string[]): Tx<SyncState[]> {
+  if (userIds.length === 0) return [];
+  const found = yield* rows(sql`SELECT ${stateColumns} FROM sync_state WHERE connection = ${connection} AND user_id IN (${d.list(userIds)}) ORDER BY user_id`);
+  return found.map(toSyncState);
+}
+
+/** Inserts or replaces one sync state. */
+export function* putSyncState(s: SyncState): Tx<void> {
+  yield* exec(sql`INSERT INTO sync_state (${stateColumns}) VALUES (${s.connection}, ${s.userId}, ${s.status}, ${s.targetId}, ${s.targetEmail},
+      ${s.role}, ${s.isManaged}, ${s.accountStatus}, ${s.lastError?.code ?? null}, ${s.lastError?.message ?? null}, ${s.lastSyncAt}, ${s.updatedAt})
+    ON CONFLICT (connection, user_id) DO UPDATE SET status = excluded.status, target_id = excluded.target_id,
+      target_email = excluded.target_email, role = excluded.role, is_managed = excluded.is_managed,
+      account_status = excluded.account_status, last_error_code = excluded.last_error_code,
+      last_error_message = excluded.last_error_message, last_sync_at = excluded.last_sync_at, updated_at = excluded.updated_at`);
+}
+
+/** Deletes one sync state. */
+export function* deleteSyncState(connection: string, userId: string): Tx<void> {
+  yield* exec(sql`DELETE FROM sync_state WHERE connection = ${connection} AND user_id = ${userId}`);
+}
+
+/** The sync state linked to a target account id. */
+export function* findSyncStateByTarget(connection: string, targetId: string): Tx<SyncState | null> {
+  const row = yield* first(sql`SELECT ${stateColumns} FROM sync_state WHERE connection = ${connection} AND target_id = ${targetId} ORDER BY user_id LIMIT 1`);
+  return row === undefined ? null : toSyncState(row);
+}
+
+/** Sync states of a connection, paged by user id. */
+export function* listSyncStates(connection: string, options: { afterUserId?: string; limit?: number }): Tx<SyncState[]> {
+  const after = options.afterUserId === undefined ? empty : sql` AND user_id > ${options.afterUserId}`;
+  const found = yield* rows(sql`SELECT ${stateColumns} FROM sync_state WHERE connection = ${connection}${after}
+    ORDER BY user_id LIMIT ${Math.max(0, options.limit ?? 1000)}`);
+  return found.map(toSyncState);
+}
+
+/** Live users, sync states by status, and the most frequent errors of a connection. */
+export function* syncSummary(connection: string): Tx<SyncSummary> {
+  const users = yield* first(sql`SELECT count(*) AS total FROM users WHERE connection = ${connection} AND deleted_at IS NULL`);
+  const counts = yield* rows(sql`SELECT status, count(*) AS total FROM sync_state WHERE connection = ${connection} GROUP BY status`);
+  const managed = yield* first(sql`SELECT count(*) AS total FROM sync_state WHERE connection = ${connection} AND is_managed = ${true} AND account_status <> 'absent'`);
+  const errors = yield* rows(sql`SELECT last_error_code, last_error_message, count(*) AS total FROM sync_state
+    WHERE connection = ${connection} AND last_error_code IS NOT NULL
+    GROUP BY last_error_code, last_error_message ORDER BY count(*) DESC, last_error_code LIMIT ${TOP_ERRORS}`);
+  const byStatus = Object.fromEntries(statuses.map((s) => [s, 0])) as Record<SyncStatus, number>;
+  for (const row of counts) byStatus[String(row.status) as SyncStatus] = toNumber(row.total);
+  return {
+    connection,
+    users: toNumber(users?.total ?? 0),
+    managed: toNumber(managed?.total ?? 0),
+    byStatus,
+    topErrors: errors.map((row) => ({ code: String(row.last_error_code), message: String(row.last_error_message ?? ''), count: toNumber(row.total) })),
+  };
+}
+
+/** Appends audit records (multi-row inserts, a few hundred rows per statement). */
+export function* appendAudit(d: Dialect, records: readonly AuditRecord[]): Tx<void> {
+  for (let i = 0; i < records.length; i += AUDIT_BATCH) {
+    const values = records
+      .slice(i, i + AUDIT_BATCH)
+      .map((r) => sql`(${r.at}, ${r.connection}, ${r.userId}, ${d.json(r.requestIds)}, ${d.json(r.decision)})`);
+    yield* exec(sql`INSERT INTO audit_log (at, connection, user_id, request_ids, decision) VALUES ${join(values, ', ')}`);
+  }
+}
+
+/** Audit records, newest first. */
+export function* listAudit(options: { connection?: string; userId?: string; since?: number; limit?: number }): Tx<AuditRecord[]> {
+  const conditions: Sql[] = [sql`1 = 1`];
+  if (options.connection !== undefined) conditions.push(sql`connection = ${options.connection}`);
+  if (options.userId !== undefined) conditions.push(sql`user_id = ${options.userId}`);
+  if (options.since !== undefined) conditions.push(sql`at >= ${options.since}`);
+  const found = yield* rows(sql`SELECT id, at, connection, user_id, request_ids, decision FROM audit_log WHERE ${join(conditions, ' AND ')}
+    ORDER BY at DESC, id DESC LIMIT ${Math.max(0, options.limit ?? 100)}`);
+  return found.map(toAudit);
+}
+
+/** Deletes audit records older than `before`; returns how many. */
+export function* purgeAudit(before: number): Tx<number> {
+  return yield* exec(sql`DELETE FROM audit_log WHERE at < ${before}`);
+}

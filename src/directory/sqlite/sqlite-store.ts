@@ -1,0 +1,136 @@
+import Database from 'better-sqlite3';
+import { applyMigrations } from '../migrations.js';
+import { toStoreError } from '../sql/db-errors.js';
+import { sqliteDialect } from '../sql/dialect.js';
+import { render } from '../sql/sql.js';
+import { SqlStore, type WorkMode } from '../sql/sql-store.js';
+import { driveSync, type Row, type Statement, type StatementResult, type Tx } from '../sql/tx.js';
+
+/** Options of {@link SqliteStore}. */
+export interface SqliteStoreOptions {
+  /** A file path, or `:memory:`. */
+  path: string;
+  /** How long a writer waits for another process's write lock before STORE_UNAVAILABLE. Default 5 s. */
+  busyTimeoutMs?: number;
+}
+
+const STATEMENT_CACHE = 500;
+/** Writes between two `PRAGMA optimize` runs (statistics for the query planner). */
+const OPTIMIZE_EVERY = 1000;
+
+/** better-sqlite3 binds numbers, strings, bigints, buffers and null only. */
+function toSqliteValue(value: unknown): unknown {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value === undefined ? null : value;
+}
+
+/**
+ * The embedded store: one better-sqlite3 connection. Units of work run synchronously inside
+ * `db.transaction` (`.immediate()` for writes, so a second process waits for the write lock up
+ * front instead of failing when a read lock cannot be upgraded), hence nothing else in this
+ * process can interleave with a transaction.
+ *
+ * Durability: WAL with `synchronous = NORMAL`. A commit is in the WAL file, in the operating
+ * system's page cache, before `commit` returns, so a killed process (kill -9, crash) loses
+ * nothing it acknowledged (DESIGN.md invariant 1); only a power loss or kernel crash can drop
+ * the last transactions, which FULL would prevent at the price of an fsync per commit.
+ *
+ * Query planning: without statistics SQLite prefers the (connection, created) index that gives
+ * list order over a selective one (`externalId eq`, the email table), and scans a connection.
+ * `PRAGMA optimize` gathers statistics after migrating, every {@link OPTIMIZE_EVERY} writes (so
+ * a database filled after start gets them early) and at close, as sqlite.org/lang_analyze.html advises.
+ */
+export class SqliteStore extends SqlStore {
+  readonly dialect = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly heldLocks = new Set<string>();
+  private readonly transaction: Database.Transaction<(work: () => unknown) => unknown>;
+  private writes = 0;
+
+  constructor(options: SqliteStoreOptions) {
+    super(sqliteDialect);
+    try {
+      this.db = new Database(options.path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+      this.db.pragma('foreign_keys = ON');
+    } catch (err) {
+      throw toStoreError(err);
+    }
+    // SQLite's lower() folds ASCII only; *_ci columns are folded by JavaScript, so filters must be too.
+    this.db.function('scim_lower', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value));
+    this.transaction = this.db.transaction((work: () => unknown) => work());
+  }
+
+  protected run<T>(mode: WorkMode, work: () => Tx<T>): Promise<T> {
+    try {
+      const unit = (): T => driveSync(work(), (statement) => this.execute(statement));
+      if (mode === 'read') return Promise.resolve(this.transaction.deferred(unit) as T);
+      const result = this.transaction.immediate(unit) as T;
+      if (++this.writes % OPTIMIZE_EVERY === 0) this.optimize();
+      return Promise.resolve(result);
+    } catch (err) {
+      return Promise.reject(toStoreError(err));
+    }
+  }
+
+  private execute(statement: Statement): StatementResult {
+    const { text, values } = render(statement.query, this.d.placeholder);
+    try {
+      const prepared = this.prepare(text);
+      const params = values.map(toSqliteValue);
+      if (prepared.reader) {
+        const found = prepared.all(...params) as Row[];
+        return { rows: found, changes: found.length };
+      }
+      return { rows: [], changes: prepared.run(...params).changes };
+    } catch (err) {
+      throw toStoreError(err);
+    }
+  }
+
+  private prepare(text: string): Database.Statement {
+    let prepared = this.statements.get(text);
+    if (prepared === undefined) {
+      prepared = this.db.prepare(text);
+      if (this.statements.size >= STATEMENT_CACHE) this.statements.delete(this.statements.keys().next().value as string);
+    } else {
+      this.statements.delete(text);
+    }
+    this.statements.set(text, prepared);
+    return prepared;
+  }
+
+  async migrate(): Promise<void> {
+    await this.run('write', () => applyMigrations(this.d));
+    this.optimize();
+  }
+
+  /** Refreshes planner statistics where they are missing or stale; quick (analysis is sampled). */
+  private optimize(): void {
+    try {
+      this.db.pragma('optimize=0x10002');
+    } catch {
+      // Statistics are an optimisation: a busy database just keeps the old ones.
+    }
+  }
+
+  /** In-process only: an SQLite file serves one bridge process. */
+  async withExclusiveLock<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+    if (this.heldLocks.has(name)) return undefined;
+    this.heldLocks.add(name);
+    try {
+      return await fn();
+    } finally {
+      this.heldLocks.delete(name);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.open) return;
+    this.optimize();
+    this.db.close();
+  }
+}

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
+import type { UserInput, WriteContext } from '../../src/directory/model.js';
+import type { Store } from '../../src/directory/store.js';
+
+/** What every part of the store suite gets: the store under test and a second instance on the same database. */
+export interface SuiteContext {
+  store(): Store;
+  /** Another store instance on the same database (another replica or process). */
+  other(): Store;
+}
+
+/** A connection name of its own per test, so tests share a database without seeing each other's rows. */
+export function newConnection(): string {
+  return `c_${randomUUID().slice(0, 12)}`;
+}
+
+/** A write context with a request id. */
+export function ctx(requestId = 'req-1'): WriteContext {
+  return { requestId };
+}
+
+/** A user input whose attributes look like what the SCIM layer stores. */
+export function userInput(userName: string, extra: Partial<UserInput> = {}): UserInput {
+  const emails = extra.emails ?? [];
+  return {
+    userName,
+    externalId: null,
+    active: true,
+    emails,
+    ...extra,
+    attributes: {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName,
+      ...(emails.length > 0 ? { emails } : {}),
+      ...extra.attributes,
+    },
+  };
+}
+
+/** Creates users one after the other; returns their ids in creation order. */
+export async function createUsers(store: Store, connection: string, count: number, prefix = 'user'): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    ids.push((await store.createUser(connection, userInput(`${prefix}${String(i).padStart(5, '0')}@example.com`), ctx())).id);
+  }
+  return ids;
+}
+
+/** Creates many users concurrently (order not kept); returns their ids. */
+export async function createManyUsers(store: Store, connection: string, count: number, prefix = 'bulk'): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i += 50) {
+    const batch = Array.from({ length: Math.min(50, count - i) }, (_, j) => `${prefix}${i + j}@example.com`);
+    const created = await Promise.all(batch.map((name) => store.createUser(connection, userInput(name), ctx())));
+    ids.push(...created.map((u) => u.id));
+  }
+  return ids;
+}
+
+/** Asserts that a promise rejects with a BridgeError of this code; returns the error. */
+export async function expectCode(promise: Promise<unknown>, code: string): Promise<Error & { code: string; kind: string }> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, `expected ${code}`).toBeInstanceOf(Error);
+  expect((err as { code?: string }).code).toBe(code);
+  return err as Error & { code: string; kind: string };
+}
+
+/** Spins until the clock has passed `ms` (timestamps are milliseconds; some tests need a later one). */
+export function waitPast(ms: number): void {
+  while (Date.now() <= ms) {
+    // busy wait: at most a millisecond or two
+  }
+}
+
+/** The jobs of a connection keyed by user id. */
+export async function jobsByUser(store: Store, connection: string): Promise<Map<string, Awaited<ReturnType<Store['listJobs']>>[number]>> {
+  const jobs = await store.listJobs(connection, { limit: 100_000 });
+  return new Map(jobs.map((job) => [job.userId, job]));
+}

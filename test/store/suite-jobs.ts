@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import type { ClaimedJob } from '../../src/directory/store.js';
+import { createUsers, ctx, jobsByUser, newConnection, userInput, type SuiteContext } from './fixtures.js';
+
+const claim = (workerId: string, now?: number, leaseMs = 60_000, limit = 10) => ({ workerId, leaseMs, limit, ...(now !== undefined ? { now } : {}) });
+
+/** The outbox: enqueued with each write, coalesced, claimed with leases, completed, retried, held. */
+export function jobTests(t: SuiteContext): void {
+  describe('jobs', () => {
+    it('enqueues a job in the same transaction as each user write', async () => {
+      const conn = newConnection();
+      const user = await t.store().createUser(conn, userInput('j@example.com'), ctx('r-create'));
+      expect(await t.store().listJobs(conn)).toEqual([
+        expect.objectContaining({ connection: conn, userId: user.id, generation: 1, reason: 'user.created', requestIds: ['r-create'], attempts: 0, lastError: null, heldReason: null }),
+      ]);
+      await t.store().replaceUser(conn, user.id, userInput('j@example.com'), {}, ctx('r-put'));
+      expect((await jobsByUser(t.store(), conn)).get(user.id)).toMatchObject({ generation: 2, reason: 'user.replaced', requestIds: ['r-create', 'r-put'] });
+      await t.store().deleteUser(conn, user.id, {}, ctx('r-del'));
+      expect((await jobsByUser(t.store(), conn)).get(user.id)).toMatchObject({ generation: 3, reason: 'user.deleted' });
+      // A failed write enqueues nothing.
+      await t.store().createUser(conn, userInput('k@example.com'), ctx());
+      await expect(t.store().createUser(conn, userInput('K@example.com'), ctx('dup'))).rejects.toThrow();
+      expect((await t.store().listJobs(conn)).map((j) => j.requestIds.at(-1))).not.toContain('dup');
+    });
+
+    it('coalesces changes: generation, last 10 request ids, oldest enqueuedAt', async () => {
+      const conn = newConnection();
+      const user = await t.store().createUser(conn, userInput('c@example.com'), ctx('r0'));
+      const first = (await t.store().listJobs(conn))[0]!;
+      for (let i = 1; i <= 11; i++) await t.store().replaceUser(conn, user.id, userInput('c@example.com'), {}, ctx(`r${i}`));
+      const jobs = await t.store().listJobs(conn);
+      expect(jobs).toHaveLength(1);
+      expect(jobs[0]).toMatchObject({ generation: 12, enqueuedAt: first.enqueuedAt });
+      expect(jobs[0]!.requestIds).toEqual(['r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9', 'r10', 'r11']);
+    });
+
+    it('claims, completes, and keeps a job that changed while claimed', async () => {
+      const conn = newConnection();
+      const [a, b] = (await createUsers(t.store(), conn, 2)) as [string, string];
+      const claimed = await t.store().claimJobs(conn, claim('w1'));
+      expect(claimed.map((j) => j.userId).sort()).toEqual([a, b].sort());
+      expect(claimed[0]).toMatchObject({ workerId: 'w1' });
+      expect(await t.store().claimJobs(conn, claim('w2'))).toEqual([]);
+      const jobA = claimed.find((j) => j.userId === a)!;
+      const jobB = claimed.find((j) => j.userId === b)!;
+      expect(await t.store().completeJob(jobA)).toBe(true);
+      await t.store().replaceUser(conn, b, userInput('user00001@example.com'), {}, ctx('meanwhile'));
+      expect(await t.store().completeJob(jobB)).toBe(false);
+      const again = await t.store().claimJobs(conn, claim('w2'));
+      expect(again).toEqual([expect.objectContaining({ userId: b, generation: jobB.generation + 1, workerId: 'w2' })]);
+      expect(await t.store().completeJob(again[0]!)).toBe(true);
+      expect(await t.store().listJobs(conn)).toEqual([]);
+    });
+
+    it('retries later, expires leases, and never claims held jobs', async () => {
+      const conn = newConnection();
+      const [a] = (await createUsers(t.store(), conn, 1)) as [string];
+      const now = Date.now() + 1000;
+      const [job] = await t.store().claimJobs(conn, claim('w1', now, 5000));
+      await t.store().retryJob(job!, now + 60_000, 'TARGET_UNAVAILABLE: 503');
+      expect((await t.store().listJobs(conn))[0]).toMatchObject({ attempts: 1, lastError: 'TARGET_UNAVAILABLE: 503', availableAt: now + 60_000 });
+      expect(await t.store().claimJobs(conn, claim('w1', now + 59_000))).toEqual([]);
+
+      const [leased] = await t.store().claimJobs(conn, claim('w1', now + 60_000, 5000));
+      expect(leased?.leaseUntil).toBe(now + 65_000);
+      expect(await t.store().claimJobs(conn, claim('w2', now + 64_000))).toEqual([]);
+      const [stolen] = await t.store().claimJobs(conn, claim('w2', now + 65_001));
+      expect(stolen).toMatchObject({ userId: a, workerId: 'w2' });
+      // The crashed worker's late completion neither deletes nor unlocks the new lease.
+      expect(await t.store().completeJob(leased as ClaimedJob)).toBe(false);
+      expect(await t.store().claimJobs(conn, claim('w3', now + 65_002))).toEqual([]);
+      await t.store().retryJob(leased as ClaimedJob, now, 'ignored');
+      expect((await t.store().listJobs(conn))[0]?.lastError).toBe('TARGET_UNAVAILABLE: 503');
+      expect(await t.store().completeJob(stolen!)).toBe(true);
+    });
+
+    it('holds and releases jobs, and reports queue figures', async () => {
+      const conn = newConnection();
+      const [a, b, c] = (await createUsers(t.store(), conn, 3)) as [string, string, string];
+      await t.store().holdJobs(conn, [a, b], 'mass deprovisioning: 2 deletions');
+      expect((await t.store().claimJobs(conn, claim('w1'))).map((j) => j.userId)).toEqual([c]);
+      expect((await t.store().listJobs(conn, { held: true })).map((j) => j.heldReason)).toEqual(['mass deprovisioning: 2 deletions', 'mass deprovisioning: 2 deletions']);
+      expect((await t.store().listJobs(conn, { held: false })).map((j) => j.userId)).toEqual([c]);
+      await t.store().replaceUser(conn, a, userInput('user00000@example.com'), {}, ctx());
+      expect((await jobsByUser(t.store(), conn)).get(a)?.heldReason).toBe('mass deprovisioning: 2 deletions');
+
+      const stats = (await t.store().jobStats()).find((s) => s.connection === conn);
+      // c is in flight (leased) and a, b are held: nothing is waiting.
+      expect(stats).toEqual({ connection: conn, pending: 1, held: 2, oldestAgeMs: null });
+
+      expect(await t.store().releaseJobs(conn, [a])).toBe(1);
+      expect(await t.store().releaseJobs(conn)).toBe(1);
+      expect(await t.store().releaseJobs(conn)).toBe(0);
+      const waiting = (await t.store().jobStats()).find((s) => s.connection === conn);
+      expect(waiting).toMatchObject({ pending: 3, held: 0 });
+      expect(waiting?.oldestAgeMs).toBeGreaterThanOrEqual(0);
+      const released = await t.store().claimJobs(conn, claim('w2'));
+      expect(released.map((j) => j.userId).sort()).toEqual([a, b].sort());
+      // Released jobs carry the approval the mass-deprovisioning guard lets through.
+      expect(released.map((j) => j.reason)).toEqual(['approved', 'approved']);
+      expect((await t.store().jobStats()).find((s) => s.connection === conn)).toMatchObject({ pending: 3, held: 0, oldestAgeMs: null });
+    });
+
+    it('enqueues jobs on demand for known users, tombstones included', async () => {
+      const conn = newConnection();
+      const [a, b] = (await createUsers(t.store(), conn, 2)) as [string, string];
+      await t.store().deleteUser(conn, b, {}, ctx());
+      for (const job of await t.store().claimJobs(conn, claim('w'))) await t.store().completeJob(job);
+      expect(await t.store().enqueueJobs(conn, 'reconcile')).toBe(2);
+      expect(await t.store().enqueueJobs(conn, 'reconcile', [a, a, 'unknown'], 'cli')).toBe(1);
+      const jobs = await jobsByUser(t.store(), conn);
+      expect(jobs.get(a)).toMatchObject({ reason: 'reconcile', generation: 2, requestIds: ['cli'] });
+      expect(jobs.get(b)).toMatchObject({ reason: 'reconcile', generation: 1, requestIds: [] });
+    });
+
+    it('never hands the same job to two concurrent claimers, across store instances', async () => {
+      const conn = newConnection();
+      await createUsers(t.store(), conn, 60);
+      const seen: string[] = [];
+      for (let round = 0; round < 10 && seen.length < 60; round++) {
+        const batches = await Promise.all(
+          [t.store(), t.other(), t.store(), t.other()].map((s, i) => s.claimJobs(conn, claim(`w${i}`, undefined, 60_000, 7))),
+        );
+        seen.push(...batches.flat().map((j) => j.userId));
+      }
+      expect(seen).toHaveLength(60);
+      expect(new Set(seen).size).toBe(60);
+    });
+  });
+}

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import type { SyncState } from '../../src/directory/store.js';
+import { createUsers, ctx, newConnection, type SuiteContext } from './fixtures.js';
+
+const state = (connection: string, userId: string, extra: Partial<SyncState> = {}): SyncState => ({
+  connection,
+  userId,
+  status: 'synced',
+  targetId: `t-${userId}`,
+  targetEmail: `${userId}@example.com`,
+  role: 'Member',
+  isManaged: true,
+  accountStatus: 'active',
+  lastError: null,
+  lastSyncAt: 1_700_000_000_000,
+  updatedAt: 1_700_000_000_001,
+  ...extra,
+});
+
+/** Sync state, audit log, exclusive locks, migrations. */
+export function syncTests(t: SuiteContext): void {
+  describe('sync state and audit', () => {
+    it('stores, replaces, finds, pages and deletes sync states', async () => {
+      const conn = newConnection();
+      await t.store().putSyncState(state(conn, 'u1'));
+      await t.store().putSyncState(state(conn, 'u2', { status: 'failed', targetId: null, isManaged: false, lastError: { code: 'TARGET_REJECTED', message: 'bad email' }, lastSyncAt: null }));
+      await t.store().putSyncState(state(conn, 'u1', { role: 'Owner', accountStatus: 'invited' }));
+      expect(await t.store().getSyncStates(conn, ['u1', 'u2', 'u3'])).toEqual([
+        state(conn, 'u1', { role: 'Owner', accountStatus: 'invited' }),
+        state(conn, 'u2', { status: 'failed', targetId: null, isManaged: false, lastError: { code: 'TARGET_REJECTED', message: 'bad email' }, lastSyncAt: null }),
+      ]);
+      expect(await t.store().findSyncStateByTarget(conn, 't-u1')).toMatchObject({ userId: 'u1' });
+      expect(await t.store().findSyncStateByTarget(conn, 'nope')).toBeNull();
+      expect((await t.store().listSyncStates(conn, { limit: 1 })).map((s) => s.userId)).toEqual(['u1']);
+      expect((await t.store().listSyncStates(conn, { afterUserId: 'u1' })).map((s) => s.userId)).toEqual(['u2']);
+      await t.store().deleteSyncState(conn, 'u1');
+      expect((await t.store().listSyncStates(conn)).map((s) => s.userId)).toEqual(['u2']);
+      expect(await t.store().getSyncStates(conn, [])).toEqual([]);
+    });
+
+    it('summarises users, statuses and the most frequent errors', async () => {
+      const conn = newConnection();
+      const [a, b, c] = (await createUsers(t.store(), conn, 3)) as [string, string, string];
+      await t.store().deleteUser(conn, c, {}, ctx());
+      const boom = { code: 'TARGET_AUTH', message: '401' };
+      await t.store().putSyncState(state(conn, a, { status: 'failed', lastError: boom }));
+      await t.store().putSyncState(state(conn, b, { status: 'failed', lastError: boom }));
+      await t.store().putSyncState(state(conn, c, { status: 'unsupported', accountStatus: 'absent', lastError: { code: 'UNSUPPORTED_OPERATION', message: 'no re-enable' } }));
+      await t.store().putSyncState(state(conn, 'not-managed', { isManaged: false }));
+      expect(await t.store().syncSummary(conn)).toEqual({
+        connection: conn,
+        users: 2,
+        // a and b are managed and present; c's account is absent; one state is not managed.
+        managed: 2,
+        byStatus: { pending: 0, synced: 1, failed: 2, unsupported: 1, held: 0 },
+        topErrors: [
+          { code: 'TARGET_AUTH', message: '401', count: 2 },
+          { code: 'UNSUPPORTED_OPERATION', message: 'no re-enable', count: 1 },
+        ],
+      });
+    });
+
+    it('appends, lists and purges audit records', async () => {
+      const conn = newConnection();
+      const base = 1_800_000_000_000;
+      await t.store().appendAudit([
+        { at: base, connection: conn, userId: 'u1', requestIds: ['r1'], decision: { action: 'create', rule: { group: 'Admins' } } },
+        { at: base + 10, connection: conn, userId: 'u2', requestIds: [], decision: { action: 'none' } },
+        { at: base + 20, connection: conn, userId: 'u1', requestIds: ['r2', 'r3'], decision: { action: 'update' } },
+      ]);
+      await t.store().appendAudit([]);
+      const all = await t.store().listAudit({ connection: conn });
+      expect(all.map((r) => r.at)).toEqual([base + 20, base + 10, base]);
+      expect(all[2]).toMatchObject({ userId: 'u1', requestIds: ['r1'], decision: { action: 'create', rule: { group: 'Admins' } } });
+      expect(typeof all[0]?.id).toBe('number');
+      expect((await t.store().listAudit({ connection: conn, userId: 'u1', since: base + 5 })).map((r) => r.requestIds)).toEqual([['r2', 'r3']]);
+      expect(await t.store().listAudit({ connection: conn, limit: 1 })).toHaveLength(1);
+      expect(await t.store().purgeAudit(base + 15)).toBe(2);
+      expect((await t.store().listAudit({ connection: conn })).map((r) => r.at)).toEqual([base + 20]);
+    });
+  });
+
+  describe('coordination', () => {
+    it('runs a named lock exclusively and skips a second holder', async () => {
+      let release!: () => void;
+      let entered!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const inside = new Promise<void>((resolve) => (entered = resolve));
+      const holder = t.store().withExclusiveLock('reconcile', async () => {
+        entered();
+        await gate;
+        return 'done';
+      });
+      await inside;
+      expect(await t.store().withExclusiveLock('reconcile', async () => 'second')).toBeUndefined();
+      if (t.store().dialect === 'postgres') expect(await t.other().withExclusiveLock('reconcile', async () => 'other')).toBeUndefined();
+      expect(await t.store().withExclusiveLock('another-lock', async () => 'free')).toBe('free');
+      release();
+      expect(await holder).toBe('done');
+      expect(await t.other().withExclusiveLock('reconcile', async () => 'after')).toBe('after');
+      await expect(t.store().withExclusiveLock('reconcile', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+      expect(await t.store().withExclusiveLock('reconcile', async () => 'released')).toBe('released');
+    });
+
+    it('migrates again safely, concurrently, and answers ping', async () => {
+      await Promise.all([t.store().migrate(), t.other().migrate(), t.store().migrate()]);
+      await t.store().ping();
+    });
+  });
+}

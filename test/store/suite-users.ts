@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { createUsers, ctx, expectCode, newConnection, userInput, type SuiteContext } from './fixtures.js';
+
+/** Users: CRUD, case-insensitive uniqueness, versions, tombstones, paging. */
+export function userTests(t: SuiteContext): void {
+  describe('users', () => {
+    it('creates, reads, replaces and versions a user', async () => {
+      const conn = newConnection();
+      const created = await t.store().createUser(conn, userInput('Alice@Example.com', { externalId: 'ext-1' }), ctx());
+      expect(created).toMatchObject({ userName: 'Alice@Example.com', externalId: 'ext-1', active: true, version: 1 });
+      expect(created.created).toBe(created.lastModified);
+      const read = await t.store().getUser(conn, created.id);
+      expect(read).toEqual({ ...created, deleted: false });
+
+      const replaced = await t.store().replaceUser(conn, created.id, userInput('alice@example.com', { active: false }), {}, ctx());
+      expect(replaced).toMatchObject({ id: created.id, userName: 'alice@example.com', active: false, externalId: null, version: 2 });
+      expect(replaced.created).toBe(created.created);
+      expect(replaced.lastModified).toBeGreaterThanOrEqual(created.lastModified);
+      expect((await t.store().getUser(conn, created.id))?.attributes).toEqual(replaced.attributes);
+    });
+
+    it('keeps userName unique case-insensitively, per connection', async () => {
+      const conn = newConnection();
+      const bob = await t.store().createUser(conn, userInput('bob@example.com'), ctx());
+      const err = await expectCode(t.store().createUser(conn, userInput('BOB@example.COM'), ctx()), 'UNIQUENESS');
+      expect(err.message).toBe('userName "BOB@example.COM" is already taken');
+      await t.store().createUser(newConnection(), userInput('bob@example.com'), ctx());
+      const carol = await t.store().createUser(conn, userInput('carol@example.com'), ctx());
+      await expectCode(t.store().replaceUser(conn, carol.id, userInput('Bob@Example.com'), {}, ctx()), 'UNIQUENESS');
+      // Renaming a user to another spelling of its own name is fine.
+      expect((await t.store().replaceUser(conn, bob.id, userInput('Bob@Example.com'), {}, ctx())).userName).toBe('Bob@Example.com');
+    });
+
+    it('rejects a stale If-Match version and unknown ids', async () => {
+      const conn = newConnection();
+      const user = await t.store().createUser(conn, userInput('v@example.com'), ctx());
+      await t.store().replaceUser(conn, user.id, userInput('v@example.com'), { ifVersion: 1 }, ctx());
+      await expectCode(t.store().replaceUser(conn, user.id, userInput('v@example.com'), { ifVersion: 1 }, ctx()), 'VERSION_MISMATCH');
+      await expectCode(t.store().deleteUser(conn, user.id, { ifVersion: 7 }, ctx()), 'VERSION_MISMATCH');
+      await expectCode(t.store().replaceUser(conn, 'missing', userInput('x@example.com'), {}, ctx()), 'NOT_FOUND');
+      await expectCode(t.store().deleteUser(conn, 'missing', {}, ctx()), 'NOT_FOUND');
+      expect(await t.store().getUser(conn, 'missing')).toBeNull();
+      // Another connection does not see the user.
+      expect(await t.store().getUser(newConnection(), user.id)).toBeNull();
+    });
+
+    it('tombstones deleted users, frees their userName and purges them', async () => {
+      const conn = newConnection();
+      const user = await t.store().createUser(conn, userInput('gone@example.com'), ctx());
+      await t.store().deleteUser(conn, user.id, { ifVersion: 1 }, ctx());
+      expect(await t.store().getUser(conn, user.id)).toBeNull();
+      expect(await t.store().getUser(conn, user.id, { includeDeleted: true })).toMatchObject({ id: user.id, deleted: true, version: 2 });
+      expect((await t.store().listUsers(conn, { startIndex: 1, count: 10 })).totalResults).toBe(0);
+      await expectCode(t.store().replaceUser(conn, user.id, userInput('gone@example.com'), {}, ctx()), 'NOT_FOUND');
+      await expectCode(t.store().deleteUser(conn, user.id, {}, ctx()), 'NOT_FOUND');
+
+      const again = await t.store().createUser(conn, userInput('GONE@example.com'), ctx());
+      expect(again.id).not.toBe(user.id);
+      await t.store().purgeUser(conn, again.id); // live: no-op
+      expect(await t.store().getUser(conn, again.id)).not.toBeNull();
+      await t.store().purgeUser(conn, user.id);
+      expect(await t.store().getUser(conn, user.id, { includeDeleted: true })).toBeNull();
+      await t.store().purgeUser(conn, 'never-existed');
+    });
+
+    it('pages stably in (created, id) order and by a sort key', async () => {
+      const conn = newConnection();
+      const ids = await createUsers(t.store(), conn, 25);
+      const seen: string[] = [];
+      for (let start = 1; start <= 25; start += 10) {
+        const page = await t.store().listUsers(conn, { startIndex: start, count: 10 });
+        expect(page.totalResults).toBe(25);
+        seen.push(...page.records.map((u) => u.id));
+      }
+      // Users created within one millisecond are ordered by id: the order is total, so pages never overlap.
+      const all = (await t.store().listUsers(conn, { startIndex: 1, count: 100 })).records;
+      expect(seen).toEqual(all.map((u) => u.id));
+      expect([...seen].sort()).toEqual([...ids].sort());
+      expect(all.map((u) => u.created)).toEqual(all.map((u) => u.created).sort((x, y) => x - y));
+      expect((await t.store().listUsers(conn, { startIndex: 0, count: 2 })).records.map((u) => u.id)).toEqual(seen.slice(0, 2));
+      const totals = await t.store().listUsers(conn, { startIndex: 1, count: 0 });
+      expect(totals).toEqual({ totalResults: 25, records: [] });
+      expect((await t.store().listUsers(conn, { startIndex: 26, count: 10 })).records).toEqual([]);
+
+      const sorted: string[] = [];
+      for (let start = 1; start <= 25; start += 7) {
+        const page = await t.store().listUsers(conn, { startIndex: start, count: 7, sort: { by: { attr: 'USERNAME' }, descending: true } });
+        sorted.push(...page.records.map((u) => u.userName));
+      }
+      expect(sorted).toEqual(
+        Array.from({ length: 25 }, (_, i) => `user${String(24 - i).padStart(5, '0')}@example.com`),
+      );
+    });
+
+    it('sorts by a JSON attribute, nulls last, ties broken by (created, id), and refuses multi-valued sorts', async () => {
+      const conn = newConnection();
+      const a = await t.store().createUser(conn, userInput('a@x.org', { attributes: { title: 'Zeta' } }), ctx());
+      const b = await t.store().createUser(conn, userInput('b@x.org', { attributes: { title: 'alpha' } }), ctx());
+      const c = await t.store().createUser(conn, userInput('c@x.org'), ctx());
+      const d = await t.store().createUser(conn, userInput('d@x.org', { attributes: { title: 'Alpha' } }), ctx());
+      const page = await t.store().listUsers(conn, { startIndex: 1, count: 10, sort: { by: { attr: 'title' }, descending: false } });
+      // Case-insensitive key, ties by (created, id), users without a title last.
+      const tie = [b, d].sort((x, y) => x.created - y.created || (x.id < y.id ? -1 : 1)).map((u) => u.id);
+      expect(page.records.map((u) => u.id)).toEqual([...tie, a.id, c.id]);
+      await expectCode(t.store().listUsers(conn, { startIndex: 1, count: 10, sort: { by: { attr: 'emails' }, descending: false } }), 'INVALID_VALUE');
+    });
+  });
+}
