@@ -1,0 +1,60 @@
+import path from 'node:path';
+import { connectorRegistry } from '../connectors/registry.js';
+import type { Simulator } from '../connectors/simulator-kit.js';
+import { connectorTypes, type ConnectorType } from '../connectors/types.js';
+import { ConfigError, resolveConnections, type LoadedConfig } from './load.js';
+import { bridgeConfigSchema } from './schema.js';
+import type { SourceIssue } from './yaml-source.js';
+
+/** The SCIM token of every sandbox connection unless SCIM_BRIDGE_SANDBOX_TOKEN says otherwise. */
+export const SANDBOX_TOKEN = 'sandbox-token';
+
+/** The sandbox: its configuration and one in-process simulator per target type. */
+export interface Sandbox {
+  loaded: LoadedConfig;
+  simulators: Map<ConnectorType, Simulator>;
+}
+
+/**
+ * `npm start` with no configuration: the bridge on 127.0.0.1 (PORT, default 8080), SQLite at
+ * ./data/sandbox.db, one connection per target type named after it, each wired to its simulator
+ * mounted at /sandbox/<type> with the simulator's default credentials and the shipped mapping.
+ */
+export function buildSandbox(env: NodeJS.ProcessEnv, cwd: string, appRoot: string): Sandbox {
+  const port = env.PORT === undefined || env.PORT === '' ? 8080 : Number(env.PORT);
+  const token = env.SCIM_BRIDGE_SANDBOX_TOKEN || SANDBOX_TOKEN;
+  const origin = `http://127.0.0.1:${port}`;
+  const simulators = new Map<ConnectorType, Simulator>();
+  const connections: Record<string, unknown> = {};
+  const autoAcceptSeconds = env.SCIM_BRIDGE_SANDBOX_AUTO_ACCEPT === undefined ? 1 : Number(env.SCIM_BRIDGE_SANDBOX_AUTO_ACCEPT);
+  for (const type of connectorTypes) {
+    const simulator = connectorRegistry[type].createSimulator({ autoAcceptSeconds });
+    simulators.set(type, simulator);
+    connections[type] = {
+      type,
+      scim: { tokens: [token] },
+      mapping: path.join(appRoot, 'mappings', `${type}.yaml`),
+      target: { ...simulator.credentials, url: simulator.targetUrl(`${origin}/sandbox/${type}`) },
+      limits: { timeoutMs: 10_000 },
+    };
+  }
+  const parsed = bridgeConfigSchema.safeParse({
+    listen: { host: '127.0.0.1', port },
+    store: `sqlite:${path.join(cwd, 'data', 'sandbox.db')}`,
+    log: { level: env.LOG_LEVEL ?? 'info' },
+    connections,
+  });
+  const issues: SourceIssue[] = [];
+  const report = (where: string, messages: string[]): void => {
+    for (const message of messages) issues.push({ file: '(sandbox)', path: where, message });
+  };
+  if (!parsed.success) {
+    report('(sandbox)', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+    throw new ConfigError(issues);
+  }
+  const resolved = resolveConnections(parsed.data, cwd, (name, problems) => report(`connections.${name}.target`, problems.map((p) => p.message)));
+  if (issues.length > 0) throw new ConfigError(issues);
+  // The simulators' credentials are public defaults ("sandbox"); redacting them would blank
+  // every /sandbox/ path in the logs. The SCIM token is still treated as a secret.
+  return { loaded: { config: parsed.data, connections: resolved, file: null, secrets: [token] }, simulators };
+}

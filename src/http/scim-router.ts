@@ -1,0 +1,128 @@
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { BridgeError } from '../errors.js';
+import { findById, listOf, resourceTypes, schemas, serviceProviderConfig } from '../scim/discovery.js';
+import * as groups from '../scim/groups.js';
+import type { Directory, ScimResult, ScimScope } from '../scim/scope.js';
+import * as users from '../scim/users.js';
+import type { Authenticator } from './auth.js';
+import type { RateLimiter } from './rate-limit.js';
+import { contextOf } from './request-context.js';
+
+/**
+ * `/scim/v2/<connection>/...`: one router for every connection; each request resolves its own
+ * connection, credentials, directory and basepath, so nothing is shared between connections.
+ * Every route ends in `next(err)`; the app's one error middleware answers.
+ */
+
+/** What the router needs of one connection. */
+export interface ScimConnection {
+  name: string;
+  authenticator: Authenticator;
+  directory: Directory;
+}
+
+/** Options of {@link createScimRouter}. */
+export interface ScimRouterOptions {
+  connections: ReadonlyMap<string, ScimConnection>;
+  /** Base for meta.location; otherwise the request's own scheme and host. */
+  publicUrl?: string;
+  bodyLimit: string;
+  /** Requests per authenticated client. */
+  limiter: RateLimiter;
+  /** Failed authentications per address (slows down token guessing). */
+  authFailures: RateLimiter;
+}
+
+interface ScimRequest extends Request {
+  scim: { connection: ScimConnection; scope: ScimScope };
+}
+
+const scimTypes = ['application/scim+json', 'application/json', 'application/*+json'];
+
+/** Builds the SCIM router, to mount at `/scim/v2`. */
+export function createScimRouter(options: ScimRouterOptions): Router {
+  const router = Router({ mergeParams: true });
+  router.use('/:connection', (req, _res, next) => authenticate(options, req, next));
+  router.use('/:connection', express.json({ type: scimTypes, limit: options.bodyLimit, strict: true }));
+  const route = (fn: (scope: ScimScope, req: Request) => Promise<ScimResult> | ScimResult) =>
+    async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+      try {
+        send(res, await fn((req as ScimRequest).scim.scope, req));
+      } catch (err) {
+        next(err);
+      }
+    };
+  const id = (req: Request): string => String(req.params.id);
+  const ifMatch = (req: Request): string | undefined => req.header('if-match');
+
+  router.get('/:connection/Users', route((s, req) => users.listUsers(s, req.query)));
+  router.post('/:connection/Users', route((s, req) => users.createUser(s, req.body)));
+  router.get('/:connection/Users/:id', route((s, req) => users.getUser(s, id(req), req.query)));
+  router.put('/:connection/Users/:id', route((s, req) => users.replaceUser(s, id(req), req.body, ifMatch(req))));
+  router.patch('/:connection/Users/:id', route((s, req) => users.patchUser(s, id(req), req.body, ifMatch(req))));
+  router.delete('/:connection/Users/:id', route((s, req) => users.deleteUser(s, id(req), ifMatch(req))));
+
+  router.get('/:connection/Groups', route((s, req) => groups.listGroups(s, req.query)));
+  router.post('/:connection/Groups', route((s, req) => groups.createGroup(s, req.body)));
+  router.get('/:connection/Groups/:id', route((s, req) => groups.getGroup(s, id(req), req.query)));
+  router.put('/:connection/Groups/:id', route((s, req) => groups.replaceGroup(s, id(req), req.body, ifMatch(req))));
+  router.patch('/:connection/Groups/:id', route((s, req) => groups.patchGroup(s, id(req), req.body, ifMatch(req))));
+  router.delete('/:connection/Groups/:id', route((s, req) => groups.deleteGroup(s, id(req), ifMatch(req))));
+
+  router.get('/:connection/ServiceProviderConfig', route((s, req) =>
+    ok(serviceProviderConfig(s.basepath, (req as ScimRequest).scim.connection.authenticator.schemes))));
+  router.get('/:connection/ResourceTypes', route((s) => ok(listOf(resourceTypes(s.basepath)))));
+  router.get('/:connection/ResourceTypes/:id', route((s, req) => ok(findById(resourceTypes(s.basepath), id(req), 'ResourceType'))));
+  router.get('/:connection/Schemas', route((s) => ok(listOf(schemas(s.basepath)))));
+  router.get('/:connection/Schemas/:id', route((s, req) => ok(findById(schemas(s.basepath), id(req), 'Schema'))));
+  router.all('/:connection/Bulk', route(() => {
+    throw new BridgeError('NOT_IMPLEMENTED', 'Bulk is not supported (see /ServiceProviderConfig)');
+  }));
+  router.use('/:connection', route(() => {
+    throw new BridgeError('NOT_FOUND', 'no such SCIM endpoint');
+  }));
+  return router;
+}
+
+const ok = (body: Record<string, unknown>): ScimResult => ({ status: 200, body });
+
+function authenticate(options: ScimRouterOptions, req: Request, next: NextFunction): void {
+  const name = String(req.params.connection);
+  const connection = options.connections.get(name);
+  const context = contextOf(req);
+  const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+  try {
+    if (!connection) throw new BridgeError('NOT_FOUND', `no connection named "${name.slice(0, 64)}"`);
+    context.connection = name;
+    context.log = context.log.child({ connection: name });
+    if (options.authFailures.isLimited(address)) {
+      throw new BridgeError('RATE_LIMITED', 'too many failed authentications from this address');
+    }
+    let client: string;
+    try {
+      client = connection.authenticator.authenticate(req.header('authorization'));
+    } catch (err) {
+      options.authFailures.take(address);
+      throw err;
+    }
+    options.limiter.take(`${name}:${client}`);
+    const base = options.publicUrl?.replace(/\/$/, '') ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+    (req as ScimRequest).scim = {
+      connection,
+      scope: { connection: name, directory: connection.directory, basepath: `${base}/scim/v2/${name}`, requestId: context.requestId },
+    };
+    next();
+  } catch (err) {
+    next(err);
+  }
+}
+
+function send(res: Response, result: ScimResult): void {
+  if (result.etag) res.setHeader('ETag', result.etag);
+  if (result.location && result.status === 201) res.setHeader('Location', result.location);
+  if (result.body === undefined) {
+    res.status(result.status).end();
+    return;
+  }
+  res.status(result.status).type('application/scim+json').send(JSON.stringify(result.body));
+}

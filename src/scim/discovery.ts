@@ -1,0 +1,82 @@
+import { BridgeError } from '../errors.js';
+import { MAX_COUNT } from './list-query.js';
+import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, LIST_RESPONSE, SYNC_SCHEMA, USER_SCHEMA, describeSchemas } from './schemas.js';
+
+/**
+ * Discovery endpoints (RFC 7644 §4) that tell the truth about this server: PATCH, filter, sort
+ * and ETags are supported; bulk and password change are not.
+ */
+
+type Json = Record<string, unknown>;
+
+/** How a connection authenticates IdPs, for ServiceProviderConfig. */
+export interface AuthSchemes {
+  bearer: boolean;
+  basic: boolean;
+}
+
+/** `/ServiceProviderConfig`. */
+export function serviceProviderConfig(basepath: string, auth: AuthSchemes): Json {
+  const schemes = [
+    ...(auth.bearer ? [{ type: 'oauthbearertoken', name: 'OAuth Bearer Token', description: 'A static bearer token per connection (Authorization: Bearer <token>)', specUri: 'https://www.rfc-editor.org/rfc/rfc6750', primary: true }] : []),
+    ...(auth.basic ? [{ type: 'httpbasic', name: 'HTTP Basic', description: 'Username and password (Okta supports this)', specUri: 'https://www.rfc-editor.org/rfc/rfc7617', primary: !auth.bearer }] : []),
+  ];
+  return {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
+    documentationUri: 'https://github.com/scim-bridge/scim-bridge#readme',
+    patch: { supported: true },
+    bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+    filter: { supported: true, maxResults: MAX_COUNT },
+    changePassword: { supported: false },
+    sort: { supported: true },
+    etag: { supported: true },
+    authenticationSchemes: schemes,
+    meta: { resourceType: 'ServiceProviderConfig', location: `${basepath}/ServiceProviderConfig` },
+  };
+}
+
+/** All resource types. */
+export function resourceTypes(basepath: string): Json[] {
+  return [
+    {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'],
+      id: 'User',
+      name: 'User',
+      endpoint: '/Users',
+      description: 'User Account',
+      schema: USER_SCHEMA,
+      schemaExtensions: [
+        { schema: ENTERPRISE_SCHEMA, required: false },
+        { schema: SYNC_SCHEMA, required: false },
+      ],
+      meta: { resourceType: 'ResourceType', location: `${basepath}/ResourceTypes/User` },
+    },
+    {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'],
+      id: 'Group',
+      name: 'Group',
+      endpoint: '/Groups',
+      description: 'Group',
+      schema: GROUP_SCHEMA,
+      schemaExtensions: [],
+      meta: { resourceType: 'ResourceType', location: `${basepath}/ResourceTypes/Group` },
+    },
+  ];
+}
+
+/** A ListResponse of everything (discovery lists are small and unpaged). */
+export function listOf(resources: Json[]): Json {
+  return { schemas: [LIST_RESPONSE], totalResults: resources.length, startIndex: 1, itemsPerPage: resources.length, Resources: resources };
+}
+
+/** One item by id (case-insensitive), or NOT_FOUND. */
+export function findById(resources: Json[], id: string, what: string): Json {
+  const found = resources.find((r) => typeof r.id === 'string' && r.id.toLowerCase() === id.toLowerCase());
+  if (!found) throw new BridgeError('NOT_FOUND', `${what} "${id.slice(0, 200)}" not found`);
+  return found;
+}
+
+/** `/Schemas`. */
+export function schemas(basepath: string): Json[] {
+  return describeSchemas(basepath);
+}

@@ -1,0 +1,110 @@
+import { BridgeError } from '../errors.js';
+import { GROUP_SCHEMA, USER_SCHEMA } from './schemas.js';
+
+/**
+ * `attributes` and `excludedAttributes` (RFC 7644 §3.9). `schemas`, `id` and `meta` are always
+ * returned. Paths may be dotted (`name.givenName`) or schema-qualified, and match in any case.
+ */
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+const always = new Set(['schemas', 'id', 'meta']);
+
+/** One requested path: the top-level key (an extension URN or an attribute), then inner names. */
+type Path = string[];
+
+/** What to keep or drop. */
+export interface Projection {
+  include?: Path[];
+  exclude?: Path[];
+}
+
+/** Parses the two query parameters; `attributes` wins when both are given (RFC 7644 §3.4.2.5). */
+export function parseProjection(attributes: unknown, excludedAttributes: unknown): Projection {
+  const include = parseList(attributes, 'attributes');
+  if (include) return { include };
+  const exclude = parseList(excludedAttributes, 'excludedAttributes');
+  return exclude ? { exclude } : {};
+}
+
+function parseList(raw: unknown, name: string): Path[] | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string') throw new BridgeError('INVALID_SYNTAX', `${name} must be given once, as a comma-separated list`);
+  const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items.length === 0) return undefined;
+  return items.map(toPath);
+}
+
+function toPath(text: string): Path {
+  const lower = text.toLowerCase();
+  for (const core of [USER_SCHEMA, GROUP_SCHEMA]) {
+    if (lower.startsWith(`${core.toLowerCase()}:`)) return text.slice(core.length + 1).split('.');
+  }
+  if (lower.startsWith('urn:')) {
+    // `urn:...:User` names a whole extension; `urn:...:User:department.x` one of its attributes.
+    const cut = text.lastIndexOf(':');
+    const last = text.slice(cut + 1);
+    if (/^[A-Z]/.test(last) && !last.includes('.')) return [text];
+    return [text.slice(0, cut), ...last.split('.')];
+  }
+  return text.split('.');
+}
+
+/** Applies a projection to one rendered resource. */
+export function project(resource: Json, projection: Projection): Json {
+  if (projection.include) {
+    const out: Json = {};
+    for (const [key, value] of Object.entries(resource)) if (always.has(key)) out[key] = value;
+    for (const path of projection.include) copyPath(resource, out, path);
+    return out;
+  }
+  if (projection.exclude) {
+    let out: Json = { ...resource };
+    for (const path of projection.exclude) out = dropPath(out, path);
+    return out;
+  }
+  return resource;
+}
+
+const findKey = (object: Json, name: string): string | undefined => Object.keys(object).find((k) => k.toLowerCase() === name.toLowerCase());
+
+function copyPath(source: Json, target: Json, path: Path): void {
+  const [head, ...rest] = path;
+  if (head === undefined) return;
+  const key = findKey(source, head);
+  if (key === undefined) return;
+  const value = source[key];
+  if (rest.length === 0) {
+    target[key] = value;
+  } else if (Array.isArray(value)) {
+    const existing = Array.isArray(target[key]) ? (target[key] as Json[]) : value.map(() => ({}));
+    value.forEach((item, i) => isObject(item) && copyPath(item, existing[i] as Json, rest));
+    target[key] = existing;
+  } else if (isObject(value)) {
+    const inner = isObject(target[key]) ? (target[key] as Json) : {};
+    copyPath(value, inner, rest);
+    target[key] = inner;
+  }
+}
+
+function dropPath(source: Json, path: Path): Json {
+  const [head, ...rest] = path;
+  const key = head === undefined ? undefined : findKey(source, head);
+  if (key === undefined || always.has(key)) return source;
+  const out = { ...source };
+  if (rest.length === 0) {
+    delete out[key];
+    return out;
+  }
+  const value = source[key];
+  if (Array.isArray(value)) out[key] = value.map((item) => (isObject(item) ? dropPath(item, rest) : item));
+  else if (isObject(value)) out[key] = dropPath(value, rest);
+  return out;
+}
+
+/** Whether the projection asks for group members (so a list need not load them). */
+export function wantsMembers(projection: Projection): boolean {
+  const isMembers = (p: Path): boolean => p[0]?.toLowerCase() === 'members';
+  if (projection.include) return projection.include.some(isMembers);
+  return !(projection.exclude ?? []).some((p) => isMembers(p) && p.length === 1);
+}

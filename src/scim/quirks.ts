@@ -1,0 +1,126 @@
+import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, SYNC_SCHEMA, USER_SCHEMA } from './schemas.js';
+
+/**
+ * What Okta and Entra really send, normalised before scimmy validates it (pure functions;
+ * sources: reference sheet §5 to §7). Every quirk here is accepted, never silently dropped.
+ */
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Removes nulls deeply: RFC 7643 §2.5 says null means unassigned (Entra sends explicit nulls, sheet §6.3). */
+export function stripNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.filter((v) => v !== null).map(stripNulls);
+  if (!isObject(value)) return value;
+  const out: Json = {};
+  for (const [key, item] of Object.entries(value)) if (item !== null) out[key] = stripNulls(item);
+  return out;
+}
+
+/** `"True"`, `"False"`, `"true"`, `"false"` as booleans (Entra without aadOptscim062020, sheet §6.3). */
+export function toBoolean(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const lower = value.trim().toLowerCase();
+  return lower === 'true' ? true : lower === 'false' ? false : value;
+}
+
+const booleanAttributes = new Set(['active', 'primary']);
+
+/** Fixes string booleans at `active` and at every `primary` (Entra sends roles[].primary as "false", sheet §6.6). */
+export function normalizeBooleans(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((v) => normalizeBooleans(v, key));
+  if (isObject(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalizeBooleans(v, k)]));
+  }
+  return booleanAttributes.has(lastSegment(key)) ? toBoolean(value) : value;
+}
+
+function lastSegment(key: string): string {
+  const afterColon = key.slice(key.lastIndexOf(':') + 1);
+  return afterColon.slice(afterColon.lastIndexOf('.') + 1).toLowerCase();
+}
+
+/** Entra's misspelled enterprise URN, without the colon before `User` (sheet §6.3). */
+const MISSPELLED_ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0user';
+const fixUrn = (urn: string): string => (urn.toLowerCase() === MISSPELLED_ENTERPRISE ? ENTERPRISE_SCHEMA : urn);
+
+/** Fixes Entra's misspelled enterprise URN; unknown schema URNs (Entra's ADSCIM Group, sheet §6.4) are dropped. */
+export function normalizeSchemas(body: Json, resource: 'User' | 'Group'): Json {
+  const known = resource === 'User' ? [USER_SCHEMA, ENTERPRISE_SCHEMA] : [GROUP_SCHEMA];
+  const fixed: Json = {};
+  for (const [key, item] of Object.entries(body)) fixed[fixUrn(key)] = item;
+  const listed = Array.isArray(body.schemas) ? body.schemas : [];
+  const schemas = listed
+    .filter((s): s is string => typeof s === 'string')
+    .map((s) => known.find((k) => k.toLowerCase() === fixUrn(s).toLowerCase()))
+    .filter((s): s is string => s !== undefined);
+  if (!schemas.includes(known[0] as string)) schemas.unshift(known[0] as string);
+  if (resource === 'User' && isObject(fixed[ENTERPRISE_SCHEMA]) && !schemas.includes(ENTERPRISE_SCHEMA)) schemas.push(ENTERPRISE_SCHEMA);
+  fixed.schemas = schemas;
+  return fixed;
+}
+
+/** Entra's manager as `[{"$ref":...,"value":...}]` or a bare id string becomes `{value}` (sheet §6.3). */
+export function normalizeManager(value: unknown): unknown {
+  const first = Array.isArray(value) ? value[0] : value;
+  if (typeof first === 'string') return { value: first };
+  if (!isObject(first)) return first;
+  const { $ref: _ref, ...rest } = first;
+  return rest;
+}
+
+/**
+ * A User body as scimmy should see it: nulls stripped, booleans fixed, schemas fixed, read-only
+ * and write-only attributes the IdP may echo removed (id, meta, groups, password, our sync extension).
+ * The password is never stored: the bridge does not sync passwords.
+ */
+export function normalizeUserBody(body: Json): Json {
+  const cleaned = normalizeBooleans(stripNulls(body)) as Json;
+  const user = normalizeSchemas(cleaned, 'User');
+  for (const key of Object.keys(user)) {
+    const lower = key.toLowerCase();
+    if (['id', 'meta', 'groups', 'password', SYNC_SCHEMA.toLowerCase()].includes(lower)) delete user[key];
+  }
+  const enterprise = user[ENTERPRISE_SCHEMA];
+  if (isObject(enterprise)) {
+    const managerKey = Object.keys(enterprise).find((k) => k.toLowerCase() === 'manager');
+    if (managerKey !== undefined) enterprise[managerKey] = normalizeManager(enterprise[managerKey]);
+  }
+  return user;
+}
+
+/** A Group body as scimmy should see it. */
+export function normalizeGroupBody(body: Json): Json {
+  const group = normalizeSchemas(stripNulls(body) as Json, 'Group');
+  for (const key of Object.keys(group)) if (['id', 'meta'].includes(key.toLowerCase())) delete group[key];
+  return group;
+}
+
+/** A PatchOp operation after normalisation: lowercase op, trimmed path. */
+export interface PatchOperation {
+  op: 'add' | 'remove' | 'replace';
+  path?: string;
+  value?: unknown;
+}
+
+/** Validates the PatchOp envelope (RFC 7644 §3.5.2) and normalises each operation's op and value. */
+export function normalizePatchOperations(body: unknown): PatchOperation[] | string {
+  if (!isObject(body)) return 'a PatchOp body must be a JSON object';
+  const operationsKey = Object.keys(body).find((k) => k.toLowerCase() === 'operations');
+  const operations = operationsKey === undefined ? undefined : body[operationsKey];
+  if (!Array.isArray(operations) || operations.length === 0) return 'a PatchOp needs a non-empty "Operations" array';
+  const out: PatchOperation[] = [];
+  for (const [index, raw] of operations.entries()) {
+    if (!isObject(raw)) return `operation ${index + 1} must be an object`;
+    const field = (name: string): unknown => raw[Object.keys(raw).find((k) => k.toLowerCase() === name) ?? name];
+    const op = field('op');
+    const path = field('path');
+    if (typeof op !== 'string' || !['add', 'remove', 'replace'].includes(op.toLowerCase())) return `operation ${index + 1} has an unknown op "${String(op)}"`;
+    if (path !== undefined && path !== null && typeof path !== 'string') return `operation ${index + 1} has a path that is not a string`;
+    const value = stripNulls(field('value'));
+    const trimmed = typeof path === 'string' && path.trim() !== '' ? path.trim() : undefined;
+    out.push({ op: op.toLowerCase() as PatchOperation['op'], ...(trimmed ? { path: trimmed } : {}), ...(value !== undefined ? { value: normalizeBooleans(value, trimmed ?? '') } : {}) });
+  }
+  return out;
+}

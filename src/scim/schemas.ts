@@ -1,0 +1,122 @@
+import SCIMMY from 'scimmy';
+import { BridgeError } from '../errors.js';
+
+/**
+ * scimmy, configured once for the whole process: the core User and Group schemas plus the
+ * enterprise extension. Nothing per request or per connection is stored in scimmy; every call
+ * passes its basepath explicitly, so concurrent requests to two connections cannot mix.
+ */
+
+export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+export const ENTERPRISE_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+/** scimmy only accepts `urn:ietf:params:scim:schemas:` ids, so this read-only extension is described by hand. */
+export const SYNC_SCHEMA = 'urn:scim-bridge:schemas:extension:sync:1.0:User';
+export const LIST_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
+
+type SchemaDefinition = InstanceType<typeof SCIMMY.Types.SchemaDefinition>;
+type Attribute = InstanceType<typeof SCIMMY.Types.Attribute>;
+
+let configured = false;
+
+/** Extends scimmy's User schema with the enterprise extension and relaxes `type` canonical values, once. */
+export function configureScimmy(): void {
+  if (configured) return;
+  configured = true;
+  // The typings say Schema instance; at run time scimmy takes the schema class (types.js Schema.extend).
+  SCIMMY.Schemas.User.extend(SCIMMY.Schemas.EnterpriseUser as unknown as InstanceType<typeof SCIMMY.Types.Schema>, false);
+  // RFC 7643 §2.3.1: canonical values are suggestions. Entra sends roles[].type
+  // "WindowsAzureActiveDirectoryRole" (sheet §6.6), which scimmy would reject.
+  relaxCanonicalTypes(SCIMMY.Schemas.User.definition);
+}
+
+function relaxCanonicalTypes(definition: SchemaDefinition): void {
+  const visit = (attribute: Attribute | SchemaDefinition): void => {
+    const children = (attribute as { subAttributes?: Attribute[]; attributes?: (Attribute | SchemaDefinition)[] });
+    for (const child of children.subAttributes ?? children.attributes ?? []) {
+      const config = (child as Attribute).config as { canonicalValues?: unknown } | undefined;
+      if ((child as Attribute).name === 'type' && config && Array.isArray(config.canonicalValues)) config.canonicalValues = false;
+      visit(child);
+    }
+  };
+  visit(definition);
+}
+
+/** Validates and normalises a User body with scimmy (types, required, attribute-name case). */
+export function coerceUser(body: Record<string, unknown>): Record<string, unknown> {
+  configureScimmy();
+  return coerce(() => new SCIMMY.Schemas.User(body, 'in'));
+}
+
+/** Validates and normalises a Group body with scimmy. */
+export function coerceGroup(body: Record<string, unknown>): Record<string, unknown> {
+  configureScimmy();
+  return coerce(() => new SCIMMY.Schemas.Group(body, 'in'));
+}
+
+function coerce(build: () => object): Record<string, unknown> {
+  try {
+    return JSON.parse(JSON.stringify(build())) as Record<string, unknown>;
+  } catch (err) {
+    throw scimmyError(err);
+  }
+}
+
+/** Turns what scimmy throws (its SCIMError, or a TypeError from coercion) into a BridgeError. */
+export function scimmyError(err: unknown): BridgeError {
+  if (err instanceof BridgeError) return err;
+  const scimType = (err as { scimType?: unknown }).scimType;
+  const message = err instanceof Error ? err.message : String(err);
+  const code =
+    scimType === 'invalidPath' ? 'INVALID_PATH'
+    : scimType === 'noTarget' ? 'NO_TARGET'
+    : scimType === 'invalidSyntax' ? 'INVALID_SYNTAX'
+    : scimType === 'invalidFilter' ? 'INVALID_FILTER'
+    : scimType === 'mutability' ? 'MUTABILITY'
+    : 'INVALID_VALUE';
+  return new BridgeError(code, message, { cause: err });
+}
+
+/** The scimmy User schema class (for PATCH). */
+export function userSchemaClass(): typeof SCIMMY.Schemas.User {
+  configureScimmy();
+  return SCIMMY.Schemas.User;
+}
+
+/** The `/Schemas` resources, located under `basepath` (`https://host/scim/v2/<connection>`). */
+export function describeSchemas(basepath: string): Record<string, unknown>[] {
+  configureScimmy();
+  const schemasPath = `${basepath}/Schemas`;
+  const described = [
+    SCIMMY.Schemas.User.definition.describe(schemasPath),
+    SCIMMY.Schemas.EnterpriseUser.definition.describe(schemasPath),
+    SCIMMY.Schemas.Group.definition.describe(schemasPath),
+  ] as unknown as Record<string, unknown>[];
+  return [...described, syncSchemaDescription(schemasPath)];
+}
+
+const readOnly = (name: string, type: string, description: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  name, type, multiValued: false, description, required: false, caseExact: false, mutability: 'readOnly', returned: 'default', uniqueness: 'none', ...extra,
+});
+
+function syncSchemaDescription(schemasPath: string): Record<string, unknown> {
+  return {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:Schema'],
+    id: SYNC_SCHEMA,
+    name: 'SyncState',
+    description: 'What scim-bridge did in the target application for this user (read-only).',
+    attributes: [
+      readOnly('state', 'string', 'pending, synced, failed, unsupported or held', { canonicalValues: ['pending', 'synced', 'failed', 'unsupported', 'held'] }),
+      readOnly('targetId', 'string', 'The account id in the target application'),
+      readOnly('accountStatus', 'string', 'active, invited, disabled or absent in the target', { canonicalValues: ['active', 'invited', 'disabled', 'absent'] }),
+      readOnly('effectiveRole', 'string', 'The role the account has in the target'),
+      readOnly('lastError', 'complex', 'Why the last attempt failed', {
+        subAttributes: [readOnly('code', 'string', 'Stable error code'), readOnly('message', 'string', 'What went wrong')],
+      }),
+      readOnly('lastSyncAt', 'dateTime', 'When the target was last converged'),
+    ],
+    meta: { resourceType: 'Schema', location: `${schemasPath}/${SYNC_SCHEMA}` },
+  };
+}

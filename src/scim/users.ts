@@ -1,0 +1,96 @@
+import { BridgeError } from '../errors.js';
+import type { UserRecord } from '../directory/model.js';
+import { parseListRequest } from './list-query.js';
+import { parseProjection, project, type Projection } from './projection.js';
+import { normalizePatchOperations } from './quirks.js';
+import { etagOf, renderUser, userInputFromAttributes, userInputFromBody, versionFromIfMatch } from './resources.js';
+import { coerceUser } from './schemas.js';
+import { listResponse, type ScimResult, type ScimScope } from './scope.js';
+import { applyUserPatch } from './user-patch.js';
+import { normalizeUserBody } from './quirks.js';
+
+/** SCIM /Users operations for one connection: thin steps between the request and the directory. */
+
+type Query = Record<string, unknown>;
+
+async function render(scope: ScimScope, records: readonly UserRecord[], projection: Projection): Promise<Record<string, unknown>[]> {
+  if (records.length === 0) return [];
+  const ids = records.map((r) => r.id);
+  const [groups, states] = await Promise.all([
+    scope.directory.groupsOfUsers(scope.connection, ids),
+    scope.directory.getSyncStates(scope.connection, ids),
+  ]);
+  return records.map((record) =>
+    project(
+      renderUser(record, scope.basepath, groups.filter((g) => g.userId === record.id), states.find((s) => s.userId === record.id)),
+      projection,
+    ),
+  );
+}
+
+async function single(scope: ScimScope, record: UserRecord, status: number, projection: Projection = {}): Promise<ScimResult> {
+  const [body] = await render(scope, [record], projection);
+  return { status, body, etag: etagOf(record.version), location: `${scope.basepath}/Users/${record.id}` };
+}
+
+async function mustGet(scope: ScimScope, id: string): Promise<UserRecord> {
+  const record = await scope.directory.getUser(scope.connection, id);
+  if (!record) throw new BridgeError('NOT_FOUND', `User ${id.slice(0, 100)} not found`);
+  return record;
+}
+
+/** GET /Users */
+export async function listUsers(scope: ScimScope, query: Query): Promise<ScimResult> {
+  const { query: listQuery, projection } = parseListRequest(query);
+  const page = await scope.directory.listUsers(scope.connection, listQuery);
+  return { status: 200, body: listResponse(page.totalResults, listQuery.startIndex, await render(scope, page.records, projection)) };
+}
+
+/** GET /Users/{id} */
+export async function getUser(scope: ScimScope, id: string, query: Query): Promise<ScimResult> {
+  return single(scope, await mustGet(scope, id), 200, parseProjection(query.attributes, query.excludedAttributes));
+}
+
+/** POST /Users */
+export async function createUser(scope: ScimScope, body: unknown): Promise<ScimResult> {
+  const record = await scope.directory.createUser(scope.connection, userInputFromBody(body), { requestId: scope.requestId });
+  return single(scope, record, 201);
+}
+
+/** PUT /Users/{id}: replaces every attribute (RFC 7644 §3.5.1). */
+export async function replaceUser(scope: ScimScope, id: string, body: unknown, ifMatch: string | undefined): Promise<ScimResult> {
+  const input = userInputFromBody(body);
+  const ifVersion = versionFromIfMatch(ifMatch);
+  const record = await scope.directory.replaceUser(scope.connection, id, input, ifVersion === undefined ? {} : { ifVersion }, { requestId: scope.requestId });
+  return single(scope, record, 200);
+}
+
+/** PATCH /Users/{id}: 200 with the resource. Retries a lost race when the client sent no If-Match. */
+export async function patchUser(scope: ScimScope, id: string, body: unknown, ifMatch: string | undefined): Promise<ScimResult> {
+  const operations = normalizePatchOperations(body);
+  if (typeof operations === 'string') throw new BridgeError('INVALID_SYNTAX', operations);
+  const clientVersion = versionFromIfMatch(ifMatch);
+  for (let attempt = 0; ; attempt++) {
+    const current = await mustGet(scope, id);
+    if (clientVersion !== undefined && clientVersion !== current.version) {
+      throw new BridgeError('VERSION_MISMATCH', `User ${id} is at version ${current.version}, not ${clientVersion}`);
+    }
+    const patched = await applyUserPatch(id, current.attributes, operations);
+    if (!patched) return single(scope, current, 200);
+    const input = userInputFromAttributes(coerceUser(normalizeUserBody(patched)));
+    try {
+      const record = await scope.directory.replaceUser(scope.connection, id, input, { ifVersion: current.version }, { requestId: scope.requestId });
+      return await single(scope, record, 200);
+    } catch (err) {
+      const raced = err instanceof BridgeError && err.code === 'VERSION_MISMATCH' && clientVersion === undefined && attempt < 3;
+      if (!raced) throw err;
+    }
+  }
+}
+
+/** DELETE /Users/{id}: 204. */
+export async function deleteUser(scope: ScimScope, id: string, ifMatch: string | undefined): Promise<ScimResult> {
+  const ifVersion = versionFromIfMatch(ifMatch);
+  await scope.directory.deleteUser(scope.connection, id, ifVersion === undefined ? {} : { ifVersion }, { requestId: scope.requestId });
+  return { status: 204 };
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfigFile } from '../../../src/config/load.js';
+
+const good = `
+listen: { host: 127.0.0.1, port: 8080 }
+store: sqlite:./data/bridge.db
+connections:
+  redis-cloud:
+    type: redis-cloud
+    scim:
+      tokens: ["\${SCIM_TOKEN_RC}"]
+    target: { url: https://api.redislabs.com/v1, apiKey: "\${RC_KEY}", apiSecretKey: "\${RC_SECRET:-fallback-secret}" }
+  paradime:
+    type: paradime
+    mode: strict
+    scim: { tokens: [paradime-token-0123456789] }
+    target: { url: "https://api.paradime.io/api/v1/\${PD_TOKEN}/graphql", apiKey: pd-key-1234, apiSecret: pd-secret-1234 }
+`;
+const env = { SCIM_TOKEN_RC: 'rc-scim-token-abcdef', RC_KEY: 'rc-key-99', PD_TOKEN: 'wsp123' };
+
+const issuesOf = (text: string, environment: NodeJS.ProcessEnv = env): string[] => {
+  try {
+    loadConfigFile('/etc/bridge.yaml', environment, text);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).issues.map((i) => `${i.line ?? '-'} ${i.path}: ${i.message}`);
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('configuration', () => {
+  it('loads, interpolates ${VAR} and ${VAR:-default}, and applies defaults', () => {
+    const loaded = loadConfigFile('/etc/bridge.yaml', env, good);
+    const rc = loaded.connections.find((c) => c.name === 'redis-cloud');
+    expect(rc?.target).toMatchObject({ url: 'https://api.redislabs.com/v1', apiKey: 'rc-key-99', apiSecretKey: 'fallback-secret' });
+    expect(rc?.mode).toBe('eventual');
+    expect(rc?.mappingPath).toBe('/etc/mappings/redis-cloud.yaml');
+    expect(loaded.connections.find((c) => c.name === 'paradime')?.target.url).toBe('https://api.paradime.io/api/v1/wsp123/graphql');
+    expect(loaded.secrets).toEqual(expect.arrayContaining(['rc-scim-token-abcdef', 'rc-key-99', 'fallback-secret', 'pd-secret-1234', 'wsp123']));
+  });
+
+  it('names every problem with its line and path', () => {
+    const text = `
+connections:
+  paradime:
+    type: paradime
+    scim: { tokens: [short] }
+    target: { url: not-a-url, apiKey: k, apiSecret: s }
+  bad_name:
+    type: nope
+    scim: { tokens: [long-enough-token-1] }
+    target: {}
+unknownTop: 1
+`;
+    const issues = issuesOf(text);
+    expect(issues).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^5 connections\.paradime\.scim\.tokens\[0\]: a SCIM token must be at least 12 characters/),
+      expect.stringMatching(/^8 connections\.bad_name: .*"-"/),
+      expect.stringMatching(/^8 connections\.bad_name\.type: expected one of redis-cloud/),
+      '11 unknownTop: unknown field',
+    ]));
+  });
+
+  it('checks each target block with its connector schema', () => {
+    const issues = issuesOf(`
+connections:
+  paradime:
+    type: paradime
+    scim: { tokens: [long-enough-token-1] }
+    target: { url: not-a-url, apiKey: k, apiSecret: s }
+`);
+    expect(issues.some((i) => i.startsWith('6 connections.paradime.target.url'))).toBe(true);
+  });
+
+  it('reports an unset environment variable with its path', () => {
+    expect(issuesOf(good, { RC_KEY: 'x', PD_TOKEN: 'y' })).toContain('8 connections.redis-cloud.scim.tokens[0]: environment variable SCIM_TOKEN_RC is not set');
+  });
+
+  it('reports YAML syntax errors with a line', () => {
+    expect(issuesOf('connections:\n  a: [unclosed\n')[0]).toMatch(/^\d+ \(yaml\): /);
+  });
+
+  it('reports a missing file', () => {
+    try {
+      loadConfigFile('/nonexistent/bridge.yaml', env);
+      expect.unreachable();
+    } catch (err) {
+      expect((err as ConfigError).message).toContain('file not found');
+    }
+  });
+});

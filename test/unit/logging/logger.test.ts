@@ -1,0 +1,22 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger, redact } from '../../../src/logging/logger.js';
+
+describe('log redaction', () => {
+  it('blanks secret-looking keys and known secret values anywhere', () => {
+    const out = redact({ authorization: 'Bearer abc', nested: { apiSecretKey: 's', note: 'the token is tok-12345 here' }, list: ['tok-12345'], ok: true }, ['tok-12345']);
+    expect(out).toEqual({ authorization: '[redacted]', nested: { apiSecretKey: '[redacted]', note: 'the token is [redacted] here' }, list: ['[redacted]'], ok: true });
+  });
+
+  it('writes JSON lines without the secrets', async () => {
+    const stream = new PassThrough();
+    const chunks: string[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c.toString()));
+    const logger = createLogger({ format: 'json', stream, secrets: ['super-secret-value'] });
+    logger.child({ requestId: 'r1' }).info('calling with super-secret-value', { password: 'p', headers: { 'x-api-key': 'k' } });
+    await new Promise((resolve) => setImmediate(resolve));
+    const line = JSON.parse(chunks.join('')) as Record<string, unknown>;
+    expect(line).toMatchObject({ level: 'info', message: 'calling with [redacted]', requestId: 'r1', password: '[redacted]', headers: { 'x-api-key': '[redacted]' } });
+    expect(chunks.join('')).not.toContain('super-secret-value');
+  });
+});
