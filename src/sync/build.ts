@@ -1,0 +1,65 @@
+import type { ResolvedConnection } from '../config/load.js';
+import { ConfigError } from '../config/load.js';
+import type { SourceIssue } from '../config/yaml-source.js';
+import type { TargetCallEvent } from '../connectors/http-client.js';
+import { connectorRegistry } from '../connectors/registry.js';
+import type { Logger } from '../logging/logger.js';
+import { evaluateMapping } from '../mapping/evaluate.js';
+import { loadMappingFile, MappingError } from '../mapping/load.js';
+import type { Mapping } from '../mapping/schema.js';
+import type { SyncConnection } from './connection.js';
+import { createRateLimiter, Mutex } from './limits.js';
+
+/** Options of {@link buildSyncConnections}. */
+export interface BuildOptions {
+  logger: Logger;
+  /** Every target call, for metrics. */
+  onCall?: (connection: string, event: TargetCallEvent) => void;
+}
+
+/** Loads every connection's mapping; throws one ConfigError listing every problem in every file. */
+export function loadMappings(connections: readonly ResolvedConnection[]): Map<string, Mapping> {
+  const mappings = new Map<string, Mapping>();
+  const issues: SourceIssue[] = [];
+  for (const connection of connections) {
+    try {
+      mappings.set(connection.name, loadMappingFile(connection.mappingPath, connection.type));
+    } catch (err) {
+      if (err instanceof MappingError || err instanceof ConfigError) issues.push(...err.issues);
+      else throw err;
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return mappings;
+}
+
+/** Builds the runtime of every connection: connector (with its rate limit), mapping, write lock. */
+export function buildSyncConnections(connections: readonly ResolvedConnection[], options: BuildOptions): SyncConnection[] {
+  const mappings = loadMappings(connections);
+  return connections.map((connection) => {
+    const definition = connectorRegistry[connection.type];
+    const logger = options.logger.child({ connection: connection.name, target: connection.type });
+    const mapping = mappings.get(connection.name) as Mapping;
+    const connector = definition.createConnector(connection.target, {
+      logger,
+      timeoutMs: connection.limits.timeoutMs,
+      retries: connection.limits.retries,
+      ...(connection.limits.requestsPerSecond ? { limiter: createRateLimiter(connection.limits.requestsPerSecond) } : {}),
+      ...(options.onCall ? { onCall: (event: TargetCallEvent) => options.onCall?.(connection.name, event) } : {}),
+    });
+    return {
+      name: connection.name,
+      type: connection.type,
+      mode: connection.mode,
+      connector,
+      evaluate: (input) => evaluateMapping(mapping, input),
+      settings: connection.sync,
+      concurrency: connection.limits.concurrency,
+      drift: connection.drift,
+      // Redis Cloud processes one task per account at a time (sheet §1.3): serialise our writes too.
+      writeLock: connection.type === 'redis-cloud' ? new Mutex() : null,
+      protectedEmails: new Set(mapping.protected.emails.map((e: string) => e.toLowerCase())),
+      logger,
+    };
+  });
+}

@@ -1,0 +1,25 @@
+import type { ConnectionConfig } from '../config/schema.js';
+import type { Connector } from '../connectors/types.js';
+import type { Logger } from '../logging/logger.js';
+import type { Decision, MappingInput } from '../mapping/types.js';
+import type { Mutex } from './limits.js';
+
+/** Everything the sync layer knows about one connection, built by the composition root. */
+export interface SyncConnection {
+  name: string;
+  type: ConnectorType;
+  mode: ConnectionConfig['mode'];
+  connector: Connector;
+  /** The mapping file, applied to one user (pure). */
+  evaluate(input: MappingInput): Decision;
+  settings: ConnectionConfig['sync'];
+  concurrency: number;
+  drift: ConnectionConfig['drift'];
+  /** Held around every target write when the target processes one change at a time (Redis Cloud). */
+  writeLock: Mutex | null;
+  /** Emails the mapping lists as protected (lowercase), also skipped by the reconciler. */
+  protectedEmails: ReadonlySet<string>;
+  logger: Logger;
+}
+
+type ConnectorType = Connector['type'];

@@ -1,0 +1,222 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { ClaimedJob, Store, SyncState } from '../directory/store.js';
+import type { Logger } from '../logging/logger.js';
+import type { SyncConnection } from './connection.js';
+import { convergeJob, type ConvergeOutcome } from './converge.js';
+import { RemovalGuard } from './guard.js';
+import { backoffDelay } from './limits.js';
+
+/**
+ * The sync worker: per connection, claims due jobs from the outbox (several replicas may run
+ * it: claims are leased, PostgreSQL skips locked rows), converges up to `concurrency` users at
+ * once, and completes, retries or holds each job. A start/stop resource, built at the root.
+ */
+
+/** Options of {@link SyncEngine}. */
+export interface SyncEngineOptions {
+  store: Store;
+  connections: readonly SyncConnection[];
+  logger: Logger;
+  /** How often an idle worker looks for jobs written by other replicas. Default 1 s. */
+  pollMs?: number;
+  /** How long a claimed job is ours before another worker may take it (crash recovery). Default 10 min. */
+  leaseMs?: number;
+  /** How soon a user waiting for an invitation is looked at again. Default 60 s. */
+  invitationRecheckMs?: number;
+  /** Reports each finished job (metrics). */
+  onOutcome?: (connection: string, outcome: ConvergeOutcome, ms: number) => void;
+}
+
+interface Loop {
+  connection: SyncConnection;
+  inflight: number;
+  wake: () => void;
+  wakeUp: Promise<void>;
+}
+
+/** The convergence worker. */
+export class SyncEngine {
+  readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly loops = new Map<string, Loop>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly guard: RemovalGuard;
+  private readonly abort = new AbortController();
+  private isStarted = false;
+
+  constructor(private readonly options: SyncEngineOptions) {
+    this.guard = new RemovalGuard(options.store);
+    for (const connection of options.connections) this.loops.set(connection.name, this.newLoop(connection));
+  }
+
+  /** The connection runtime of a name (for strict mode and the CLI). */
+  connection(name: string): SyncConnection | undefined {
+    return this.loops.get(name)?.connection;
+  }
+
+  /** Starts one loop per connection. */
+  start(): void {
+    if (this.isStarted) return;
+    this.isStarted = true;
+    for (const loop of this.loops.values()) this.track(this.run(loop));
+  }
+
+  /** Stops claiming, waits for in-flight jobs (their leases make them safe to abandon after `graceMs`). */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.isStarted = false;
+    for (const timer of this.timers) clearTimeout(timer);
+    for (const loop of this.loops.values()) loop.wake();
+    const done = Promise.all([...this.running]);
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+    await Promise.race([done, timeout]);
+    this.abort.abort();
+    await Promise.race([done, new Promise<void>((resolve) => setTimeout(resolve, 1_000).unref())]);
+  }
+
+  /** Asks the mass-deprovisioning guard whether one more removal may run now (strict mode). */
+  async admitRemoval(connection: string): Promise<boolean> {
+    const runtime = this.connection(connection);
+    return runtime ? (await this.guard.admit(runtime, false)).ok : false;
+  }
+
+  /** Wakes a connection's loop (a SCIM write just queued work). */
+  wake(connection: string): void {
+    this.loops.get(connection)?.wake();
+  }
+
+  /** Resolves when the user's job has been processed once, or after `timeoutMs`; returns the sync state then. */
+  async waitFor(connection: string, userId: string, timeoutMs: number): Promise<SyncState | null> {
+    if (timeoutMs > 0) {
+      await new Promise<void>((resolve) => {
+        const key = `${connection}\u0000${userId}`;
+        const set = this.waiters.get(key) ?? new Set();
+        const done = (): void => {
+          clearTimeout(timer);
+          set.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, timeoutMs);
+        set.add(done);
+        this.waiters.set(key, set);
+      });
+    }
+    return (await this.options.store.getSyncStates(connection, [userId]))[0] ?? null;
+  }
+
+  /** Processes every due job of the given connections (or all) until none is left; returns how many ran. */
+  async drain(connections?: readonly string[], onProgress?: (done: number) => void): Promise<number> {
+    let total = 0;
+    for (const loop of this.loops.values()) {
+      if (connections && !connections.includes(loop.connection.name)) continue;
+      for (;;) {
+        const jobs = await this.claim(loop, loop.connection.concurrency);
+        if (jobs.length === 0) break;
+        await Promise.all(jobs.map((job) => this.process(loop, job)));
+        total += jobs.length;
+        onProgress?.(total);
+      }
+    }
+    return total;
+  }
+
+  private newLoop(connection: SyncConnection): Loop {
+    const loop: Loop = { connection, inflight: 0, wake: () => undefined, wakeUp: Promise.resolve() };
+    const rearm = (): void => {
+      loop.wakeUp = new Promise<void>((resolve) => {
+        loop.wake = () => {
+          rearm();
+          resolve();
+        };
+      });
+    };
+    rearm();
+    return loop;
+  }
+
+  private async run(loop: Loop): Promise<void> {
+    const pollMs = this.options.pollMs ?? 1_000;
+    while (this.isStarted) {
+      const free = loop.connection.concurrency - loop.inflight;
+      let claimed = 0;
+      if (free > 0) {
+        try {
+          const jobs = await this.claim(loop, free);
+          claimed = jobs.length;
+          for (const job of jobs) {
+            loop.inflight++;
+            this.track(this.process(loop, job).finally(() => {
+              loop.inflight--;
+              loop.wake();
+            }));
+          }
+        } catch (err) {
+          loop.connection.logger.error('cannot claim jobs', { error: err instanceof Error ? err.message : String(err) });
+        }
+      }
+      if (claimed === 0 || loop.inflight >= loop.connection.concurrency) {
+        const wakeUp = loop.wakeUp;
+        await Promise.race([wakeUp, new Promise<void>((resolve) => this.later(resolve, pollMs))]);
+      }
+    }
+  }
+
+  private claim(loop: Loop, limit: number): Promise<ClaimedJob[]> {
+    return this.options.store.claimJobs(loop.connection.name, { limit, workerId: this.workerId, leaseMs: this.options.leaseMs ?? 10 * 60_000 });
+  }
+
+  private async process(loop: Loop, job: ClaimedJob): Promise<void> {
+    const { store } = this.options;
+    const { connection } = loop;
+    const started = performance.now();
+    try {
+      const outcome = await convergeJob({ store, connection, guard: this.guard, signal: this.abort.signal }, job);
+      this.options.onOutcome?.(connection.name, outcome, performance.now() - started);
+      if (outcome.result === 'retry') {
+        const delay = Math.max(outcome.error.retryAfterMs ?? 0, backoffDelay(job.attempts));
+        await store.retryJob(job, Date.now() + delay, `${outcome.error.code}: ${outcome.error.message}`);
+      } else if (outcome.result === 'held') {
+        // Held rows are never claimed; give the lease back so `approve` releases them at once.
+        await store.retryJob(job, Date.now(), outcome.reason);
+      } else {
+        await store.completeJob(job);
+        if (outcome.result === 'wait') this.recheckLater(connection.name, job.userId);
+      }
+    } catch (err) {
+      // The store failed while recording: the lease expires and the job runs again.
+      connection.logger.error('job processing failed', { userId: job.userId, error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      this.notify(connection.name, job.userId);
+    }
+  }
+
+  private recheckLater(connection: string, userId: string): void {
+    this.later(() => {
+      void this.options.store.enqueueJobs(connection, 'reconcile', [userId]).then(
+        () => this.wake(connection),
+        (err: unknown) => this.options.logger.warn('cannot schedule invitation recheck', { connection, error: String(err) }),
+      );
+    }, this.options.invitationRecheckMs ?? 60_000);
+  }
+
+  private notify(connection: string, userId: string): void {
+    const key = `${connection}\u0000${userId}`;
+    for (const done of [...(this.waiters.get(key) ?? [])]) done();
+    this.waiters.delete(key);
+  }
+
+  private later(fn: () => void, ms: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private track(promise: Promise<void>): void {
+    this.running.add(promise);
+    void promise.finally(() => this.running.delete(promise));
+  }
+}

@@ -1,0 +1,115 @@
+import type { CallOptions, TargetAccount } from '../connectors/types.js';
+import { BridgeError, toBridgeError } from '../errors.js';
+import type { SyncConnection } from './connection.js';
+import { planConvergence, type Plan, type Step } from './plan.js';
+import type { Prepared } from './prepare.js';
+
+/**
+ * Writing side of convergence: runs a plan's steps through the connector, recording every call
+ * for the audit log. A create that meets an existing email adopts the account and plans again.
+ */
+
+/** One target call, as the audit log shows it. */
+export interface CallRecord {
+  op: Step['op'] | 'find';
+  detail: string;
+  ms: number;
+  ok: boolean;
+  error?: { code: string; message: string };
+}
+
+/** What the steps produced. */
+export interface Execution {
+  plan: Plan;
+  /** The account after the steps (null when deleted or never created). */
+  account: TargetAccount | null;
+  /** Whether the account was created or adopted by this run. */
+  linked: boolean;
+  calls: CallRecord[];
+}
+
+/** Runs the steps of a prepared plan; throws the first failing call's error (with the calls so far attached). */
+export async function executePlan(connection: SyncConnection, prepared: Prepared, options: CallOptions = {}): Promise<Execution> {
+  const calls: CallRecord[] = [];
+  const record = async <T>(op: CallRecord['op'], detail: string, fn: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      const value = await fn();
+      calls.push({ op, detail, ms: Math.round(performance.now() - started), ok: true });
+      return value;
+    } catch (err) {
+      const error = toBridgeError(err);
+      calls.push({ op, detail, ms: Math.round(performance.now() - started), ok: false, error: { code: error.code, message: error.message } });
+      throw Object.assign(error, { calls });
+    }
+  };
+  let plan = prepared.plan;
+  let account = prepared.account;
+  let linked = false;
+  const write = <T>(fn: () => Promise<T>): Promise<T> => (connection.writeLock ? connection.writeLock.run(fn) : fn());
+  for (let index = 0; index < plan.steps.length; index++) {
+    const step = plan.steps[index] as Step;
+    if (step.op === 'create') {
+      const created = await createOrAdopt(connection, step, options, record, write);
+      linked = true;
+      if (created.adopted) {
+        // The email existed: plan again against the real account (role, name may differ).
+        plan = planConvergence({ decision: prepared.decision, account: created.account, previousStatus: prepared.state?.accountStatus ?? null, capabilities: connection.connector.capabilities });
+        account = created.account;
+        index = -1;
+        continue;
+      }
+      account = created.account;
+    } else if (step.op === 'update') {
+      const current = requireAccount(account);
+      account = await write(() => record('update', JSON.stringify(step.change), () => connection.connector.updateAccount(current, step.change, options)));
+    } else if (step.op === 'disable') {
+      const current = requireAccount(account);
+      await write(() => record('disable', current.email, () => connection.connector.disableAccount(current, options)));
+      account = { ...current, status: 'disabled' };
+    } else {
+      const current = requireAccount(account);
+      await write(() => record('delete', current.email, () => connection.connector.deleteAccount(current, options)));
+      account = null;
+    }
+  }
+  return { plan, account, linked: linked || (account !== null && prepared.account !== null), calls };
+}
+
+type Recorder = <T>(op: CallRecord['op'], detail: string, fn: () => Promise<T>) => Promise<T>;
+
+async function createOrAdopt(
+  connection: SyncConnection,
+  step: Extract<Step, { op: 'create' }>,
+  options: CallOptions,
+  record: Recorder,
+  write: <T>(fn: () => Promise<T>) => Promise<T>,
+): Promise<{ account: TargetAccount; adopted: boolean }> {
+  const { connector } = connection;
+  const { profile, role } = step;
+  try {
+    const account = await write(() =>
+      record('create', `${profile.email} as ${role}`, () =>
+        connector.createAccount({ email: profile.email, name: profile.name, givenName: profile.givenName, familyName: profile.familyName, role }, options),
+      ),
+    );
+    return { account, adopted: false };
+  } catch (err) {
+    if (!(err instanceof BridgeError) || err.code !== 'TARGET_CONFLICT') throw err;
+    const existing = await record('find', profile.email, () => connector.findByEmail(profile.email, options));
+    // The target says the email exists but does not list it yet: try again later.
+    if (!existing) throw new BridgeError('TARGET_UNAVAILABLE', `the target reports ${profile.email} as taken but does not list it yet`, { cause: err });
+    return { account: existing, adopted: true };
+  }
+}
+
+function requireAccount(account: TargetAccount | null): TargetAccount {
+  if (!account) throw new BridgeError('INTERNAL', 'a plan step needs an account that is not there');
+  return account;
+}
+
+/** The calls recorded before an execution failed (attached to the thrown error). */
+export function callsOf(err: unknown): CallRecord[] {
+  const calls = (err as { calls?: unknown } | null)?.calls;
+  return Array.isArray(calls) ? (calls as CallRecord[]) : [];
+}

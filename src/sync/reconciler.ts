@@ -1,0 +1,104 @@
+import { hasRole, type TargetAccount } from '../connectors/types.js';
+import type { Store, SyncState } from '../directory/store.js';
+import type { SyncConnection } from './connection.js';
+
+/**
+ * The reconciler: lists each target, links invitations that were accepted and accounts that
+ * match a SCIM user, and finds drift (a role changed in the target's console, an account deleted
+ * there, a managed account whose SCIM user is gone). With `drift: repair` it queues the affected
+ * users, and the worker converges them the usual way; with `report` it only reports.
+ * One reconciler per connection at a time across replicas (an exclusive store lock).
+ */
+
+/** One difference between the directory's intent and the target. */
+export interface DriftItem {
+  kind: 'deleted-in-target' | 'role-changed' | 'orphaned' | 'invitation-accepted' | 'unlinked';
+  userId: string;
+  email: string;
+  detail: string;
+}
+
+/** What one reconcile found. */
+export interface ReconcileReport {
+  connection: string;
+  accounts: number;
+  drift: DriftItem[];
+  /** Users queued for convergence (links always, drift only with `drift: repair`). */
+  queued: number;
+  skipped?: 'locked';
+}
+
+const isDrift = (item: DriftItem): boolean => item.kind === 'deleted-in-target' || item.kind === 'role-changed' || item.kind === 'orphaned';
+
+/** Reconciles one connection; returns `skipped: 'locked'` when another process is at it. */
+export async function reconcileConnection(store: Store, connection: SyncConnection, signal?: AbortSignal): Promise<ReconcileReport> {
+  const result = await store.withExclusiveLock(`reconcile:${connection.name}`, async () => {
+    const accounts: TargetAccount[] = [];
+    for await (const account of connection.connector.listAccounts(signal ? { signal } : {})) accounts.push(account);
+    const byEmail = new Map(accounts.map((a) => [a.email.toLowerCase(), a]));
+    const byId = new Map(accounts.filter((a) => a.id !== null).map((a) => [a.id as string, a]));
+    const drift: DriftItem[] = [];
+    const seen = new Set<TargetAccount>();
+    for await (const state of allStates(store, connection.name)) {
+      const account = (state.targetId ? byId.get(state.targetId) : undefined) ?? (state.targetEmail ? byEmail.get(state.targetEmail.toLowerCase()) : undefined);
+      if (account) seen.add(account);
+      const item = await compare(store, connection, state, account);
+      if (item) drift.push(item);
+    }
+    drift.push(...(await unlinked(store, connection, accounts.filter((a) => !seen.has(a)))));
+    const toQueue = drift.filter((d) => connection.drift === 'repair' || !isDrift(d)).map((d) => d.userId);
+    const queued = toQueue.length > 0 ? await store.enqueueJobs(connection.name, 'reconcile', [...new Set(toQueue)]) : 0;
+    for (const item of drift) connection.logger.info(isDrift(item) ? 'drift found' : 'account linked', { ...item, repair: connection.drift === 'repair' });
+    return { connection: connection.name, accounts: accounts.length, drift, queued };
+  });
+  return result ?? { connection: connection.name, accounts: 0, drift: [], queued: 0, skipped: 'locked' };
+}
+
+async function* allStates(store: Store, connection: string): AsyncGenerator<SyncState> {
+  let after: string | undefined;
+  for (;;) {
+    const page = await store.listSyncStates(connection, { ...(after ? { afterUserId: after } : {}), limit: 500 });
+    yield* page;
+    if (page.length < 500) return;
+    after = page.at(-1)?.userId;
+  }
+}
+
+async function compare(store: Store, connection: SyncConnection, state: SyncState, account: TargetAccount | undefined): Promise<DriftItem | null> {
+  const email = account?.email ?? state.targetEmail ?? '';
+  if (!state.isManaged || state.status === 'held' || connection.protectedEmails.has(email.toLowerCase())) return null;
+  const base = { userId: state.userId, email };
+  if (!account) {
+    // Paradime lists neither disabled nor deleted users: a disabled account is expected to vanish.
+    const isExpectedAbsent = state.accountStatus === 'absent' || state.accountStatus === 'disabled';
+    return isExpectedAbsent ? null : { ...base, kind: 'deleted-in-target', detail: `the ${state.accountStatus} account is no longer in the target` };
+  }
+  const user = await store.getUser(connection.name, state.userId, { includeDeleted: true });
+  if (!user) return { ...base, kind: 'orphaned', detail: 'the account is managed by the bridge but its SCIM user is gone' };
+  if (state.accountStatus === 'invited' && account.status === 'active') return { ...base, kind: 'invitation-accepted', detail: 'the invitation was accepted' };
+  if (state.accountStatus === 'absent' && !user.deleted) return { ...base, kind: 'unlinked', detail: 'an account with this email exists again' };
+  if (state.role !== null && account.status === 'active' && !hasRole(account, state.role)) {
+    return { ...base, kind: 'role-changed', detail: `role is ${account.role ?? 'unknown'} in the target, ${state.role} expected` };
+  }
+  return null;
+}
+
+/** Accounts no sync state points at, whose email belongs to a SCIM user: link them. */
+async function unlinked(store: Store, connection: SyncConnection, accounts: readonly TargetAccount[]): Promise<DriftItem[]> {
+  const items: DriftItem[] = [];
+  for (const account of accounts) {
+    if (account.protection || connection.protectedEmails.has(account.email.toLowerCase())) continue;
+    const page = await store.listUsers(connection.name, {
+      filter: {
+        kind: 'or',
+        left: { kind: 'compare', path: { attr: 'userName' }, op: 'eq', value: account.email },
+        right: { kind: 'compare', path: { attr: 'emails', sub: 'value' }, op: 'eq', value: account.email },
+      },
+      startIndex: 1,
+      count: 2,
+    });
+    const [user] = page.records;
+    if (user && page.totalResults === 1) items.push({ kind: 'unlinked', userId: user.id, email: account.email, detail: 'an existing account matches this SCIM user by email' });
+  }
+  return items;
+}
