@@ -6,7 +6,8 @@ import type { Logger } from '../logging/logger.js';
 export interface RequestLocals {
   requestId: string;
   log: Logger;
-  connection?: string;
+  /** The SCIM connection name (not `connection`: that is Node's alias of `req.socket`). */
+  scimConnection?: string;
 }
 
 /** The request with its id and logger (set by {@link requestContext}). */
@@ -35,7 +36,7 @@ export function requestContext(logger: Logger, onFinish?: (req: ContextRequest, 
     const started = performance.now();
     res.on('finish', () => {
       const ms = Math.round((performance.now() - started) * 10) / 10;
-      const fields = { requestId, connection: context.connection, method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms };
+      const fields = { requestId, connection: context.scimConnection, method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms };
       if (res.statusCode >= 500) logger.error('request', fields);
       else logger.info('request', fields);
       onFinish?.(context, res, ms);

@@ -93,7 +93,7 @@ function authenticate(options: ScimRouterOptions, req: Request, next: NextFuncti
   const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
   try {
     if (!connection) throw new BridgeError('NOT_FOUND', `no connection named "${name.slice(0, 64)}"`);
-    context.connection = name;
+    context.scimConnection = name;
     context.log = context.log.child({ connection: name });
     if (options.authFailures.isLimited(address)) {
       throw new BridgeError('RATE_LIMITED', 'too many failed authentications from this address');

@@ -3,6 +3,7 @@ import { matches, parsePatchPath, type Filter } from '../directory/filter.js';
 import type { GroupChange } from '../directory/model.js';
 import type { PatchOperation } from './quirks.js';
 import { memberIds } from './resources.js';
+import { isJsonObject as isObject, type JsonObject as Json } from './json.js';
 
 /**
  * Group PATCH as membership deltas (never read-all, modify, write-all): the operations fold into
@@ -10,8 +11,6 @@ import { memberIds } from './resources.js';
  * `members[value eq "..."]` removals, Entra's `Remove` with a value array, and full replaces.
  */
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 interface Fold {
   change: GroupChange;

@@ -1,13 +1,12 @@
 import { BridgeError } from '../errors.js';
 import { GROUP_SCHEMA, USER_SCHEMA } from './schemas.js';
+import { isJsonObject as isObject, type JsonObject as Json } from './json.js';
 
 /**
  * `attributes` and `excludedAttributes` (RFC 7644 §3.9). `schemas`, `id` and `meta` are always
  * returned. Paths may be dotted (`name.givenName`) or schema-qualified, and match in any case.
  */
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 const always = new Set(['schemas', 'id', 'meta']);
 
 /** One requested path: the top-level key (an extension URN or an attribute), then inner names. */

@@ -1,13 +1,12 @@
 import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, SYNC_SCHEMA, USER_SCHEMA } from './schemas.js';
+import { isJsonObject as isObject, type JsonObject as Json } from './json.js';
 
 /**
  * What Okta and Entra really send, normalised before scimmy validates it (pure functions;
  * sources: reference sheet §5 to §7). Every quirk here is accepted, never silently dropped.
  */
 
-type Json = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** Removes nulls deeply: RFC 7643 §2.5 says null means unassigned (Entra sends explicit nulls, sheet §6.3). */
 export function stripNulls(value: unknown): unknown {

@@ -3,14 +3,13 @@ import type { GroupInput, GroupRecord, MemberRef, UserGroupRef, UserInput, UserR
 import type { SyncState } from '../directory/store.js';
 import { normalizeGroupBody, normalizeUserBody } from './quirks.js';
 import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, SYNC_SCHEMA, USER_SCHEMA, coerceGroup, coerceUser } from './schemas.js';
+import { isJsonObject as isObject, type JsonObject as Json } from './json.js';
 
 /**
  * SCIM resources in and out: request bodies become store inputs (validated by scimmy), store
  * records become SCIM JSON with `schemas`, `id` and `meta` always present.
  */
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** A request body, validated: an object, or INVALID_SYNTAX. */
 export function requireObject(body: unknown, what: string): Json {

@@ -3,14 +3,13 @@ import { BridgeError } from '../errors.js';
 import { matches, parsePatchPath, type Filter } from '../directory/filter.js';
 import { normalizeManager, stripNulls, type PatchOperation } from './quirks.js';
 import { PATCH_OP, scimmyError, userSchemaClass } from './schemas.js';
+import { isJsonObject as isObject, type JsonObject as Json } from './json.js';
 
 /**
  * User PATCH (RFC 7644 §3.5.2) on top of scimmy's PatchOp, one operation at a time, after the
  * IdP quirks are normalised. Returns the patched attributes, or null when nothing changed.
  */
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 const readOnlyPaths = new Set(['id', 'meta', 'groups']);
 
 /** Applies the operations to a stored user (`attributes` plus `id`); null when nothing changed. */

@@ -13,7 +13,7 @@ import { prepareUser, type Prepared } from './prepare.js';
 
 /** What became of one job. */
 export type ConvergeOutcome =
-  | { result: 'done'; status: SyncStatus | 'gone' }
+  | { result: 'done'; status: SyncStatus | 'gone'; isInvitationPending?: boolean }
   | { result: 'wait'; reason: string }
   | { result: 'retry'; error: BridgeError }
   | { result: 'held'; reason: string };
@@ -86,7 +86,8 @@ async function finish(deps: ConvergeDeps, job: Pick<JobRow, 'userId' | 'requestI
     await deps.store.deleteSyncState(deps.connection.name, prepared.userId);
     return { result: 'done', status: 'gone' };
   }
-  return { result: 'done', status };
+  // An invitation that is not accepted yet: look again later to link the account (Paradime gives it a uid then).
+  return { result: 'done', status, isInvitationPending: execution.account?.status === 'invited' };
 }
 
 /** Writes the sync state and one audit record. */

@@ -181,7 +181,7 @@ export class SyncEngine {
         await store.retryJob(job, Date.now(), outcome.reason);
       } else {
         await store.completeJob(job);
-        if (outcome.result === 'wait') this.recheckLater(connection.name, job.userId);
+        if (outcome.result === 'wait' || (outcome.result === 'done' && outcome.isInvitationPending)) this.recheckLater(connection.name, job.userId);
       }
     } catch (err) {
       // The store failed while recording: the lease expires and the job runs again.
