@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import pg from 'pg';
 import supertest from 'supertest';
 import { resolveConnections, type LoadedConfig } from '../../src/config/load.js';
 import { bridgeConfigSchema } from '../../src/config/schema.js';
@@ -21,13 +22,40 @@ export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://po
 export const TOKEN = 'test-scim-token-0123456789';
 const appRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
-/** Opens a fresh store: a temp SQLite file, or a PostgreSQL schema of its own. */
-export async function openTestStore(kind: StoreKind): Promise<Store> {
-  const store = kind === 'sqlite'
-    ? createStore(`sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'scim-bridge-')), 'test.db')}`)
-    : createStore(TEST_DATABASE_URL, { schema: `e2e_${Math.random().toString(36).slice(2, 10)}` });
+/** A store of its own for one test file; `close` also drops its PostgreSQL schema. */
+export type TestStore = Store & { readonly url: string; readonly schema?: string };
+
+/** Opens a fresh store: a temp SQLite file, or a PostgreSQL schema of its own (dropped on close). */
+export async function openTestStore(kind: StoreKind): Promise<TestStore> {
+  if (kind === 'sqlite') {
+    const url = `sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'scim-bridge-')), 'test.db')}`;
+    const store = createStore(url);
+    await store.migrate();
+    return Object.assign(store, { url });
+  }
+  const schema = `e2e_${Math.random().toString(36).slice(2, 10)}`;
+  const store = createStore(TEST_DATABASE_URL, { schema });
   await store.migrate();
-  return store;
+  const close = store.close.bind(store);
+  return Object.assign(store, {
+    url: TEST_DATABASE_URL,
+    schema,
+    close: async () => {
+      await close();
+      await dropSchema(schema);
+    },
+  });
+}
+
+/** Drops a test schema (PostgreSQL). */
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
 }
 
 /** Options of {@link startTestBridge}. */
