@@ -24,6 +24,8 @@ export interface SyncEngineOptions {
   leaseMs?: number;
   /** How soon a user waiting for an invitation is looked at again. Default 60 s. */
   invitationRecheckMs?: number;
+  /** First step of the retry backoff of a failed job (doubles per attempt, full jitter, capped at 15 min). Default 1 s. */
+  retryBaseMs?: number;
   /** Reports each finished job (metrics). */
   onOutcome?: (connection: string, outcome: ConvergeOutcome, ms: number) => void;
 }
@@ -174,7 +176,7 @@ export class SyncEngine {
       const outcome = await convergeJob({ store, connection, guard: this.guard, signal: this.abort.signal }, job);
       this.options.onOutcome?.(connection.name, outcome, performance.now() - started);
       if (outcome.result === 'retry') {
-        const delay = Math.max(outcome.error.retryAfterMs ?? 0, backoffDelay(job.attempts));
+        const delay = Math.max(outcome.error.retryAfterMs ?? 0, backoffDelay(job.attempts, this.options.retryBaseMs));
         await store.retryJob(job, Date.now() + delay, `${outcome.error.code}: ${outcome.error.message}`);
       } else if (outcome.result === 'held') {
         // Held rows are never claimed; give the lease back so `approve` releases them at once.
