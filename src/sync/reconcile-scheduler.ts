@@ -22,8 +22,8 @@ export class ReconcileScheduler {
     },
   ) {}
 
-  /** Schedules runs; the first one after a short delay so start-up stays quick. */
-  start(firstDelayMs = 30_000): void {
+  /** Schedules runs; the first one after a short delay (30 s, or the interval if shorter) so start-up stays quick. */
+  start(firstDelayMs = Math.min(30_000, this.options.intervalMs)): void {
     const schedule = (delay: number): void => {
       this.timer = setTimeout(() => {
         void this.runNow().finally(() => schedule(this.options.intervalMs));
