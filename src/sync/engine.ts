@@ -33,8 +33,10 @@ export interface SyncEngineOptions {
 interface Loop {
   connection: SyncConnection;
   inflight: number;
-  wake: () => void;
-  wakeUp: Promise<void>;
+  /** Set by a wake that came while the loop was busy, so the next wait returns at once. */
+  isWoken: boolean;
+  /** Resolves the loop's current wait, if it is waiting. */
+  release: (() => void) | null;
 }
 
 /** The convergence worker. */
@@ -69,7 +71,7 @@ export class SyncEngine {
   async stop(graceMs = 10_000): Promise<void> {
     this.isStarted = false;
     for (const timer of this.timers) clearTimeout(timer);
-    for (const loop of this.loops.values()) loop.wake();
+    for (const loop of this.loops.values()) wakeLoop(loop);
     const done = Promise.all([...this.running]);
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([done, timeout]);
@@ -85,7 +87,8 @@ export class SyncEngine {
 
   /** Wakes a connection's loop (a SCIM write just queued work). */
   wake(connection: string): void {
-    this.loops.get(connection)?.wake();
+    const loop = this.loops.get(connection);
+    if (loop) wakeLoop(loop);
   }
 
   /** Resolves when the user's job has been processed once, or after `timeoutMs`; returns the sync state then. */
@@ -124,17 +127,19 @@ export class SyncEngine {
   }
 
   private newLoop(connection: SyncConnection): Loop {
-    const loop: Loop = { connection, inflight: 0, wake: () => undefined, wakeUp: Promise.resolve() };
-    const rearm = (): void => {
-      loop.wakeUp = new Promise<void>((resolve) => {
-        loop.wake = () => {
-          rearm();
-          resolve();
-        };
+    return { connection, inflight: 0, isWoken: false, release: null };
+  }
+
+  /** Waits for a wake or `ms`; returns at once when a wake came while the loop was busy. */
+  private async idle(loop: Loop, ms: number): Promise<void> {
+    if (!loop.isWoken) {
+      await new Promise<void>((resolve) => {
+        loop.release = resolve;
+        this.later(resolve, ms);
       });
-    };
-    rearm();
-    return loop;
+    }
+    loop.release = null;
+    loop.isWoken = false;
   }
 
   private async run(loop: Loop): Promise<void> {
@@ -150,17 +155,14 @@ export class SyncEngine {
             loop.inflight++;
             this.track(this.process(loop, job).finally(() => {
               loop.inflight--;
-              loop.wake();
+              wakeLoop(loop);
             }));
           }
         } catch (err) {
           loop.connection.logger.error('cannot claim jobs', { error: err instanceof Error ? err.message : String(err) });
         }
       }
-      if (claimed === 0 || loop.inflight >= loop.connection.concurrency) {
-        const wakeUp = loop.wakeUp;
-        await Promise.race([wakeUp, new Promise<void>((resolve) => this.later(resolve, pollMs))]);
-      }
+      if (claimed === 0 || loop.inflight >= loop.connection.concurrency) await this.idle(loop, pollMs);
     }
   }
 
@@ -221,4 +223,9 @@ export class SyncEngine {
     this.running.add(promise);
     void promise.finally(() => this.running.delete(promise));
   }
+}
+
+function wakeLoop(loop: Loop): void {
+  loop.isWoken = true;
+  loop.release?.();
 }
