@@ -1,119 +1,113 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfigFile, resolveConfigPath, type LoadedConfig } from './config/load.js';
-import { buildSandbox, type Sandbox } from './config/sandbox.js';
-import { connectorRegistry } from './connectors/registry.js';
-import { serveSimulator } from './connectors/simulator-kit.js';
-import { connectorTypes, type ConnectorType } from './connectors/types.js';
-import { isBridgeError } from './errors.js';
-import { startBridge } from './main.js';
+import { approveCommand, type ApproveOptions } from './commands/approve.js';
+import { auditCommand, type AuditOptions } from './commands/audit.js';
+import { processIo, reportError } from './commands/context.js';
+import { planCommand, type PlanOptions } from './commands/plan.js';
+import { serveCommand, type ServeOptions } from './commands/serve.js';
+import { simulateCommand, type SimulateOptions } from './commands/simulate.js';
+import { statusCommand, type StatusOptions } from './commands/status.js';
+import { syncCommand } from './commands/sync.js';
+import { validateCommand, type ValidateOptions } from './commands/validate.js';
+import { connectorTypes } from './connectors/types.js';
 
-/** The `scim-bridge` command line. */
+/** The `scim-bridge` command line: a table of commands; each command's logic lives in src/commands/. Reference: docs/cli.md. */
 
-const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-/** Prints a problem without a stack trace and exits non-zero. */
-function fail(err: unknown): never {
-  if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
-  else if (isBridgeError(err)) process.stderr.write(`scim-bridge: ${err.message} (${err.code})\n`);
-  else process.stderr.write(`scim-bridge: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-}
-
-/** The configuration to run: the file, or the sandbox when there is none. */
-function loadOrSandbox(configPath: string | undefined): { loaded: LoadedConfig; sandbox?: Sandbox } {
-  const file = resolveConfigPath(configPath, process.env, process.cwd());
-  if (file) return { loaded: loadConfigFile(file) };
-  const sandbox = buildSandbox(process.env, process.cwd(), appRoot);
-  return { loaded: sandbox.loaded, sandbox };
-}
-
-async function serve(options: { config?: string; sandbox?: boolean }): Promise<void> {
-  const { loaded, sandbox } = options.sandbox
-    ? (() => {
-        const built = buildSandbox(process.env, process.cwd(), appRoot);
-        return { loaded: built.loaded, sandbox: built };
-      })()
-    : loadOrSandbox(options.config);
-  const bridge = await startBridge(loaded, sandbox ? { simulators: sandbox.simulators } : {});
-  const names = loaded.connections.map((c) => c.name);
-  bridge.logger.info('scim-bridge listening', { url: bridge.url, connections: names, store: loaded.config.store.split(':')[0], config: loaded.file ?? 'sandbox' });
-  if (sandbox) printSandbox(bridge.url, loaded);
-  const stop = (signal: string): void => {
-    bridge.logger.info('shutting down', { signal });
-    bridge.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+/** Runs a command that finishes: prints any problem without a stack trace and sets the exit code. */
+function finite<A extends unknown[]>(command: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
+  return async (...args) => {
+    let code: number;
+    try {
+      code = await command(...args);
+    } catch (err) {
+      code = reportError(err, processIo);
+    }
+    process.exitCode = code;
+    // Everything is closed by now; should a stray handle keep the event loop alive, leave anyway.
+    setTimeout(() => process.exit(code), 2_000).unref();
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
 }
 
-function printSandbox(url: string, loaded: LoadedConfig): void {
-  const token = loaded.connections[0]?.scim.tokens[0] ?? '';
-  const lines = [
-    '',
-    'scim-bridge sandbox (no configuration file found)',
-    ...loaded.connections.map((c) => `  ${c.name.padEnd(17)} SCIM base URL: ${url}/scim/v2/${c.name}   target: ${url}/sandbox/${c.type}`),
-    `  SCIM bearer token: ${token}`,
-    `  try: curl -H "Authorization: Bearer ${token}" ${url}/scim/v2/redis-cloud/Users`,
-    '',
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+/** Runs a command that serves until a signal: a problem while starting exits 1. */
+function lasting<A extends unknown[]>(command: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return (...args) => command(...args).catch((err: unknown) => process.exit(reportError(err, processIo)));
 }
 
-async function simulate(type: string, options: { port: number; host: string; autoAccept?: number }): Promise<void> {
-  if (!(connectorTypes as readonly string[]).includes(type)) throw new Error(`unknown target type "${type}"; expected one of ${connectorTypes.join(', ')}`);
-  const simulator = connectorRegistry[type as ConnectorType].createSimulator(options.autoAccept === undefined ? {} : { autoAcceptSeconds: options.autoAccept });
-  const running = await serveSimulator(simulator, { host: options.host, port: options.port });
-  const credentials = Object.entries(simulator.credentials).map(([k, v]) => `  ${k}: ${v}`);
-  process.stdout.write(`${type} simulator: ${running.targetUrl}\n${credentials.join('\n')}\n  control API: ${running.url}/_sim/\n`);
-  const stop = (): void => void running.close().then(() => process.exit(0));
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-}
-
-function validate(options: { config?: string }): void {
-  const { loaded } = loadOrSandbox(options.config);
-  process.stdout.write(`configuration OK (${loaded.file ?? 'sandbox'}): ${loaded.connections.map((c) => `${c.name} (${c.type})`).join(', ')}\n`);
-}
-
-const integer = (value: string): number => {
+const integer = (min: number) => (value: string): number => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer of at least ${min}`);
   return n;
 };
+
+const isoTime = (value: string): number => {
+  const ms = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) throw new InvalidArgumentError('expected an ISO 8601 date or time, like 2025-01-31 or 2025-01-31T08:00:00Z');
+  return ms;
+};
+
+const configOption = ['-c, --config <file>', 'configuration file (else SCIM_BRIDGE_CONFIG, else ./bridge.yaml, else the sandbox)'] as const;
+const connectionOption = ['--connection <name>', 'only this connection'] as const;
 
 const program = new Command('scim-bridge').description('SCIM 2.0 bridge for applications without SCIM').showHelpAfterError();
 program
   .command('serve', { isDefault: true })
   .description('run the bridge (the sandbox when no configuration file exists)')
-  .option('-c, --config <file>', 'configuration file (else SCIM_BRIDGE_CONFIG, else ./bridge.yaml)')
-  .action((options: { config?: string }) => serve(options).catch(fail));
+  .option(...configOption)
+  .action(lasting((options: ServeOptions) => serveCommand(options)));
 program
   .command('sandbox')
   .description('run the sandbox: one connection per target type, each with an in-process simulator')
-  .action(() => serve({ sandbox: true }).catch(fail));
+  .action(lasting(() => serveCommand({ sandbox: true })));
 program
   .command('simulate <type>')
   .description(`run one target simulator alone (${connectorTypes.join(', ')})`)
-  .option('-p, --port <port>', 'port', integer, 0)
+  .option('-p, --port <port>', 'port', integer(0), 0)
   .option('--host <host>', 'address to listen on', '127.0.0.1')
-  .option('--auto-accept <seconds>', 'accept invitations (Redis Cloud, Paradime) this long after they are sent', integer)
-  .action((type: string, options: { port: number; host: string; autoAccept?: number }) => simulate(type, options).catch(fail));
+  .option('--auto-accept <seconds>', 'accept invitations (Redis Cloud, Paradime) this long after they are sent', integer(0))
+  .action(lasting((type: string, options: SimulateOptions) => simulateCommand(type, options)));
 program
   .command('validate')
-  .description('check the configuration and mapping files')
-  .option('-c, --config <file>', 'configuration file')
-  .action((options: { config?: string }) => {
-    try {
-      validate(options);
-    } catch (err) {
-      fail(err);
-    }
-  });
+  .description('check the configuration and every mapping file (and, with --check-targets, the target credentials)')
+  .option(...configOption)
+  .option('--check-targets', 'also make one read per target to check its URL and credentials')
+  .action(finite((options: ValidateOptions) => validateCommand(options)));
+program
+  .command('plan')
+  .description('dry run: what convergence would do for every user, with no write to any target')
+  .option(...configOption)
+  .option(...connectionOption)
+  .option('--json', 'print JSON')
+  .action(finite((options: PlanOptions) => planCommand(options)));
+program
+  .command('sync')
+  .description('converge every user and reconcile now (exit 2 when users remain pending, failed or held)')
+  .option(...configOption)
+  .option(...connectionOption)
+  .action(finite((options: { config?: string; connection?: string }) => syncCommand(options)));
+program
+  .command('status')
+  .description('per connection: users, synced, pending, failed with the top reasons, held jobs, queue')
+  .option(...configOption)
+  .option(...connectionOption)
+  .option('--json', 'print JSON')
+  .action(finite((options: StatusOptions) => statusCommand(options)));
+program
+  .command('approve')
+  .description('release jobs held by the mass-deprovisioning guard')
+  .option(...configOption)
+  .requiredOption('--connection <name>', 'the connection whose held jobs to release')
+  .option('--user <user...>', 'only these users (userName or id)')
+  .option('--json', 'print JSON')
+  .action(finite((options: ApproveOptions) => approveCommand(options)));
+program
+  .command('audit')
+  .description('show the decision audit log, newest first')
+  .option(...configOption)
+  .option(...connectionOption)
+  .option('--user <user>', 'only this user (userName, id, or the email of a deleted user)')
+  .option('--since <time>', 'only records at or after this ISO 8601 time', isoTime)
+  .option('--limit <n>', 'at most this many records (default 100; all with --jsonl)', integer(1))
+  .option('--jsonl', 'JSON lines: one record per line, nothing else on stdout')
+  .action(finite((options: AuditOptions) => auditCommand(options)));
 
 await program.parseAsync(process.argv);

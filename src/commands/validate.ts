@@ -1,0 +1,50 @@
+import path from 'node:path';
+import { toBridgeError } from '../errors.js';
+import { createSilentLogger } from '../logging/logger.js';
+import { buildSyncConnections, loadMappings } from '../sync/build.js';
+import { describeSource, loadConfiguration, processIo, type CliIo } from './context.js';
+import { renderTable } from './format.js';
+
+/**
+ * `scim-bridge validate`: the configuration and every connection's mapping file, checked the
+ * way `serve` checks them; with `--check-targets`, also each target's credentials (one cheap
+ * read per connection). Problems are printed as `file:line path: message` (by the caller).
+ */
+
+/** Options of `scim-bridge validate`. */
+export interface ValidateOptions {
+  config?: string;
+  checkTargets?: boolean;
+}
+
+/** Runs `scim-bridge validate`; throws ConfigError (every issue) when the files are wrong; returns the exit code. */
+export async function validateCommand(options: ValidateOptions, io: CliIo = processIo): Promise<number> {
+  const { loaded } = loadConfiguration(options.config);
+  loadMappings(loaded.connections);
+  const rows = loaded.connections.map((c) => [c.name, c.type, c.mode, displayPath(c.mappingPath)]);
+  io.stdout.write(`configuration OK: ${describeSource(loaded)}\n${renderTable(['CONNECTION', 'TYPE', 'MODE', 'MAPPING'], rows)}`);
+  if (!options.checkTargets) return 0;
+  const connections = buildSyncConnections(loaded.connections, { logger: createSilentLogger() });
+  let isOk = true;
+  for (const connection of connections) {
+    try {
+      const access = await connection.connector.checkAccess({ signal: AbortSignal.timeout(15_000) });
+      isOk &&= access.ok;
+      const who = access.identity ? ` as ${access.identity}` : '';
+      io.stdout.write(`target ${connection.name}: ${access.ok ? `reachable${who}` : `PROBLEM${who}: ${access.problems.join('; ')}`}\n`);
+    } catch (err) {
+      isOk = false;
+      const error = toBridgeError(err);
+      io.stdout.write(`target ${connection.name}: PROBLEM: ${error.message} (${error.code})\n`);
+    } finally {
+      await connection.connector.close().catch(() => undefined);
+    }
+  }
+  return isOk ? 0 : 1;
+}
+
+/** Relative to the working directory when inside it, else absolute. */
+function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}
