@@ -36,6 +36,15 @@ export interface PatchPath {
   sub?: string;
 }
 
+// NUL and lone surrogates cannot be stored as sent: PostgreSQL text and jsonb refuse NUL, and a
+// lone surrogate becomes U+FFFD on its way to either database (RFC 8259 §8.2: not interoperable).
+const unstorable = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Whether the directory can store a string and give it back exactly: no NUL, no lone surrogate. */
+export function isStorableText(text: string): boolean {
+  return !unstorable.test(text);
+}
+
 const MAX_LENGTH = 4096;
 const MAX_DEPTH = 32;
 const comparators = new Set<string>(['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le']);
@@ -61,13 +70,19 @@ function tokenize(input: string): Token[] {
       i++;
     } else if (ch === '"') {
       const end = scanString(input, i);
-      tokens.push({ type: 'string', text: JSON.parse(input.slice(i, end)) as string, at: i });
+      const text = JSON.parse(input.slice(i, end)) as string;
+      // "\u0000" or a lone "\ud800": no stored value can equal it, and PostgreSQL refuses NUL parameters.
+      if (!isStorableText(text)) throw invalid(`the string at position ${i + 1} holds a NUL character or a lone surrogate`);
+      tokens.push({ type: 'string', text, at: i });
       i = end;
     } else {
       const match = /^[^\s()[\]"]+/.exec(input.slice(i));
       const text = match?.[0] ?? ch;
-      const number = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text) ? Number(text) : NaN;
-      tokens.push(Number.isFinite(number) ? { type: 'number', value: number, at: i } : { type: 'word', text, at: i });
+      // A number only when it reads back as written: `000123` or a 20-digit id in Entra's unquoted
+      // `externalId eq 000123` (sheet §6.3) stays the string it is, not 123 or a rounded float.
+      const number = /^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?$/.test(text) ? Number(text) : NaN;
+      const isExact = Number.isFinite(number) && String(number) === text;
+      tokens.push(isExact ? { type: 'number', value: number, at: i } : { type: 'word', text, at: i });
       i += text.length;
     }
   }

@@ -2,6 +2,8 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { BridgeError } from '../errors.js';
 import { findById, listOf, resourceTypes, schemas, serviceProviderConfig } from '../scim/discovery.js';
 import * as groups from '../scim/groups.js';
+import { isStorableText } from '../directory/filter.js';
+import { findJsonProblem } from '../scim/json.js';
 import type { Directory, ScimResult, ScimScope } from '../scim/scope.js';
 import * as users from '../scim/users.js';
 import type { Authenticator } from './auth.js';
@@ -44,6 +46,7 @@ export function createScimRouter(options: ScimRouterOptions): Router {
   const router = Router({ mergeParams: true });
   router.use('/:connection', (req, _res, next) => authenticate(options, req, next));
   router.use('/:connection', express.json({ type: scimTypes, limit: options.bodyLimit, strict: true }));
+  router.use('/:connection', (req, _res, next) => next(inputProblem(req)));
   const route = (fn: (scope: ScimScope, req: Request) => Promise<ScimResult> | ScimResult) =>
     async (req: Request, res: Response, next: NextFunction): Promise<void> => {
       try {
@@ -52,7 +55,12 @@ export function createScimRouter(options: ScimRouterOptions): Router {
         next(err);
       }
     };
-  const id = (req: Request): string => String(req.params.id);
+  const id = (req: Request): string => {
+    const value = String(req.params.id);
+    // No resource has such an id, and PostgreSQL would refuse it as a parameter.
+    if (!isStorableText(value)) throw new BridgeError('NOT_FOUND', 'no resource has this id');
+    return value;
+  };
   const ifMatch = (req: Request): string | undefined => req.header('if-match');
 
   router.get('/:connection/Users', route((s, req) => users.listUsers(s, req.query)));
@@ -85,6 +93,16 @@ export function createScimRouter(options: ScimRouterOptions): Router {
 }
 
 const ok = (body: Record<string, unknown>): ScimResult => ({ status: 200, body });
+
+/** Refuses a body or query that nests too deep or holds text no database can store as sent (DESIGN.md invariant 7). */
+function inputProblem(req: Request): BridgeError | undefined {
+  for (const [what, value] of [['body', req.body as unknown], ['query', req.query as unknown]] as const) {
+    const problem = findJsonProblem(value);
+    if (problem?.kind === 'depth') return new BridgeError('INVALID_SYNTAX', `the request ${what} nests too deep`);
+    if (problem) return new BridgeError('INVALID_VALUE', `the request ${what} holds a NUL character or a lone surrogate at ${problem.at.slice(0, 100)}`);
+  }
+  return undefined;
+}
 
 function authenticate(options: ScimRouterOptions, req: Request, next: NextFunction): void {
   const name = String(req.params.connection);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import pg from 'pg';
 import supertest from 'supertest';
-import { resolveConnections, type LoadedConfig } from '../../src/config/load.js';
+import { collectSecrets, resolveConnections, type LoadedConfig } from '../../src/config/load.js';
 import { bridgeConfigSchema } from '../../src/config/schema.js';
 import type { SimulatorOptions } from '../../src/connectors/definition.js';
 import { connectorRegistry } from '../../src/connectors/registry.js';
@@ -68,7 +68,15 @@ export interface TestBridgeOptions {
   simulator?: SimulatorOptions & Record<string, unknown>;
   sync?: Record<string, number>;
   limits?: Record<string, number>;
+  drift?: 'repair' | 'report';
   runWorkers?: boolean;
+  engine?: { leaseMs?: number; retryBaseMs?: number; pollMs?: number };
+  /** `http` block of the config (body limit, requests per minute); defaults to 10mb and 100,000/min. */
+  http?: { bodyLimit?: string; requestsPerMinute?: number };
+  /** SCIM credentials per type; default `{ tokens: [TOKEN] }`. `scim(type)` sends the first token. */
+  scimAuth?: Partial<Record<ConnectorType, { tokens?: string[]; basic?: { username: string; password: string } }>>;
+  /** Blank every configured secret in log lines (default true, as in production). */
+  redactSecrets?: boolean;
 }
 
 /** A bridge with one connection per type, each wired to its own simulator. */
@@ -109,31 +117,33 @@ export async function startTestBridge(options: TestBridgeOptions): Promise<TestB
       type,
       mode: options.mode ?? 'eventual',
       mapping,
-      scim: { tokens: [TOKEN] },
+      scim: options.scimAuth?.[type] ?? { tokens: [TOKEN] },
       target: { ...simulator.credentials, url: running.targetUrl },
       limits: { timeoutMs: 5_000, retries: 1, ...options.limits },
       sync: { inlineWaitMs: 0, ...options.sync },
+      ...(options.drift ? { drift: options.drift } : {}),
     };
   }
-  const config = bridgeConfigSchema.parse({ listen: { host: '127.0.0.1', port: 0 }, store: 'sqlite::memory:', http: { requestsPerMinute: 100_000 }, connections });
+  const http = { requestsPerMinute: 100_000, ...options.http };
+  const config = bridgeConfigSchema.parse({ listen: { host: '127.0.0.1', port: 0 }, store: 'sqlite::memory:', http, connections });
   const resolved = resolveConnections(config, dir, (name, issues) => {
     throw new Error(`${name}: ${issues.map((i) => i.message).join(', ')}`);
   });
-  const loaded: LoadedConfig = { config, connections: resolved, file: null, secrets: [TOKEN] };
+  const secrets = [TOKEN, ...collectSecrets(config, resolved)];
+  const loaded: LoadedConfig = { config, connections: resolved, file: null, secrets };
   const logs: string[] = [];
   const stream = new PassThrough();
   stream.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
   const store = typeof options.store === 'string' ? await openTestStore(options.store) : options.store;
   const bridge = await startBridge(loaded, {
-    logger: createLogger({ level: 'debug', format: 'json', stream, secrets: [TOKEN] }),
+    logger: createLogger({ level: 'debug', format: 'json', stream, secrets: options.redactSecrets === false ? [] : secrets }),
     store,
     port: 0,
     runWorkers: options.runWorkers ?? true,
-    engine: { pollMs: 50, invitationRecheckMs: 200 },
+    engine: { pollMs: 50, invitationRecheckMs: 200, retryBaseMs: 100, ...options.engine },
   });
   const agent = supertest(bridge.url);
-  const auth = (test: supertest.Test): supertest.Test => test.set('Authorization', `Bearer ${TOKEN}`);
-  const json = (test: supertest.Test, body: unknown): supertest.Test => auth(test).set('Content-Type', 'application/scim+json').send(JSON.stringify(body));
+  const tokenOf = (type: ConnectorType): string => options.scimAuth?.[type]?.tokens?.[0] ?? TOKEN;
   return {
     bridge,
     store,
@@ -141,6 +151,8 @@ export async function startTestBridge(options: TestBridgeOptions): Promise<TestB
     logs,
     scim: (type) => {
       const base = `/scim/v2/${type}`;
+      const auth = (test: supertest.Test): supertest.Test => test.set('Authorization', `Bearer ${tokenOf(type)}`);
+      const json = (test: supertest.Test, body: unknown): supertest.Test => auth(test).set('Content-Type', 'application/scim+json').send(JSON.stringify(body));
       return {
         get: (p) => auth(agent.get(base + p)),
         post: (p, body) => json(agent.post(base + p), body),

@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as entra from '../fixtures/entra/requests.js';
+import { startTestBridge, type ScimClient, type StoreKind, type TestBridge } from '../helpers/bridge.js';
+import { EMPTY_LIST, GROUP_SCHEMA, USER_SCHEMA, expectError, expectList, expectResource, type Resource } from './scim-assert.js';
+
+/**
+ * Microsoft Entra ID's SCIM requests (reference sheet §6), replayed request by request: the
+ * default non-compliant shapes and the `aadOptscim062020` ones, with the responses Entra needs.
+ */
+
+type Enterprise = { department?: string; employeeNumber?: string; manager?: { value: string } };
+
+describe.each(['sqlite', 'postgres'] as const)('Entra SCIM sequences on %s', (kind: StoreKind) => {
+  let tb: TestBridge;
+  let scim: ScimClient;
+  let base: string;
+  beforeAll(async () => {
+    tb = await startTestBridge({ store: kind, types: ['redis-enterprise'] });
+    scim = tb.scim('redis-enterprise');
+    base = `${tb.bridge.url}/scim/v2/redis-enterprise`;
+  });
+  afterAll(() => tb.close());
+
+  const person = (name: string, extra: Partial<Parameters<typeof entra.createUser>[0]> = {}) => ({
+    userName: `${name}@contoso.com`, externalId: `ext-${name}`, givenName: 'Test', familyName: name, department: 'R&D', ...extra,
+  });
+  const create = async (body: Record<string, unknown>): Promise<Resource> => expectResource(await scim.post('/Users', body), 201, `${base}/Users`);
+  const patchUser = async (id: string, body: Record<string, unknown>): Promise<Resource> => expectResource(await scim.patch(`/Users/${id}`, body), 200, `${base}/Users`);
+  const enterpriseOf = (user: Resource): Enterprise => user[entra.ENTERPRISE] as Enterprise;
+
+  it('Test Connection: a random GUID on the matching attribute answers 200 with an empty ListResponse', async () => {
+    const guid = randomUUID();
+    for (const path of [entra.probe(guid), entra.matchExternalId(guid), entra.matchWorkEmail(`${guid}@contoso.com`)]) {
+      const res = await scim.get(path);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^application\/scim\+json/);
+      expect(res.body).toEqual(EMPTY_LIST);
+    }
+    expect((await scim.get(`/Groups?filter=${encodeURIComponent(`displayName eq "${guid}"`)}`)).body).toEqual(EMPTY_LIST);
+    expectError(await scim.get(`/Users/${guid}`), 404);
+  });
+
+  it('create with the enterprise extension, explicit nulls and the misspelled "…:2.0User" schema: 201 with id', async () => {
+    for (const misspelled of [false, true]) {
+      const p = person(`create${String(misspelled)}`, { misspelled });
+      const user = await create(entra.createUser(p));
+      expect(user.schemas).toEqual(expect.arrayContaining([USER_SCHEMA, entra.ENTERPRISE]));
+      expect(user.schemas).not.toContain(entra.MISSPELLED_ENTERPRISE);
+      expect(user).toMatchObject({ userName: p.userName, externalId: p.externalId, active: true, name: { formatted: `Test ${p.familyName}`, familyName: p.familyName, givenName: 'Test' }, roles: [] });
+      expect(enterpriseOf(user)).toEqual({ department: 'R&D', employeeNumber: '1001' });
+      for (const unset of ['addresses', 'phoneNumbers', 'title']) expect(user).not.toHaveProperty(unset);
+    }
+    const noDepartment = await create(entra.createUser({ ...person('nulldept'), department: undefined }));
+    expect(enterpriseOf(noDepartment)).toEqual({ employeeNumber: '1001' });
+  });
+
+  it('match by userName, by emails[type eq "work"].value and by unquoted externalId eq x', async () => {
+    const p = person('match.me');
+    const user = await create(entra.createUser(p));
+    for (const path of [entra.matchUserName(p.userName), entra.matchUserName(p.userName.toUpperCase()), entra.matchWorkEmail(p.userName), entra.matchExternalId(p.externalId)]) {
+      const list = expectList(await scim.get(path));
+      expect(list.totalResults, path).toBe(1);
+      expect(list.Resources[0]).toMatchObject({ id: user.id, userName: p.userName, meta: { location: `${base}/Users/${user.id}` } });
+    }
+    // externalId is case-exact (RFC 7643 §3.1): another case is another id.
+    expect(expectList(await scim.get(entra.matchExternalId(p.externalId.toUpperCase()))).totalResults).toBe(0);
+  });
+
+  it('a numeric-looking unquoted externalId matches as written (leading zeros kept)', async () => {
+    const user = await create(entra.createUser(person('numeric', { externalId: '000123' })));
+    const list = expectList(await scim.get(entra.matchExternalId('000123')));
+    expect(list.Resources.map((r) => r.id)).toEqual([user.id]);
+    expect(expectList(await scim.get(entra.matchExternalId('123'))).totalResults).toBe(0);
+    const long = await create(entra.createUser(person('long.numeric', { externalId: '12345678901234567891' })));
+    expect(expectList(await scim.get(entra.matchExternalId('12345678901234567891'))).Resources.map((r) => r.id)).toEqual([long.id]);
+  });
+
+  it('disable and enable with capitalised ops and string booleans "False"/"True"; the compliant form too', async () => {
+    const user = await create(entra.createUser(person('toggle')));
+    expect((await patchUser(user.id, entra.disable())).active).toBe(false);
+    expect((await patchUser(user.id, entra.enable())).active).toBe(true);
+    expect((await patchUser(user.id, entra.disableCompliant())).active).toBe(false);
+    expect((await scim.get(`/Users/${user.id}`)).body).toMatchObject({ active: false });
+  });
+
+  it('path updates: work email, familyName, userName; a work email on a user that has none is added', async () => {
+    const p = person('paths');
+    const user = await create(entra.createUser(p));
+    const updated = await patchUser(user.id, entra.updateAttributes({ workEmail: 'new.paths@contoso.com', familyName: 'Pathson', userName: 'renamed.paths@contoso.com' }));
+    expect(updated).toMatchObject({ userName: 'renamed.paths@contoso.com', name: { familyName: 'Pathson', givenName: 'Test' }, emails: [{ type: 'work', value: 'new.paths@contoso.com', primary: true }] });
+    expect(expectList(await scim.get(entra.matchWorkEmail('new.paths@contoso.com'))).Resources.map((r) => r.id)).toEqual([user.id]);
+
+    const { emails: _emails, ...bare } = entra.createUser(person('no.email'));
+    const noEmail = await create(bare);
+    expect(noEmail).not.toHaveProperty('emails');
+    const withEmail = await patchUser(noEmail.id, entra.updateAttributes({ workEmail: 'added@contoso.com' }));
+    expect(withEmail.emails).toEqual([{ type: 'work', value: 'added@contoso.com' }]);
+    expect(expectList(await scim.get(entra.matchWorkEmail('added@contoso.com'))).Resources.map((r) => r.id)).toEqual([noEmail.id]);
+  });
+
+  it('other mapped paths: department (extension URN), phone numbers, addresses, emails[type eq "other"].Value', async () => {
+    const user = await create(entra.createUser(person('mapped')));
+    const updated = await patchUser(user.id, entra.replacePaths({
+      [`${entra.ENTERPRISE}:department`]: 'Sales',
+      [`${entra.ENTERPRISE}:employeeNumber`]: '42',
+      'phoneNumbers[type eq "mobile"].value': '+1 555 0100',
+      'phoneNumbers[type eq "work"].value': '+1 555 0101',
+      'addresses[type eq "work"].streetAddress': '1 Main St',
+      'addresses[type eq "work"].postalCode': '98052',
+      'emails[type eq "other"].Value': 'other@contoso.com',
+      title: 'Engineer',
+      displayName: 'Mapped User',
+    }));
+    expect(enterpriseOf(updated)).toMatchObject({ department: 'Sales', employeeNumber: '42' });
+    expect(updated.phoneNumbers).toEqual(expect.arrayContaining([{ type: 'mobile', value: '+1 555 0100' }, { type: 'work', value: '+1 555 0101' }]));
+    expect(updated.addresses).toEqual([{ type: 'work', streetAddress: '1 Main St', postalCode: '98052' }]);
+    expect(updated.emails).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'work', value: user.userName }), { type: 'other', value: 'other@contoso.com' }]));
+    expect(updated).toMatchObject({ title: 'Engineer', displayName: 'Mapped User' });
+  });
+
+  it('aadOptscim062020: one path-less replace with dotted keys and an extension URN key', async () => {
+    const user = await create(entra.createUser(person('flagged')));
+    const updated = await patchUser(user.id, entra.replaceMany('Flagged Person', 'Flag', 'E-777'));
+    expect(updated).toMatchObject({ displayName: 'Flagged Person', name: { givenName: 'Flag', familyName: 'flagged', formatted: 'Test flagged' } });
+    expect(enterpriseOf(updated)).toMatchObject({ employeeNumber: 'E-777', department: 'R&D' });
+    expect(Object.keys(updated)).not.toContain('name.givenName');
+  });
+
+  it('manager: Add with a value array; Entra reads it back before the next update', async () => {
+    const boss = await create(entra.createUser(person('boss')));
+    const user = await create(entra.createUser(person('report')));
+    await patchUser(user.id, entra.addManager(base, boss.id));
+    expect(enterpriseOf((await scim.get(`/Users/${user.id}`)).body as Resource).manager).toMatchObject({ value: boss.id });
+  });
+
+  it('roles: created as WindowsAzureActiveDirectoryRole objects; Add with stringified JSON is stored as sent', async () => {
+    const user = await create(entra.createUser(person('roles', { roles: [entra.complexRole('Admin'), entra.complexRole('Reader')] })));
+    expect(user.roles).toEqual([
+      { primary: false, type: 'WindowsAzureActiveDirectoryRole', display: 'Admin', value: 'Admin' },
+      { primary: false, type: 'WindowsAzureActiveDirectoryRole', display: 'Reader', value: 'Reader' },
+    ]);
+    const single = await create(entra.createUser(person('role.single', { roles: [entra.appRole('Admin')] })));
+    expect(single.roles).toEqual([{ primary: true, type: 'WindowsAzureActiveDirectoryRole', value: 'Admin' }]);
+    const stringified = JSON.stringify({ id: '06b07648-ecfe-589f-9d2f-6f7d3c5ba5f7', value: '25', displayName: 'Role1234' });
+    const updated = await patchUser(single.id, entra.addRoleJson('06b07648-ecfe-589f-9d2f-6f7d3c5ba5f7', '25', 'Role1234'));
+    expect(updated.roles).toEqual(expect.arrayContaining([{ value: stringified }]));
+  });
+
+  it('DELETE /Users/{id}: 204, then 404, and the user no longer matches', async () => {
+    const p = person('leaver');
+    const user = await create(entra.createUser(p));
+    const res = await scim.delete(`/Users/${user.id}`);
+    expect(res.status).toBe(204);
+    expect(res.text).toBe('');
+    expectError(await scim.get(`/Users/${user.id}`), 404);
+    expect((await scim.get(entra.matchUserName(p.userName))).body).toEqual(EMPTY_LIST);
+    // The name is free again: Entra may provision the person anew.
+    await create(entra.createUser(p));
+  });
+
+  describe('groups', () => {
+    let groupId: string;
+    let members: Resource[];
+    const memberIds = async (): Promise<string[]> =>
+      (((await scim.get(`/Groups/${groupId}`)).body as { members?: { value: string }[] }).members ?? []).map((m) => m.value).sort();
+
+    beforeAll(async () => {
+      members = await Promise.all(['m1', 'm2', 'm3'].map((n) => create(entra.createUser(person(`group.${n}`)))));
+    });
+
+    it('create with the ADSCIM schema and no members: 201', async () => {
+      const group = expectResource(await scim.post('/Groups', entra.createGroup('Sales Team', 'ext-sales')), 201, `${base}/Groups`);
+      expect(group).toMatchObject({ schemas: [GROUP_SCHEMA], displayName: 'Sales Team', externalId: 'ext-sales', meta: { resourceType: 'Group' } });
+      groupId = group.id;
+    });
+
+    it('reads with excludedAttributes=members carry no members', async () => {
+      await scim.patch(`/Groups/${groupId}`, entra.addMembers([members[0]!.id])).expect(204);
+      const single = expectResource(await scim.get(entra.getGroupNoMembers(groupId)), 200, `${base}/Groups`);
+      expect(single).not.toHaveProperty('members');
+      expect(single).toMatchObject({ id: groupId, displayName: 'Sales Team' });
+      const list = expectList(await scim.get(entra.findGroup('sales team')));
+      expect(list.totalResults).toBe(1);
+      expect(list.Resources[0]).not.toHaveProperty('members');
+      expect(list.Resources[0]?.id).toBe(groupId);
+    });
+
+    it('rename: 204 with no body', async () => {
+      const res = await scim.patch(`/Groups/${groupId}`, entra.renameGroup('Sales EMEA'));
+      expect(res.status).toBe(204);
+      expect(res.text).toBe('');
+      expect((await scim.get(entra.getGroupNoMembers(groupId))).body).toMatchObject({ displayName: 'Sales EMEA' });
+    });
+
+    it('members: Add as a value array, Remove as a value array and as a members[value eq] filter, all 204', async () => {
+      const [m1, m2, m3] = members.map((m) => m.id) as [string, string, string];
+      expect((await scim.patch(`/Groups/${groupId}`, entra.addMembers([m2, m3]))).status).toBe(204);
+      expect(await memberIds()).toEqual([m1, m2, m3].sort());
+      expect((await scim.patch(`/Groups/${groupId}`, entra.removeMembers([m1, m2]))).status).toBe(204);
+      expect(await memberIds()).toEqual([m3]);
+      expect((await scim.patch(`/Groups/${groupId}`, entra.removeMemberCompliant(m3))).status).toBe(204);
+      expect(await memberIds()).toEqual([]);
+      // Removing someone who is not a member is not an error (Entra retries).
+      expect((await scim.patch(`/Groups/${groupId}`, entra.removeMembers([m1]))).status).toBe(204);
+    });
+
+    it('DELETE: 204, then 404', async () => {
+      expect((await scim.delete(`/Groups/${groupId}`)).status).toBe(204);
+      expectError(await scim.get(entra.getGroupNoMembers(groupId)), 404);
+      expect((await scim.get(entra.findGroup('Sales EMEA'))).body).toEqual(EMPTY_LIST);
+    });
+  });
+});
