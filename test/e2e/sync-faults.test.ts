@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { injectFault, simControl, simRequests } from '../contract/connector-contract.js';
+import * as okta from '../fixtures/okta/requests.js';
+import { startTestBridge, type StoreKind, type TestBridge } from '../helpers/bridge.js';
+import { prepareUser } from '../../src/sync/prepare.js';
+import { executePlan } from '../../src/sync/execute.js';
+import { createScimUser, hasRoleOf, targetAccount, waitForAccount, waitForSync, person } from './sync-helpers.js';
+
+/**
+ * Faults during convergence: a target outage in the middle, a 429 storm with Retry-After, and a
+ * worker that dies between the target call and its commit. Nothing is lost, nothing duplicated.
+ */
+
+describe.each(['sqlite', 'postgres'] as const)('faults on %s', (kind: StoreKind) => {
+  let tb: TestBridge | undefined;
+  afterEach(async () => {
+    await tb?.close();
+    tb = undefined;
+  });
+
+  it('keeps accepting writes during a target outage and converges once it is back', async () => {
+    tb = await startTestBridge({ store: kind, types: ['redis-enterprise'] });
+    const sim = tb.sims.get('redis-enterprise')!;
+    await injectFault(sim, { kind: 'status', status: 503, rate: 1 });
+    const ids = [];
+    for (const name of ['outage1', 'outage2', 'outage3']) ids.push(await createScimUser(tb, 'redis-enterprise', okta.createUser(person(name))));
+    const sync = await waitForSync(tb, 'redis-enterprise', ids[0]!, (s) => (s.lastError as { code?: string } | undefined)?.code === 'TARGET_UNAVAILABLE', 'transient error shown');
+    expect(sync.state).toBe('pending');
+    await simControl(sim, '/faults', undefined, 'DELETE');
+    for (const [i, name] of ['outage1', 'outage2', 'outage3'].entries()) {
+      await waitForAccount(tb, 'redis-enterprise', `${name}@example.com`, (a) => hasRoleOf(a, 'db_viewer'), 'converged after recovery');
+      await waitForSync(tb, 'redis-enterprise', ids[i]!, (s) => s.state === 'synced' && s.lastError === undefined, 'synced');
+    }
+  });
+
+  it('waits out a 429 storm as Retry-After asks', async () => {
+    tb = await startTestBridge({ store: kind, types: ['yardstik'], limits: { retries: 0 } });
+    const sim = tb.sims.get('yardstik')!;
+    // Only the bridge's writes: the test's own polling reads the target too.
+    await injectFault(sim, { kind: 'status', status: 429, retryAfterSeconds: 1, count: 3, method: 'POST' });
+    await simControl(sim, '/requests', undefined, 'DELETE');
+    const started = Date.now();
+    await createScimUser(tb, 'yardstik', okta.createUser(person('storm')));
+    await waitForAccount(tb, 'yardstik', 'storm@example.com', (a) => a !== null, 'created after the storm');
+    const log = (await simRequests(sim)).filter((r) => r.method === 'POST');
+    const limited = log.filter((r) => r.status === 429);
+    expect(limited).toHaveLength(3);
+    expect(log).toHaveLength(4);
+    // Each retry came at least Retry-After (1 s) after the 429 it answers.
+    for (let i = 1; i < log.length; i++) if (log[i - 1]!.status === 429) expect(log[i]!.at - log[i - 1]!.at).toBeGreaterThanOrEqual(950);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
+  });
+
+  it('a worker that dies between the target call and its commit leaves no duplicate', async () => {
+    tb = await startTestBridge({ store: kind, types: ['redis-enterprise'], runWorkers: false, engine: { leaseMs: 300 } });
+    const userId = await createScimUser(tb, 'redis-enterprise', okta.createUser(person('crash')));
+    const connection = tb.bridge.engine.connection('redis-enterprise')!;
+    // "Worker A": claims the job, creates the account in the target, then dies before committing.
+    const [claimed] = await tb.store.claimJobs('redis-enterprise', { limit: 1, workerId: 'worker-a', leaseMs: 300 });
+    expect(claimed?.userId).toBe(userId);
+    const prepared = await prepareUser(tb.store, connection, userId);
+    const execution = await executePlan(connection, prepared!);
+    expect(execution.calls.map((c) => c.op)).toEqual(['create']);
+    // Worker B (the real engine) takes the job once A's lease expires.
+    tb.bridge.engine.start();
+    const sync = await waitForSync(tb, 'redis-enterprise', userId, (s) => s.state === 'synced', 'synced by the second worker');
+    expect(sync.targetId).toBe(execution.account?.id);
+    const all = [];
+    for await (const account of connection.connector.listAccounts()) all.push(account);
+    expect(all.filter((a) => a.email === 'crash@example.com')).toHaveLength(1);
+    const audit = await tb.store.listAudit({ connection: 'redis-enterprise', userId });
+    const calls = (audit[0]?.decision.calls ?? []) as { op: string }[];
+    // The second run adopted the account the first one created: create answered "exists", then find.
+    expect(calls.map((c) => c.op)).toEqual(['create', 'find']);
+    expect(await targetAccount(tb, 'redis-enterprise', 'crash@example.com')).not.toBeNull();
+  });
+});
