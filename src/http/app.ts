@@ -6,7 +6,11 @@ import { createRateLimiter } from './rate-limit.js';
 import { requestContext, type ContextRequest } from './request-context.js';
 import { createScimRouter, type ScimConnection } from './scim-router.js';
 
-/** A readiness check: resolves when fine, throws (with a safe message) when not. */
+/**
+ * A readiness check: resolves when fine, throws (with a safe message) when not. It may resolve
+ * with safe details; details with `ok: false` report a failure that carries them (the problems
+ * a target access check found).
+ */
 export interface ReadinessCheck {
   name: string;
   /** A failing non-critical check is reported but does not make the bridge unready. */
@@ -37,6 +41,11 @@ export function createApp(options: AppOptions): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(requestContext(options.logger, options.onRequest));
+  // While draining, every answer closes its connection, so keep-alive clients (load balancers, scrapers) let the server stop.
+  app.use((_req, res, next) => {
+    if (options.isDraining?.()) res.setHeader('Connection', 'close');
+    next();
+  });
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     const report = await readiness(options.readiness);
@@ -59,19 +68,21 @@ export function createApp(options: AppOptions): Express {
   return app;
 }
 
-async function readiness(checks: readonly ReadinessCheck[]): Promise<{ ready: boolean; checks: Record<string, unknown>[] }> {
+async function readiness(checks: readonly ReadinessCheck[]): Promise<{ ready: boolean; status: 'ready' | 'degraded' | 'unready'; checks: Record<string, unknown>[] }> {
   const results = await Promise.all(
     checks.map(async (c) => {
       const started = performance.now();
       try {
         const detail = await withTimeout(c.check(), 5_000);
-        return { name: c.name, ok: true, critical: c.critical, ms: Math.round(performance.now() - started), ...(detail ?? {}) };
+        return { name: c.name, critical: c.critical, ms: Math.round(performance.now() - started), ...(detail ?? {}), ok: detail?.ok !== false };
       } catch (err) {
         return { name: c.name, ok: false, critical: c.critical, error: err instanceof Error ? err.message : String(err) };
       }
     }),
   );
-  return { ready: results.every((r) => r.ok || !r.critical), checks: results };
+  const ready = results.every((r) => r.ok || !r.critical);
+  // Degraded: serving SCIM (writes are durable) while some target cannot be reached or refuses the credentials.
+  return { ready, status: !ready ? 'unready' : results.every((r) => r.ok) ? 'ready' : 'degraded', checks: results };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import type { AccessCheck, CallOptions } from '../../src/connectors/types.js';
+import { createAccessMonitor } from '../../src/observability/access-monitor.js';
+
+/** A connector whose checkAccess answers what the test says, counting calls. */
+function fakeConnector(answer: (options: CallOptions) => Promise<AccessCheck>) {
+  const calls: CallOptions[] = [];
+  const checkAccess = (options: CallOptions = {}): Promise<AccessCheck> => {
+    calls.push(options);
+    return answer(options);
+  };
+  return { calls, connector: { checkAccess } };
+}
+
+describe('createAccessMonitor', () => {
+  it('reuses an answer for ttlMs and shares one call among concurrent askers', async () => {
+    let now = 1_000;
+    const target = fakeConnector(async () => ({ ok: true, identity: 'owner@example.com', problems: [] }));
+    const monitor = createAccessMonitor([{ name: 'a', ...target }], { ttlMs: 10_000, now: () => now });
+    expect(monitor.latest('a')).toBeUndefined();
+    const reports = await Promise.all([monitor.check('a'), monitor.check('a'), monitor.checkAll()]);
+    expect(target.calls).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ connection: 'a', ok: true, identity: 'owner@example.com', problems: [], checkedAt: 1_000 });
+    now += 9_999;
+    await monitor.check('a');
+    expect(target.calls).toHaveLength(1);
+    now += 1;
+    await monitor.check('a');
+    expect(target.calls).toHaveLength(2);
+    expect(monitor.latest('a')?.checkedAt).toBe(now);
+  });
+
+  it('reports the connector problems, thrown errors and silence as problems, never throws', async () => {
+    const wrongRights = fakeConnector(async () => ({ ok: false, identity: 'viewer@example.com', problems: ['the API key user is a Viewer'] }));
+    const broken = fakeConnector(async () => {
+      throw new Error('socket hang up');
+    });
+    // Ignores its abort signal: the monitor's own deadline still answers.
+    const silent = fakeConnector(() => new Promise<AccessCheck>(() => undefined));
+    const monitor = createAccessMonitor(
+      [
+        { name: 'rights', ...wrongRights },
+        { name: 'broken', ...broken },
+        { name: 'silent', ...silent },
+      ],
+      { timeoutMs: 50 },
+    );
+    const [rights, thrown, late] = await monitor.checkAll();
+    expect(rights).toMatchObject({ ok: false, identity: 'viewer@example.com', problems: ['the API key user is a Viewer'] });
+    expect(thrown).toMatchObject({ ok: false, problems: ['socket hang up'] });
+    expect(late).toMatchObject({ ok: false, problems: ['the target did not answer within 50 ms'] });
+    expect(silent.calls[0]?.signal?.aborted).toBe(true);
+    expect(await monitor.check('nope')).toMatchObject({ ok: false, problems: ['no such connection'] });
+  });
+});
