@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { approveCommand, type ApproveOptions } from './commands/approve.js';
 import { auditCommand, type AuditOptions } from './commands/audit.js';
 import { processIo, reportError } from './commands/context.js';
+import { copyStoreCommand, copyStoreNotes, type CopyStoreOptions } from './commands/copy-store.js';
 import { planCommand, type PlanOptions } from './commands/plan.js';
 import { serveCommand, type ServeOptions } from './commands/serve.js';
 import { simulateCommand, type SimulateOptions } from './commands/simulate.js';
@@ -109,5 +110,12 @@ program
   .option('--limit <n>', 'at most this many records (default 100; all with --jsonl)', integer(1))
   .option('--jsonl', 'JSON lines: one record per line, nothing else on stdout')
   .action(finite((options: AuditOptions) => auditCommand(options)));
+program
+  .command('copy-store')
+  .description('copy the whole store into an empty one (SQLite to PostgreSQL), keeping every SCIM id; stop the bridge first')
+  .requiredOption('--from <store-url>', 'the store to copy, like sqlite:./data/bridge.db (the bridge must be stopped)')
+  .requiredOption('--to <store-url>', 'the empty store to fill, like postgres://user:password@host:5432/db')
+  .addHelpText('after', copyStoreNotes)
+  .action(finite((options: CopyStoreOptions) => copyStoreCommand(options)));
 
 await program.parseAsync(process.argv);

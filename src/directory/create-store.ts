@@ -13,14 +13,20 @@ export interface CreateStoreOptions {
   logger?: Logger;
 }
 
+/** The file (or `:memory:`) a `sqlite:` URL names; null for any other URL. */
+export function sqlitePathOf(url: string): string | null {
+  if (!/^sqlite:/i.test(url)) return null;
+  // `sqlite:///abs/file.db` and `sqlite://./file.db` are accepted as well as `sqlite:./file.db`.
+  return url.slice('sqlite:'.length).replace(/^\/\/(?=[/.~]|[A-Za-z]:)/, '');
+}
+
 /**
  * Opens the store a database URL names: `sqlite:./data/bridge.db` (the folder is created),
  * `sqlite::memory:`, or `postgres://` / `postgresql://`. Call `migrate()` before use.
  */
 export function createStore(url: string, options: CreateStoreOptions = {}): Store {
-  if (/^sqlite:/i.test(url)) {
-    // `sqlite:///abs/file.db` and `sqlite://./file.db` are accepted as well as `sqlite:./file.db`.
-    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=[/.~]|[A-Za-z]:)/, '');
+  const path = sqlitePathOf(url);
+  if (path !== null) {
     if (path === '') throw new BridgeError('CONFIG_INVALID', 'the SQLite URL names no file: use sqlite:./data/bridge.db or sqlite::memory:');
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     return new SqliteStore({ path });

@@ -5,7 +5,7 @@ import { applyMigrations } from '../migrations.js';
 import { classifyDbError, toStoreError } from '../sql/db-errors.js';
 import { postgresDialect } from '../sql/dialect.js';
 import { raw, render, sql } from '../sql/sql.js';
-import { SqlStore, type WorkMode } from '../sql/sql-store.js';
+import { SqlStore, type TxRunner, type WorkMode } from '../sql/sql-store.js';
 import { driveAsync, exec, rows, type Row, type Statement, type StatementResult, type Tx } from '../sql/tx.js';
 
 /** Options of {@link PostgresStore}. */
@@ -119,6 +119,24 @@ export class PostgresStore extends SqlStore {
       return { rows: result.rows, changes: result.rowCount ?? 0 };
     } catch (err) {
       throw toStoreError(err);
+    }
+  }
+
+  /** One client between BEGIN and COMMIT for the whole load; not retried (a bulk load is not worth replaying). */
+  async loadInTransaction<T>(load: (run: TxRunner) => Promise<T>): Promise<T> {
+    const client = await this.connect();
+    let failure: unknown;
+    try {
+      await client.query('BEGIN');
+      const result = await load(<R>(work: Tx<R>): Promise<R> => driveAsync(work, (s) => this.execute(client, s)));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      failure = err;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw toStoreError(err);
+    } finally {
+      client.release(this.isBroken(failure));
     }
   }
 

@@ -13,6 +13,9 @@ import * as users from './user-ops.js';
 /** Whether a unit of work writes (one transaction, exclusive on SQLite) or only reads. */
 export type WorkMode = 'read' | 'write';
 
+/** Runs one unit of work inside a transaction that {@link SqlStore.loadInTransaction} holds open. */
+export type TxRunner = <R>(work: Tx<R>) => Promise<R>;
+
 /**
  * The {@link Store} both databases share: every method is one unit of work written once (in
  * the `*-ops.ts` modules); a subclass only says how to run a unit (connection, transaction,
@@ -29,6 +32,17 @@ export abstract class SqlStore implements Store {
   abstract migrate(): Promise<void>;
   abstract close(): Promise<void>;
   abstract withExclusiveLock<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
+
+  /**
+   * Bulk copy only (`scim-bridge copy-store`), not for request paths: runs `load` in one write
+   * transaction held open across its awaits, so the units it runs commit together or not at all.
+   */
+  abstract loadInTransaction<T>(load: (run: TxRunner) => Promise<T>): Promise<T>;
+
+  /** Bulk copy only: runs a read unit of work over raw rows. */
+  readRaw<T>(work: () => Tx<T>): Promise<T> {
+    return this.run('read', work);
+  }
 
   async ping(): Promise<void> {
     await this.run('read', () => first(sql`SELECT 1 AS ok`));

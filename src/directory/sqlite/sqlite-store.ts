@@ -3,7 +3,7 @@ import { applyMigrations } from '../migrations.js';
 import { toStoreError } from '../sql/db-errors.js';
 import { sqliteDialect } from '../sql/dialect.js';
 import { render } from '../sql/sql.js';
-import { SqlStore, type WorkMode } from '../sql/sql-store.js';
+import { SqlStore, type TxRunner, type WorkMode } from '../sql/sql-store.js';
 import { driveSync, type Row, type Statement, type StatementResult, type Tx } from '../sql/tx.js';
 
 /** Options of {@link SqliteStore}. */
@@ -114,6 +114,33 @@ export class SqliteStore extends SqlStore {
       this.db.pragma('optimize=0x10002');
     } catch {
       // Statistics are an optimisation: a busy database just keeps the old ones.
+    }
+  }
+
+  /**
+   * BEGIN IMMEDIATE by hand: better-sqlite3's `transaction` cannot span an await. Nothing else
+   * runs on this connection meanwhile, since the caller (copy-store) owns the store.
+   */
+  async loadInTransaction<T>(load: (run: TxRunner) => Promise<T>): Promise<T> {
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+    } catch (err) {
+      throw toStoreError(err);
+    }
+    try {
+      const result = await load(<R>(work: Tx<R>): Promise<R> => {
+        try {
+          return Promise.resolve(driveSync(work, (statement) => this.execute(statement)));
+        } catch (err) {
+          return Promise.reject(toStoreError(err));
+        }
+      });
+      this.db.exec('COMMIT');
+      this.optimize();
+      return result;
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw toStoreError(err);
     }
   }
 
