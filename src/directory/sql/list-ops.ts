@@ -4,7 +4,7 @@ import { filterToSql, type Scope } from './filter-sql.js';
 import { membersOf } from './member-ops.js';
 import { groupColumns, toGroup, toLiveUser, toNumber, userColumns } from './rows.js';
 import { groupScope, orderBy, userScope } from './scopes.js';
-import { empty, sql, type Sql } from './sql.js';
+import { empty, raw, sql, type Sql } from './sql.js';
 import { first, rows, type Row, type Tx } from './tx.js';
 
 /**
@@ -19,12 +19,26 @@ function filterClause(query: ListQuery, scope: Scope, d: Dialect): Sql {
   return query.filter === undefined ? empty : sql` AND ${filterToSql(query.filter, scope, d)}`;
 }
 
-function* listPage<T>(from: Sql, columns: Sql, order: Sql, query: ListQuery, decode: (row: Row) => T): Tx<ListPage<T>> {
+/** The table a list reads, as `<table> <alias>`, and the connection it is scoped to. */
+interface ListTable {
+  table: Sql;
+  alias: string;
+  connection: string;
+}
+
+/**
+ * One page. The page's ids are cut first (a deferred join): skipping `offset` rows then reads
+ * only the ordering index, and whole rows are fetched for the page alone. The outer query
+ * repeats the order for the page's own rows.
+ */
+function* listPage<T>(at: ListTable, from: Sql, columns: Sql, order: Sql, query: ListQuery, decode: (row: Row) => T): Tx<ListPage<T>> {
   const total = toNumber((yield* first(sql`SELECT count(*) AS total ${from}`))?.total ?? 0);
   const limit = Math.max(0, whole(query.count, 0));
   const offset = Math.max(1, whole(query.startIndex, 1)) - 1;
   if (limit === 0 || offset >= total) return { totalResults: total, records: [] };
-  const found = yield* rows(sql`SELECT ${columns} ${from} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`);
+  const a = raw(at.alias);
+  const page = sql`SELECT ${a}.id ${from} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`;
+  const found = yield* rows(sql`SELECT ${columns} FROM ${at.table} ${a} WHERE ${a}.connection = ${at.connection} AND ${a}.id IN (${page}) ORDER BY ${order}`);
   return { totalResults: total, records: found.map(decode) };
 }
 
@@ -32,14 +46,14 @@ function* listPage<T>(from: Sql, columns: Sql, order: Sql, query: ListQuery, dec
 export function* listUsers(d: Dialect, connection: string, query: ListQuery): Tx<ListPage<UserRecord>> {
   const scope = userScope(d, connection);
   const from = sql`FROM users u WHERE u.connection = ${connection} AND u.deleted_at IS NULL${filterClause(query, scope, d)}`;
-  return yield* listPage(from, userColumns, orderBy(scope, d, 'u', query.sort), query, toLiveUser);
+  return yield* listPage({ table: raw('users'), alias: 'u', connection }, from, userColumns, orderBy(scope, d, 'u', query.sort), query, toLiveUser);
 }
 
 /** A page of groups, with their members when asked. */
 export function* listGroups(d: Dialect, connection: string, query: ListQuery, withMembers: boolean): Tx<ListPage<GroupRecord>> {
   const scope = groupScope(d, connection);
   const from = sql`FROM groups g WHERE g.connection = ${connection}${filterClause(query, scope, d)}`;
-  const page = yield* listPage(from, groupColumns, orderBy(scope, d, 'g', query.sort), query, toGroup);
+  const page = yield* listPage({ table: raw('groups'), alias: 'g', connection }, from, groupColumns, orderBy(scope, d, 'g', query.sort), query, toGroup);
   if (!withMembers || page.records.length === 0) return page;
   const members = yield* membersOf(d, connection, page.records.map((g) => g.id));
   return { ...page, records: page.records.map((g) => ({ ...g, members: members.get(g.id) ?? [] })) };
