@@ -16,6 +16,8 @@ export interface ConnectorDeps {
   retries?: number;
   /** First backoff step inside one call (default 200 ms). */
   backoffMs?: number;
+  /** Keep-alive sockets to the target (default 8); the core sets at least the sync concurrency. */
+  connections?: number;
 }
 
 /** Options every simulator understands (the CLI's `simulate` and the sandbox pass these). */

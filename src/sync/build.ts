@@ -44,6 +44,8 @@ export function buildSyncConnections(connections: readonly ResolvedConnection[],
       logger,
       timeoutMs: connection.limits.timeoutMs,
       retries: connection.limits.retries,
+      // One socket per job in flight, or calls queue behind each other in the pool.
+      connections: Math.max(8, connection.limits.concurrency),
       ...(connection.limits.requestsPerSecond ? { limiter: createRateLimiter(connection.limits.requestsPerSecond) } : {}),
       ...(options.onCall ? { onCall: (event: TargetCallEvent) => options.onCall?.(connection.name, event) } : {}),
     });

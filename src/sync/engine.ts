@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { ClaimedJob, Store, SyncState } from '../directory/store.js';
@@ -51,6 +52,8 @@ export class SyncEngine {
   private isStarted = false;
 
   constructor(private readonly options: SyncEngineOptions) {
+    // Every job in flight listens on the stop signal: more than 10 is normal, not a leak.
+    setMaxListeners(0, this.abort.signal);
     this.guard = new RemovalGuard(options.store);
     for (const connection of options.connections) this.loops.set(connection.name, this.newLoop(connection));
   }
