@@ -10,6 +10,7 @@ import { createStore } from './directory/create-store.js';
 import type { Store } from './directory/store.js';
 import { adminAccess, adminAccessMode } from './http/admin-access.js';
 import { createApp } from './http/app.js';
+import { listenTracked } from './http/listen.js';
 import { createAuthenticator } from './http/auth.js';
 import { metricsHandler } from './http/metrics.js';
 import type { ScimConnection } from './http/scim-router.js';
@@ -134,15 +135,7 @@ async function listen(app: http.RequestListener, config: LoadedConfig['config'],
   const server = config.listen.tls
     ? https.createServer({ cert: readFileSync(config.listen.tls.cert), key: readFileSync(config.listen.tls.key) }, app)
     : http.createServer(app);
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port ?? config.listen.port, config.listen.host, () => resolve());
-  });
+  const sockets = await listenTracked(server, port ?? config.listen.port, config.listen.host);
   return { server, sockets };
 }
 

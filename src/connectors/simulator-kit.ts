@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { z } from 'zod';
+import { listenTracked } from '../http/listen.js';
 
 /**
  * What every target simulator shares: fault injection, an optional request-rate limit, a
@@ -280,15 +281,7 @@ export async function serveSimulator(
 ): Promise<RunningSimulator> {
   const host = options.host ?? '127.0.0.1';
   const server = options.tls ? https.createServer(options.tls, simulator.app) : http.createServer(simulator.app);
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
+  const sockets = await listenTracked(server, options.port ?? 0, host);
   const port = (server.address() as AddressInfo).port;
   const url = `${options.tls ? 'https' : 'http'}://${host}:${port}`;
   return {

@@ -1,27 +1,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import selfsigned from 'selfsigned';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCertificate } from '../../src/http/listen.js';
 import { SCIM_TOKEN, secretsIn, startOpsBridge, type OpsBridge } from './ops-bridge.js';
 
 /** HTTPS from `listen.tls`: a self-signed certificate made for the test, trusted by the client only. */
 
-function makeCertificate(): { cert: string; key: string } {
-  const pems = selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
-    days: 1,
-    keySize: 2048,
-    algorithm: 'sha256',
-    extensions: [
-      { name: 'basicConstraints', cA: true },
-      { name: 'keyUsage', keyCertSign: true, digitalSignature: true, keyEncipherment: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
-    ],
-  });
-  return { cert: pems.cert, key: pems.private };
-}
+const makeCertificate = (): { cert: string; key: string } => selfSignedCertificate(1);
 
 describe('HTTPS', () => {
   let ops: OpsBridge;

@@ -1,4 +1,4 @@
-import selfsigned from 'selfsigned';
+import { selfSignedCertificate } from '../../http/listen.js';
 import type { SimulatorOptions } from '../definition.js';
 import { SimulatorControls, createSimulatorApp, type Simulator } from '../simulator-kit.js';
 import { mountClusterApi } from './simulator-routes.js';
@@ -43,25 +43,9 @@ export function createRedisEnterpriseSimulator(options: RedisEnterpriseSimulator
     app,
     controls,
     credentials,
-    tls: options.https ? selfSignedCertificate() : undefined,
+    tls: options.https ? selfSignedCertificate(30) : undefined,
     targetUrl: (servedAt) => servedAt,
     // No timers to stop: only requests held by a `hang` fault to drop.
     close: () => controls.releaseHung(),
   };
-}
-
-/** A fresh self-signed certificate for 127.0.0.1 and localhost (a real cluster's default is self-signed too, sheet §2.1). */
-function selfSignedCertificate(): { key: string; cert: string } {
-  const pems = selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
-    days: 30,
-    keySize: 2048,
-    algorithm: 'sha256',
-    extensions: [
-      { name: 'basicConstraints', cA: true },
-      { name: 'keyUsage', keyCertSign: true, digitalSignature: true, keyEncipherment: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
-    ],
-  });
-  return { key: pems.private, cert: pems.cert };
 }
