@@ -1,0 +1,129 @@
+import { prepareBenchStore } from './lib/bench-store.js';
+import { adminGroupMapping, scimHeaders } from './lib/bridge-config.js';
+import { scimCaller, startBridgeChild, startSimChild, type ServerChild, type SimChild } from './lib/children.js';
+import { runLoad } from './lib/load.js';
+import { pollUntil, progressOf } from './lib/progress.js';
+import { callRates, type CallRates } from './lib/call-rates.js';
+import { benchArgs, printFooter, printHeader, progress } from './lib/run-info.js';
+import { benchUserBody } from './lib/seed.js';
+
+/**
+ * Convergence benchmark (issue 4 §7, issue 5): 5,000 users created over SCIM into the Redis
+ * Enterprise simulator, which answers every target call after 20 ms; time until every user is
+ * `synced`, and the sustained target call rate against the bound latency and `limits.concurrency`
+ * set. Then a 5,000-member group is pushed (Okta: POST /Groups with no members, one PATCH adding
+ * them all) with a mapping rule giving its members `admin`: time until every role has converged.
+ * One fresh store, simulator and bridge per concurrency value.
+ */
+
+const args = benchArgs({ users: '5000', latency: '20', concurrency: '8,32', clients: '32', timeout: '150' });
+const CONNECTION = 're';
+const GROUP = 'Bench Admins';
+
+interface Outcome {
+  concurrency: number;
+  intakeMs: number;
+  createMs: number;
+  create: CallRates;
+  roleMs: number;
+  role: CallRates;
+  admins: number;
+}
+
+async function createUsers(bridge: ServerChild, sim: SimChild, users: number): Promise<Pick<Outcome, 'intakeMs' | 'createMs' | 'create'>> {
+  const since = Date.now();
+  const started = performance.now();
+  const intake = await runLoad({
+    origin: bridge.url,
+    concurrency: args.int('clients'),
+    requests: users,
+    headers: scimHeaders,
+    next: (i) => ({ method: 'POST', path: `/scim/v2/${CONNECTION}/Users`, body: JSON.stringify(benchUserBody(i)) }),
+    expectStatus: 201,
+  });
+  if (intake.errors > 0) throw new Error(`SCIM creates failed (${intake.errors}): ${intake.firstError}`);
+  const done = await pollUntil(() => progressOf(bridge, CONNECTION), (p) => p.summary.byStatus.synced === users && p.jobs.pending === 0, {
+    timeoutMs: args.int('timeout') * 1000,
+    what: `${users} users synced`,
+    since: started,
+  });
+  return { intakeMs: intake.elapsedMs, createMs: done.ms, create: await callRates(sim, since) };
+}
+
+async function pushGroup(bridge: ServerChild, sim: SimChild, users: number): Promise<Pick<Outcome, 'roleMs' | 'role' | 'admins'>> {
+  const caller = scimCaller(bridge.url);
+  try {
+    const ids: string[] = [];
+    for (let page = 0; page * 1000 < users; page++) {
+      const listed = await caller.send('GET', `/scim/v2/${CONNECTION}/Users?startIndex=${page * 1000 + 1}&count=1000&attributes=id`);
+      ids.push(...(listed.body as { Resources: { id: string }[] }).Resources.map((r) => r.id));
+    }
+    const since = Date.now();
+    const started = performance.now();
+    const group = await caller.send('POST', `/scim/v2/${CONNECTION}/Groups`, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: GROUP, members: [] });
+    const groupId = (group.body as { id: string }).id;
+    const patch = await caller.send('PATCH', `/scim/v2/${CONNECTION}/Groups/${groupId}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'add', path: 'members', value: ids.map((value) => ({ value })) }],
+    });
+    if (group.status !== 201 || patch.status !== 204) throw new Error(`group push answered ${group.status} then ${patch.status}`);
+    const done = await pollUntil(
+      async () => ({ roles: await bridge.ask<Record<string, number>>('roles', CONNECTION), queue: (await progressOf(bridge, CONNECTION)).jobs.pending }),
+      (v) => v.roles['synced:admin'] === users && v.queue === 0,
+      { timeoutMs: args.int('timeout') * 1000, what: `${users} admins`, since: started, intervalMs: 250 },
+    );
+    return { roleMs: done.ms, role: await callRates(sim, since), admins: await adminsInTarget(sim) };
+  } finally {
+    await caller.close();
+  }
+}
+
+/** Users the simulator itself holds with the admin role (the bridge's own admin excluded). */
+async function adminsInTarget(sim: SimChild): Promise<number> {
+  const state = (await (await fetch(`${sim.url}/_sim/state`)).json()) as { users: { email: string; role?: string }[] };
+  return state.users.filter((u) => u.role === 'admin' && u.email.endsWith('@bench.example.com')).length;
+}
+
+async function runOne(concurrency: number): Promise<Outcome> {
+  const store = prepareBenchStore(args.store);
+  const sim = await startSimChild(args.int('latency'));
+  const connection = { name: CONNECTION, target: sim, concurrency, inlineWaitMs: 0, mappingYaml: adminGroupMapping(GROUP) };
+  const bridge = await startBridgeChild({ store: store.location, connections: [connection], runWorkers: true, logLevel: 'info', dir: store.dir });
+  try {
+    progress(`concurrency ${concurrency}: creating ${args.int('users')} users`);
+    const created = await createUsers(bridge, sim, args.int('users'));
+    progress(`concurrency ${concurrency}: pushing a ${args.int('users')}-member group`);
+    const pushed = await pushGroup(bridge, sim, args.int('users'));
+    return { concurrency, ...created, ...pushed };
+  } finally {
+    await bridge.stop();
+    await sim.stop();
+    await store.dispose();
+  }
+}
+
+function report(o: Outcome, latency: number): void {
+  const bound = (o.concurrency / latency) * 1000;
+  const line = (what: string, msTaken: number, r: CallRates): string => {
+    const perUser = r.total / args.int('users');
+    const floor = (args.int('users') * perUser) / bound;
+    return `| ${o.concurrency} | ${what} | ${(msTaken / 1000).toFixed(1)} s | ${floor.toFixed(1)} s | ${r.total} (${perUser.toFixed(2)}/user) | ${Math.round(r.sustained)}/s | ${Math.round(bound)}/s | ${((r.sustained / bound) * 100).toFixed(0)}% | ${r.peak} | ${r.routes} |`;
+  };
+  console.log(line(`${args.int('users')} creates (SCIM intake ${(o.intakeMs / 1000).toFixed(1)} s)`, o.createMs, o.create));
+  console.log(line(`group push → admin (${o.admins} admins in target)`, o.roleMs, o.role));
+}
+
+async function main(): Promise<void> {
+  const probe = prepareBenchStore(args.store);
+  printHeader('converge', await probe.describe());
+  await probe.dispose();
+  console.log(`target:    Redis Enterprise simulator in its own process, ${args.int('latency')} ms per call; SCIM clients: ${args.int('clients')}; inline wait 0 (responses once durable)`);
+  console.log('bound:     limits.concurrency / latency calls per second (each job makes its calls one after another)\n');
+  console.log('| concurrency | phase | time to converge | floor at the bound | target calls | sustained rate | bound | of bound | peak calls in progress | calls by route |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const concurrency of args.ints('concurrency')) report(await runOne(concurrency), args.int('latency'));
+}
+
+const startedAt = performance.now();
+await main();
+printFooter(startedAt);

@@ -1,0 +1,59 @@
+import { createWriteStream } from 'node:fs';
+import path from 'node:path';
+import { createStore } from '../../src/directory/create-store.js';
+import type { Store } from '../../src/directory/store.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { startBridge, type RunningBridge } from '../../src/main.js';
+import { BENCH_TOKEN, benchLoadedConfig, type BridgeChildConfig } from './bridge-config.js';
+import { serveParent } from './ipc.js';
+
+/**
+ * Child process entry: the bridge under test, built by the real composition root
+ * (`startBridge`), logging JSON to a file in the run's folder. It answers the parent's
+ * questions about convergence over IPC; the load itself comes over HTTP.
+ */
+
+const config = JSON.parse(process.env.BENCH_BRIDGE ?? '{}') as BridgeChildConfig;
+let bridge: RunningBridge | null = null;
+let store: Store | null = null;
+
+async function start(): Promise<{ url: string }> {
+  const logger = createLogger({ level: config.logLevel, format: 'json', stream: createWriteStream(path.join(config.dir, 'bridge.log')), secrets: [BENCH_TOKEN] });
+  // Opened here rather than from config.store so a PostgreSQL run gets its own schema.
+  store = createStore(config.store.url, { logger, ...(config.store.schema ? { schema: config.store.schema } : {}) });
+  bridge = await startBridge(benchLoadedConfig(config), { logger, store, runWorkers: config.runWorkers });
+  return { url: bridge.url };
+}
+
+/** Counts of one connection's users by sync status and role, read page by page. */
+async function roleCounts(connection: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  let after: string | undefined;
+  for (;;) {
+    const page = await (store as Store).listSyncStates(connection, { limit: 1000, ...(after === undefined ? {} : { afterUserId: after }) });
+    for (const state of page) {
+      const key = `${state.status}:${state.role ?? '-'}`;
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+    if (page.length < 1000) return counts;
+    after = page.at(-1)?.userId;
+  }
+}
+
+serveParent(
+  start,
+  {
+    progress: async (body) => {
+      const connection = String(body);
+      const s = store as Store;
+      const [summary, jobs] = await Promise.all([s.syncSummary(connection), s.jobStats()]);
+      return { summary, jobs: jobs.find((j) => j.connection === connection) ?? { pending: 0, held: 0, oldestAgeMs: null } };
+    },
+    roles: (body) => roleCounts(String(body)),
+    heap: () => process.memoryUsage(),
+  },
+  async () => {
+    await bridge?.close();
+    await store?.close();
+  },
+);

@@ -1,0 +1,56 @@
+import { Pool } from 'undici';
+import type { BridgeChildConfig } from './bridge-config.js';
+import { scimHeaders } from './bridge-config.js';
+import { forkChild, type ChildHandle } from './ipc.js';
+
+/** Parent side of the processes a benchmark starts: the bridge, the target simulator, the bare baseline. */
+
+/** A child that serves HTTP at `url`. */
+export interface ServerChild extends ChildHandle {
+  url: string;
+}
+
+async function serverChild(entry: string, env: Record<string, string>): Promise<ServerChild> {
+  const child = await forkChild(new URL(entry, import.meta.url), env);
+  return Object.assign(child, { url: (child.ready as { url: string }).url });
+}
+
+/** Starts the bench bridge in a child process; resolves once it listens. */
+export function startBridgeChild(config: BridgeChildConfig): Promise<ServerChild> {
+  return serverChild('./bridge-child.js', { BENCH_BRIDGE: JSON.stringify(config) });
+}
+
+/** Starts the bare express baseline, answering `GET /bare` with `body`. */
+export function startBareChild(body: unknown): Promise<ServerChild> {
+  return serverChild('./bare-child.js', { BENCH_BARE_BODY: JSON.stringify(body) });
+}
+
+/** A running target simulator. */
+export interface SimChild extends ServerChild {
+  credentials: Record<string, string>;
+}
+
+/** Starts the Redis Enterprise simulator with `latencyMs` added to every target call. */
+export async function startSimChild(latencyMs: number): Promise<SimChild> {
+  const child = await serverChild('./sim-child.js', { BENCH_SIM_LATENCY_MS: String(latencyMs) });
+  return Object.assign(child, { credentials: (child.ready as { credentials: Record<string, string> }).credentials });
+}
+
+/** A minimal SCIM client for set-up steps (the measured load goes through `runLoad`). */
+export interface ScimCaller {
+  send(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  close(): Promise<void>;
+}
+
+/** A SCIM client with the bench token. */
+export function scimCaller(origin: string): ScimCaller {
+  const pool = new Pool(origin, { connections: 4 });
+  return {
+    send: async (method, path, body) => {
+      const response = await pool.request({ method, path, headers: scimHeaders, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      const text = await response.body.text();
+      return { status: response.statusCode, body: text === '' ? null : (JSON.parse(text) as unknown) };
+    },
+    close: () => pool.close(),
+  };
+}

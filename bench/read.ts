@@ -1,0 +1,101 @@
+import { prepareBenchStore, type BenchStore } from './lib/bench-store.js';
+import { scimHeaders } from './lib/bridge-config.js';
+import { scimCaller, startBareChild, startBridgeChild, type ServerChild } from './lib/children.js';
+import { runLoad, type LoadResult } from './lib/load.js';
+import { benchArgs, ms, printFooter, printHeader, progress } from './lib/run-info.js';
+import { benchUserName, randomSource, seedUsers } from './lib/seed.js';
+
+/**
+ * Read benchmark (issue 2 item 10, issue 5): 100,000 users seeded through the Store API, then
+ * `GET /scim/v2/<c>/Users?filter=userName eq "<random existing user>"` at 32 concurrent
+ * connections, beside a bare express endpoint that answers the same bytes, with the same client
+ * and concurrency, in the same run. Rounds alternate baseline and bridge to even out noise.
+ */
+
+const args = benchArgs({ users: '100000', duration: '10', warmup: '3', rounds: '2', concurrency: '32', seed: '7' });
+const CONNECTION = 'directory';
+
+async function seed(store: BenchStore, users: number): Promise<void> {
+  const opened = await store.open(16);
+  try {
+    const rate = await seedUsers(opened, CONNECTION, users, { concurrency: 16, isSynced: true });
+    console.log(`seeded:    ${users} users with a synced sync state each, through the Store API in ${(rate.ms / 1000).toFixed(1)} s (${Math.round(rate.perSecond)} users/s)`);
+  } finally {
+    await opened.close();
+  }
+}
+
+function filteredRead(users: number, seedValue: number): (i: number) => { method: 'GET'; path: string } {
+  const random = randomSource(seedValue);
+  return () => {
+    const filter = encodeURIComponent(`userName eq "${benchUserName(Math.floor(random() * users))}"`);
+    // As Okta probes before a create (reference §5.2): filter, startIndex=1, count=100.
+    return { method: 'GET', path: `/scim/v2/${CONNECTION}/Users?filter=${filter}&startIndex=1&count=100` };
+  };
+}
+
+async function measure(server: ServerChild, isBridge: boolean, durationMs: number): Promise<LoadResult> {
+  const users = args.int('users');
+  return runLoad({
+    origin: server.url,
+    concurrency: args.int('concurrency'),
+    durationMs,
+    headers: isBridge ? scimHeaders : {},
+    next: isBridge ? filteredRead(users, args.int('seed') + Math.floor(Math.random() * 1000)) : () => ({ method: 'GET', path: '/bare' }),
+    expectStatus: 200,
+    check: (body) => body.includes('"totalResults":1,'),
+    checkEvery: 50,
+    serverPid: server.pid,
+  });
+}
+
+function row(round: number, name: string, r: LoadResult): string {
+  const cpu = `${r.clientCpu.toFixed(0)}% / ${r.serverCpu?.toFixed(0) ?? '?'}%`;
+  return `| ${round} | ${name} | ${Math.round(r.perSecond)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.errors} | ${cpu} |`;
+}
+
+async function main(): Promise<void> {
+  const store = prepareBenchStore(args.store);
+  printHeader('read', await store.describe());
+  const children: ServerChild[] = [];
+  try {
+    progress(`seeding ${args.int('users')} users`);
+    await seed(store, args.int('users'));
+    const bridge = await startBridgeChild({ store: store.location, connections: [{ name: CONNECTION, target: null }], runWorkers: false, logLevel: 'info', dir: store.dir });
+    children.push(bridge);
+    const caller = scimCaller(bridge.url);
+    const sample = await caller.send('GET', filteredRead(args.int('users'), 1)(0).path);
+    await caller.close();
+    if (sample.status !== 200) throw new Error(`the bridge answered ${sample.status} to a filtered read`);
+    const bare = await startBareChild(sample.body);
+    children.push(bare);
+    console.log(`load:      ${args.int('concurrency')} connections (undici Pool, closed loop), ${args.int('rounds')} rounds of ${args.int('duration')} s per server after ${args.int('warmup')} s warm-up each; response ${JSON.stringify(sample.body).length} bytes`);
+    console.log(`bridge:    child process, workers off, log level info (one JSON access-log line per request, to a file)\n`);
+    for (const [server, isBridge] of [[bare, false], [bridge, true]] as const) {
+      progress(`warming up ${isBridge ? 'bridge' : 'bare'}`);
+      await measure(server, isBridge, args.int('warmup') * 1000);
+    }
+    const totals = { bare: { n: 0, ms: 0 }, bridge: { n: 0, ms: 0 } };
+    console.log('| round | server | req/s | p50 | p90 | p99 | max | errors | CPU client / server |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    for (let round = 1; round <= args.int('rounds'); round++) {
+      for (const [server, name] of [[bare, 'bare'], [bridge, 'bridge']] as const) {
+        progress(`round ${round}: ${name}`);
+        const result = await measure(server, name === 'bridge', args.int('duration') * 1000);
+        totals[name].n += result.requests;
+        totals[name].ms += result.elapsedMs;
+        console.log(row(round, name, result));
+        if (result.errors > 0) console.log(`  first error: ${result.firstError}`);
+      }
+    }
+    const rate = (t: { n: number; ms: number }): number => (t.n / t.ms) * 1000;
+    console.log(`\nratio (bridge / bare throughput): ${(rate(totals.bridge) / rate(totals.bare)).toFixed(3)} (${Math.round(rate(totals.bridge))} / ${Math.round(rate(totals.bare))} req/s)`);
+  } finally {
+    for (const child of children.reverse()) await child.stop();
+    await store.dispose();
+  }
+}
+
+const startedAt = performance.now();
+await main();
+printFooter(startedAt);
