@@ -36,4 +36,40 @@ describe('SCIM authentication', () => {
   it('advertises only the schemes that are configured', () => {
     expect(createAuthenticator({ tokens: ['token-one-0123456789'] }).schemes).toEqual({ bearer: true, basic: false });
   });
+
+  it('refuses a token rotated out of the configuration', () => {
+    // Rotation: both tokens configured, then the old one removed and the bridge restarted.
+    const rotated = createAuthenticator({ tokens: ['token-two-0123456789'] });
+    expect(() => rotated.authenticate('Bearer token-one-0123456789')).toThrowError(expect.objectContaining({ code: 'UNAUTHORIZED' }) as Error);
+    expect(rotated.authenticate('Bearer token-two-0123456789')).toMatch(/^bearer:/);
+  });
+
+  it('takes as long for a wrong token sharing all but the last character as for one sharing nothing', () => {
+    const token = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0';
+    const single = createAuthenticator({ tokens: [token] });
+    const nearMiss = `Bearer ${token.slice(0, -1)}x`;
+    const farMiss = `Bearer ${'z'.repeat(token.length)}`;
+    const block = (header: string): number => {
+      const started = process.hrtime.bigint();
+      for (let i = 0; i < 200; i++) {
+        try {
+          single.authenticate(header);
+        } catch {
+          // expected: both are wrong
+        }
+      }
+      return Number(process.hrtime.bigint() - started);
+    };
+    const near: number[] = [];
+    const far: number[] = [];
+    // Interleaved blocks, so drift in machine load hits both sides alike; medians ignore GC pauses.
+    for (let round = 0; round < 60; round++) {
+      near.push(block(nearMiss));
+      far.push(block(farMiss));
+    }
+    const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+    const ratio = median(near) / median(far);
+    expect(ratio).toBeGreaterThan(0.8);
+    expect(ratio).toBeLessThan(1.25);
+  });
 });
