@@ -66,7 +66,7 @@ export interface Store {
   releaseJobs(connection: string, userIds?: readonly string[]): Promise<number>;
   /** Enqueues jobs for these users of a connection (reconcile, `scim-bridge sync`), or all live and tombstoned users when omitted. */
   enqueueJobs(connection: string, reason: JobReason | 'reconcile', userIds?: readonly string[], requestId?: string): Promise<number>;
-  /** Queue depth and age of the oldest due job, per connection. */
+  /** Queue depth and age of the oldest unheld job, per connection. */
   jobStats(): Promise<JobStats[]>;
   listJobs(connection: string, options?: { held?: boolean; limit?: number }): Promise<JobRow[]>;
 
@@ -129,7 +129,7 @@ export interface JobStats {
   connection: string;
   pending: number;
   held: number;
-  /** Age of the oldest due job in ms, or null when none. */
+  /** Age in ms of the oldest unheld job (due, in backoff or in flight), or null when none. */
   oldestAgeMs: number | null;
 }
 

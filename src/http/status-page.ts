@@ -75,7 +75,7 @@ function countsBlock(c: ConnectionStatus, now: number): string {
     ['managed accounts', s.managed, ''],
   ];
   const oldestMs = c.queue?.oldestAgeMs ?? null;
-  const oldest = oldestMs === null ? 'none due' : `oldest due ${duration(oldestMs)}`;
+  const oldest = oldestMs === null ? 'none waiting' : `oldest waiting ${duration(oldestMs)}`;
   const reasons = s.topErrors.length === 0 ? '' : `<h3>Top reasons</h3><table><thead><tr><th>code</th><th>message</th><th>users</th></tr></thead><tbody>${s.topErrors
     .map((t) => `<tr><td><code>${e(t.code)}</code></td><td>${e(t.message)}</td><td class="num">${e(t.count)}</td></tr>`)
     .join('')}</tbody></table>`;

@@ -50,7 +50,7 @@ export class BridgeMetrics {
   private readonly driftRepaired = this.counter('drift_repaired_total', 'Drift queued for repair (connections with drift: repair).', ['connection', 'kind']);
   private readonly links = this.counter('reconcile_links_total', 'Target accounts the reconciler linked to SCIM users (accepted invitations, matching accounts).', ['connection', 'kind']);
   private readonly outbox = this.gauge('outbox_jobs', 'Convergence jobs waiting in the outbox, by state (pending or held).', ['connection', 'state']);
-  private readonly oldestAge = this.gauge('outbox_oldest_job_age_seconds', 'Age of the oldest due job (0 when none is due).', ['connection']);
+  private readonly oldestAge = this.gauge('outbox_oldest_job_age_seconds', 'Age of the oldest unheld job: due, in retry backoff or in flight (0 when none).', ['connection']);
   private readonly users = this.gauge('users', 'SCIM users with a sync state, by status.', ['connection', 'status']);
   private readonly directoryUsers = this.gauge('directory_users', 'Live SCIM users in the directory.', ['connection']);
   private readonly managed = this.gauge('managed_accounts', 'Target accounts the bridge created or adopted that still exist.', ['connection']);

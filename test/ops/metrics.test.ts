@@ -74,7 +74,7 @@ describe('/metrics', () => {
     expect(valueOf(stuck, 'scim_bridge_sync_jobs_total', { connection: 'yardstik', result: 'retry' })).toBeGreaterThanOrEqual(1);
     expect(valueOf(stuck, 'scim_bridge_target_calls_total', { connection: 'yardstik', method: 'POST', route: '/accounts/{accountId}/users', outcome: 'TARGET_UNAVAILABLE' })).toBeGreaterThanOrEqual(1);
     await eventually(async () => (valueOf((await scrape(ops)).samples, 'scim_bridge_outbox_oldest_job_age_seconds', { connection: 'yardstik' }) ?? 0) > 0, {
-      what: 'a due job with an age',
+      what: 'a waiting job with an age',
     });
     await inject(ops, null);
     await eventually(async () => {

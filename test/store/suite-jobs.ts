@@ -85,8 +85,9 @@ export function jobTests(t: SuiteContext): void {
       expect((await jobsByUser(t.store(), conn)).get(a)?.heldReason).toBe('mass deprovisioning: 2 deletions');
 
       const stats = (await t.store().jobStats()).find((s) => s.connection === conn);
-      // c is in flight (leased) and a, b are held: nothing is waiting.
-      expect(stats).toEqual({ connection: conn, pending: 1, held: 2, oldestAgeMs: null });
+      // c is in flight (leased) and a, b are held: c's change is the oldest not yet applied.
+      expect(stats).toMatchObject({ connection: conn, pending: 1, held: 2 });
+      expect(stats?.oldestAgeMs).toBeGreaterThanOrEqual(0);
 
       expect(await t.store().releaseJobs(conn, [a])).toBe(1);
       expect(await t.store().releaseJobs(conn)).toBe(1);
@@ -98,7 +99,10 @@ export function jobTests(t: SuiteContext): void {
       expect(released.map((j) => j.userId).sort()).toEqual([a, b].sort());
       // Released jobs carry the approval the mass-deprovisioning guard lets through.
       expect(released.map((j) => j.reason)).toEqual(['approved', 'approved']);
-      expect((await t.store().jobStats()).find((s) => s.connection === conn)).toMatchObject({ pending: 3, held: 0, oldestAgeMs: null });
+      expect((await t.store().jobStats()).find((s) => s.connection === conn)).toMatchObject({ pending: 3, held: 0, oldestAgeMs: expect.any(Number) });
+      await t.store().holdJobs(conn, [a, b, c], 'test');
+      // Only held jobs left: nothing is waiting to be applied.
+      expect((await t.store().jobStats()).find((s) => s.connection === conn)).toMatchObject({ pending: 0, held: 3, oldestAgeMs: null });
     });
 
     it('enqueues jobs on demand for known users, tombstones included', async () => {

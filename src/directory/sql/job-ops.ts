@@ -95,13 +95,17 @@ export function* releaseJobs(d: Dialect, connection: string, userIds: readonly s
     WHERE connection = ${connection} AND held_reason IS NOT NULL${only}`);
 }
 
-/** Queue figures per connection: pending counts in-flight jobs; the oldest due job is unheld, available and unleased. */
+/**
+ * Queue figures per connection: pending counts unheld jobs, in flight included; the oldest is the
+ * oldest unheld job whether due, waiting out a retry backoff or in flight, so a target that keeps
+ * failing shows a growing age (a due-only age drops to 0 while every job sits in backoff).
+ */
 export function* jobStats(): Tx<JobStats[]> {
   const now = Date.now();
   const found = yield* rows(sql`SELECT connection,
       SUM(CASE WHEN held_reason IS NULL THEN 1 ELSE 0 END) AS pending,
       SUM(CASE WHEN held_reason IS NULL THEN 0 ELSE 1 END) AS held,
-      MIN(CASE WHEN held_reason IS NULL AND available_at <= ${now} AND (locked_until IS NULL OR locked_until <= ${now}) THEN enqueued_at END) AS oldest
+      MIN(CASE WHEN held_reason IS NULL THEN enqueued_at END) AS oldest
     FROM sync_jobs GROUP BY connection ORDER BY connection`);
   return found.map((row) => ({
     connection: String(row.connection),
