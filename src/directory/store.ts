@@ -56,6 +56,8 @@ export interface Store {
   // generation; completing a job only removes it if no newer change arrived meanwhile.
   /** Claims up to `limit` due, unheld, unleased jobs of a connection (PostgreSQL: FOR UPDATE SKIP LOCKED). */
   claimJobs(connection: string, options: ClaimOptions): Promise<ClaimedJob[]>;
+  /** Extends `workerId`'s leases on these users' jobs until `leaseUntil`; returns how many it still held. */
+  renewLeases(connection: string, workerId: string, userIds: readonly string[], leaseUntil: number): Promise<number>;
   /** Marks a claimed job done; returns false if a newer change arrived (the job stays, unleased, due now). */
   completeJob(job: ClaimedJob): Promise<boolean>;
   /** Releases a claimed job for a later attempt (transient failure): attempts+1, due at `retryAt`. */

@@ -34,6 +34,8 @@ export interface SyncEngineOptions {
 interface Loop {
   connection: SyncConnection;
   inflight: number;
+  /** Users whose jobs this worker holds right now (their leases are renewed). */
+  leased: Set<string>;
   /** Set by a wake that came while the loop was busy, so the next wait returns at once. */
   isWoken: boolean;
   /** Resolves the loop's current wait, if it is waiting. */
@@ -50,6 +52,7 @@ export class SyncEngine {
   private readonly guard: RemovalGuard;
   private readonly abort = new AbortController();
   private isStarted = false;
+  private renewal: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SyncEngineOptions) {
     // Every job in flight listens on the stop signal: more than 10 is normal, not a leak.
@@ -68,11 +71,36 @@ export class SyncEngine {
     if (this.isStarted) return;
     this.isStarted = true;
     for (const loop of this.loops.values()) this.track(this.run(loop));
+    this.renewal = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs() / 3)));
+    this.renewal.unref();
+  }
+
+  /**
+   * Keeps the leases of jobs in flight alive, so a lease can be short: a worker killed mid-job
+   * (kill -9, a lost node) leaves leases that run out within {@link leaseMs}, and another worker
+   * (or this one restarted) picks the jobs up; a slow live job is never taken over.
+   */
+  private async renewLeases(): Promise<void> {
+    const until = Date.now() + this.leaseMs();
+    for (const loop of this.loops.values()) {
+      if (loop.leased.size === 0) continue;
+      try {
+        await this.options.store.renewLeases(loop.connection.name, this.workerId, [...loop.leased], until);
+      } catch (err) {
+        // The store is away: the next renewal tries again; a lost lease only means a re-run, which is safe.
+        loop.connection.logger.warn('cannot renew job leases', { error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  }
+
+  private leaseMs(): number {
+    return this.options.leaseMs ?? 60_000;
   }
 
   /** Stops claiming, waits for in-flight jobs (their leases make them safe to abandon after `graceMs`). */
   async stop(graceMs = 10_000): Promise<void> {
     this.isStarted = false;
+    if (this.renewal) clearInterval(this.renewal);
     for (const timer of this.timers) clearTimeout(timer);
     for (const loop of this.loops.values()) wakeLoop(loop);
     const done = Promise.all([...this.running]);
@@ -115,13 +143,24 @@ export class SyncEngine {
 
   /** Processes every due job of the given connections (or all) until none is left; returns how many ran. */
   async drain(connections?: readonly string[], onProgress?: (done: number) => void): Promise<number> {
+    // Without start() (the CLI's sync), leases still need renewing while jobs run.
+    const renewal = this.isStarted ? undefined : setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs() / 3)));
+    try {
+      return await this.drainLoops(connections, onProgress);
+    } finally {
+      if (renewal) clearInterval(renewal);
+    }
+  }
+
+  private async drainLoops(connections: readonly string[] | undefined, onProgress: ((done: number) => void) | undefined): Promise<number> {
     let total = 0;
     for (const loop of this.loops.values()) {
       if (connections && !connections.includes(loop.connection.name)) continue;
       for (;;) {
         const jobs = await this.claim(loop, loop.connection.concurrency);
         if (jobs.length === 0) break;
-        await Promise.all(jobs.map((job) => this.process(loop, job)));
+        for (const job of jobs) loop.leased.add(job.userId);
+        await Promise.all(jobs.map((job) => this.process(loop, job).finally(() => loop.leased.delete(job.userId))));
         total += jobs.length;
         onProgress?.(total);
       }
@@ -130,7 +169,7 @@ export class SyncEngine {
   }
 
   private newLoop(connection: SyncConnection): Loop {
-    return { connection, inflight: 0, isWoken: false, release: null };
+    return { connection, inflight: 0, leased: new Set(), isWoken: false, release: null };
   }
 
   /** Waits for a wake or `ms`; returns at once when a wake came while the loop was busy. */
@@ -156,8 +195,10 @@ export class SyncEngine {
           claimed = jobs.length;
           for (const job of jobs) {
             loop.inflight++;
+            loop.leased.add(job.userId);
             this.track(this.process(loop, job).finally(() => {
               loop.inflight--;
+              loop.leased.delete(job.userId);
               wakeLoop(loop);
             }));
           }
@@ -170,7 +211,7 @@ export class SyncEngine {
   }
 
   private claim(loop: Loop, limit: number): Promise<ClaimedJob[]> {
-    return this.options.store.claimJobs(loop.connection.name, { limit, workerId: this.workerId, leaseMs: this.options.leaseMs ?? 10 * 60_000 });
+    return this.options.store.claimJobs(loop.connection.name, { limit, workerId: this.workerId, leaseMs: this.leaseMs() });
   }
 
   private async process(loop: Loop, job: ClaimedJob): Promise<void> {

@@ -57,12 +57,13 @@ describe.each(['sqlite', 'postgres'] as const)('kill -9 during a burst (%s)', (k
     const connector = connectorRegistry['redis-enterprise'].createConnector({ ...simulator.credentials, url: sim.targetUrl }, { logger: createSilentLogger() });
     try {
       let accounts: TargetAccount[] = [];
+      // Jobs the killed process had claimed wait for their lease (60 s, no longer renewed) to run out.
       await eventually(async () => {
         accounts = [];
         for await (const account of connector.listAccounts()) accounts.push(account);
         const emails = new Set(accounts.map((a) => a.email));
         return acknowledged.every((name) => emails.has(name));
-      }, { timeoutMs: 60_000, intervalMs: 500, what: 'every acknowledged user in the target' });
+      }, { timeoutMs: 120_000, intervalMs: 500, what: 'every acknowledged user in the target' });
       const counts = new Map<string, number>();
       for (const account of accounts) counts.set(account.email, (counts.get(account.email) ?? 0) + 1);
       expect([...counts.values()].every((n) => n === 1)).toBe(true);

@@ -52,6 +52,21 @@ export function jobTests(t: SuiteContext): void {
       expect(await t.store().listJobs(conn)).toEqual([]);
     });
 
+    it('renews only its own leases, so a live worker keeps its job and a dead one loses it', async () => {
+      const conn = newConnection();
+      const [a, b] = (await createUsers(t.store(), conn, 2)) as [string, string];
+      const now = Date.now();
+      const claimed = await t.store().claimJobs(conn, claim('w1', now, 1000));
+      expect(claimed).toHaveLength(2);
+      // w1 renews a only; w2 cannot renew what it does not hold.
+      expect(await t.store().renewLeases(conn, 'w1', [a], now + 60_000)).toBe(1);
+      expect(await t.store().renewLeases(conn, 'w2', [a, b], now + 60_000)).toBe(0);
+      expect(await t.store().renewLeases(conn, 'w1', [], now + 60_000)).toBe(0);
+      // After the original lease ran out, only b (not renewed) can be taken over.
+      const takenOver = await t.store().claimJobs(conn, claim('w2', now + 2000));
+      expect(takenOver.map((j) => j.userId)).toEqual([b]);
+    });
+
     it('retries later, expires leases, and never claims held jobs', async () => {
       const conn = newConnection();
       const [a] = (await createUsers(t.store(), conn, 1)) as [string];

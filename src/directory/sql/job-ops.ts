@@ -61,6 +61,13 @@ export function* claimJobs(d: Dialect, connection: string, options: ClaimOptions
     .map((job) => ({ ...job, workerId: options.workerId, leaseUntil }));
 }
 
+/** Extends this worker's leases on these jobs (a live worker renews; a killed one's leases run out). */
+export function* renewLeases(d: Dialect, connection: string, workerId: string, userIds: readonly string[], leaseUntil: number): Tx<number> {
+  if (userIds.length === 0) return 0;
+  return yield* exec(sql`UPDATE sync_jobs SET locked_until = ${leaseUntil}
+    WHERE connection = ${connection} AND locked_by = ${workerId} AND user_id IN (${d.list(userIds)})`);
+}
+
 /** Deletes a job if nothing changed since it was claimed; otherwise frees its lease (it is due already). */
 export function* completeJob(job: ClaimedJob): Tx<boolean> {
   const key = sql`connection = ${job.connection} AND user_id = ${job.userId}`;

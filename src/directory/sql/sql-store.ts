@@ -92,6 +92,10 @@ export abstract class SqlStore implements Store {
   claimJobs(connection: string, options: ClaimOptions): Promise<ClaimedJob[]> {
     return this.run('write', () => jobs.claimJobs(this.d, connection, options));
   }
+  renewLeases(connection: string, workerId: string, userIds: readonly string[], leaseUntil: number): Promise<number> {
+    return this.run('write', () => jobs.renewLeases(this.d, connection, workerId, userIds, leaseUntil));
+  }
+
   completeJob(job: ClaimedJob): Promise<boolean> {
     return this.run('write', () => jobs.completeJob(job));
   }
