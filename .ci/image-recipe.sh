@@ -86,14 +86,14 @@ say "starting node dist/cli.js serve from the pruned tree"
   exec node --enable-source-maps dist/cli.js serve) >"$log" 2>&1 &
 bridge_pid=$!
 
-# The startup line ("scim-bridge listening" or "scim-bridge started") carries the URL it listens on.
+# The startup line ("scim-bridge started") carries the URL it listens on.
 startup_url() {
   node -e '
     const lines = require("fs").readFileSync(process.argv[1], "utf8").split("\n");
     for (const line of lines) {
       try {
         const entry = JSON.parse(line);
-        if (/^scim-bridge (listening|started)$/.test(entry.message) && typeof entry.url === "string") { console.log(entry.url); break; }
+        if (entry.message === "scim-bridge started" && typeof entry.url === "string") { console.log(entry.url); break; }
       } catch {}
     }' "$log"
 }

@@ -21,8 +21,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
       })()
     : loadConfiguration(options.config);
   const bridge = await startBridge(loaded, sandbox ? { simulators: sandbox.simulators } : {});
-  const names = loaded.connections.map((c) => c.name);
-  bridge.logger.info('scim-bridge listening', { url: bridge.url, connections: names, store: loaded.config.store.split(':')[0], config: loaded.file ?? 'sandbox' });
+  // startBridge has logged "scim-bridge started" with the URL, connections, store and config.
   if (sandbox) printSandbox(bridge.url, loaded);
   const stop = (signal: string): void => {
     bridge.logger.info('shutting down', { signal });

@@ -71,8 +71,7 @@ export class SyncEngine {
     if (this.isStarted) return;
     this.isStarted = true;
     for (const loop of this.loops.values()) this.track(this.run(loop));
-    this.renewal = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs() / 3)));
-    this.renewal.unref();
+    this.renewal = this.startRenewal();
   }
 
   /**
@@ -91,6 +90,13 @@ export class SyncEngine {
         loop.connection.logger.warn('cannot renew job leases', { error: err instanceof Error ? err.message : String(err) });
       }
     }
+  }
+
+  /** Renews leases every third of a lease, until cleared. */
+  private startRenewal(): NodeJS.Timeout {
+    const timer = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs() / 3)));
+    timer.unref();
+    return timer;
   }
 
   private leaseMs(): number {
@@ -144,7 +150,7 @@ export class SyncEngine {
   /** Processes every due job of the given connections (or all) until none is left; returns how many ran. */
   async drain(connections?: readonly string[], onProgress?: (done: number) => void): Promise<number> {
     // Without start() (the CLI's sync), leases still need renewing while jobs run.
-    const renewal = this.isStarted ? undefined : setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs() / 3)));
+    const renewal = this.isStarted ? undefined : this.startRenewal();
     try {
       return await this.drainLoops(connections, onProgress);
     } finally {

@@ -59,7 +59,7 @@ export async function startBridgeProcess(config: string, env: NodeJS.ProcessEnv 
     const onData = (chunk: Buffer): void => {
       const text = chunk.toString();
       output.push(text);
-      const match = /"message":"scim-bridge listening".*?"url":"([^"]+)"/.exec(text) ?? /"url":"([^"]+)".*"message":"scim-bridge listening"/.exec(text);
+      const match = /"message":"scim-bridge started".*?"url":"([^"]+)"/.exec(text) ?? /"url":"([^"]+)".*"message":"scim-bridge started"/.exec(text);
       if (match) {
         clearTimeout(timer);
         resolve(match[1] as string);
