@@ -42,6 +42,7 @@ export const errorCodes = {
   TARGET_INVALID_RESPONSE: 'permanent', // the answer did not match the documented shape
   PROTECTED_ACCOUNT: 'permanent', // owner, key's own user, last admin, listed as protected
   UNSUPPORTED_OPERATION: 'permanent', // the target API cannot do this (re-enable in Paradime, ...)
+  REMOVAL_UNCONFIRMED: 'permanent', // a disable or delete the target did not confirm, and a fresh read still shows access
   ABORTED: 'transient',
 } as const satisfies Record<string, ErrorKind>;
 

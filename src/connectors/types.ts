@@ -5,7 +5,8 @@
  *
  * Idempotence contract (baton-style): creating an account whose email exists throws
  * TARGET_CONFLICT so the engine can adopt it; setting a role the account already has is a no-op;
- * deleting or disabling an account that is gone is a success.
+ * deleting or disabling an account that is gone is no error, but answers `unconfirmed`: the
+ * engine then re-reads the account and counts the removal done only if it is gone or disabled.
  */
 
 /** Connector types, as written in `connections.<name>.type`. */
@@ -45,6 +46,14 @@ export interface NewAccount {
   familyName?: string | null;
   role: string;
 }
+
+/**
+ * What a disable or delete achieved as far as the target said: `confirmed` when the target
+ * answered success to this very call (a 2xx, `ok: true`, a completed task); `unconfirmed` when
+ * no call was confirmed (the account looked gone or disabled already, or the target answered an
+ * exact, documented "no such user" code). Only the engine decides that access is gone.
+ */
+export type RemovalResult = 'confirmed' | 'unconfirmed';
 
 /** Changes to an existing account; absent fields stay as they are. */
 export interface AccountChange {
@@ -110,11 +119,11 @@ export interface Connector {
   /**
    * Takes access away without deleting: a native disable (deactivation 'native'), or the
    * no-access role (deactivation 'role'); UNSUPPORTED_OPERATION when the target can only delete.
-   * Success when already disabled or gone.
+   * `unconfirmed` when already disabled or gone.
    */
-  disableAccount(account: TargetAccount, options?: CallOptions): Promise<void>;
-  /** Deletes the account; success when it is already gone; UNSUPPORTED_OPERATION when !canDelete. */
-  deleteAccount(account: TargetAccount, options?: CallOptions): Promise<void>;
+  disableAccount(account: TargetAccount, options?: CallOptions): Promise<RemovalResult>;
+  /** Deletes the account; `unconfirmed` when it looked gone already; UNSUPPORTED_OPERATION when !canDelete. */
+  deleteAccount(account: TargetAccount, options?: CallOptions): Promise<RemovalResult>;
   /** Checks the credentials with a cheap read, for /readyz and `scim-bridge validate`. */
   checkAccess(options?: CallOptions): Promise<AccessCheck>;
   /** Releases pooled connections. */

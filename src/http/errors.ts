@@ -39,6 +39,7 @@ const mapping: Partial<Record<ErrorCode, HttpMapping>> = {
   TARGET_AUTH: { status: 502 },
   TARGET_INVALID_RESPONSE: { status: 502 },
   TARGET_NOT_FOUND: { status: 502 },
+  REMOVAL_UNCONFIRMED: { status: 502 },
 };
 
 /** The HTTP status and scimType of an error. Transient target errors answer 503 so the IdP retries. */

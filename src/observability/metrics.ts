@@ -18,7 +18,7 @@ const PREFIX = 'scim_bridge_';
 const fastBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const slowBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const scimResources = new Set(['Users', 'Groups', 'ServiceProviderConfig', 'ResourceTypes', 'Schemas', 'Bulk', 'Me']);
-const driftKinds = new Set(['deleted-in-target', 'role-changed', 'orphaned']);
+const driftKinds = new Set(['deleted-in-target', 'role-changed', 'orphaned', 'active-in-target']);
 
 /** What gauges are read from at scrape time. */
 export interface MetricsSources {

@@ -3,6 +3,7 @@ import { BridgeError, toBridgeError } from '../errors.js';
 import type { SyncConnection } from './connection.js';
 import { planConvergence, type Plan, type Step } from './plan.js';
 import type { Prepared } from './prepare.js';
+import { confirmRemoval } from './removal.js';
 
 /**
  * Writing side of convergence: runs a plan's steps through the connector, recording every call
@@ -65,12 +66,12 @@ export async function executePlan(connection: SyncConnection, prepared: Prepared
       account = await write(() => record('update', JSON.stringify(step.change), () => connection.connector.updateAccount(current, step.change, options)));
     } else if (step.op === 'disable') {
       const current = requireAccount(account);
-      await write(() => record('disable', current.email, () => connection.connector.disableAccount(current, options)));
-      account = { ...current, status: 'disabled' };
+      const result = await write(() => record('disable', current.email, () => connection.connector.disableAccount(current, options)));
+      account = await confirmRemoval(connection.connector, current, 'disable', result, (detail, read) => record('find', detail, read), options);
     } else {
       const current = requireAccount(account);
-      await write(() => record('delete', current.email, () => connection.connector.deleteAccount(current, options)));
-      account = null;
+      const result = await write(() => record('delete', current.email, () => connection.connector.deleteAccount(current, options)));
+      account = await confirmRemoval(connection.connector, current, 'delete', result, (detail, read) => record('find', detail, read), options);
     }
   }
   return { plan, account, linked: linked || (account !== null && prepared.account !== null), calls };

@@ -1,18 +1,20 @@
 import { hasRole, type TargetAccount } from '../connectors/types.js';
 import type { Store, SyncState } from '../directory/store.js';
 import type { SyncConnection } from './connection.js';
+import { grantsAccess } from './removal.js';
 
 /**
  * The reconciler: lists each target, links invitations that were accepted and accounts that
  * match a SCIM user, and finds drift (a role changed in the target's console, an account deleted
- * there, a managed account whose SCIM user is gone). With `drift: repair` it queues the affected
+ * there, a managed account whose SCIM user is gone, access the bridge removed that the target
+ * shows again). With `drift: repair` it queues the affected
  * users, and the worker converges them the usual way; with `report` it only reports.
  * One reconciler per connection at a time across replicas (an exclusive store lock).
  */
 
 /** One difference between the directory's intent and the target. */
 export interface DriftItem {
-  kind: 'deleted-in-target' | 'role-changed' | 'orphaned' | 'invitation-accepted' | 'unlinked';
+  kind: 'deleted-in-target' | 'role-changed' | 'orphaned' | 'active-in-target' | 'invitation-accepted' | 'unlinked';
   userId: string;
   email: string;
   detail: string;
@@ -28,7 +30,8 @@ export interface ReconcileReport {
   skipped?: 'locked';
 }
 
-const isDrift = (item: DriftItem): boolean => item.kind === 'deleted-in-target' || item.kind === 'role-changed' || item.kind === 'orphaned';
+const driftKinds: ReadonlySet<DriftItem['kind']> = new Set(['deleted-in-target', 'role-changed', 'orphaned', 'active-in-target']);
+const isDrift = (item: DriftItem): boolean => driftKinds.has(item.kind);
 
 /** Reconciles one connection; returns `skipped: 'locked'` when another process is at it. */
 export async function reconcileConnection(store: Store, connection: SyncConnection, signal?: AbortSignal): Promise<ReconcileReport> {
@@ -48,10 +51,19 @@ export async function reconcileConnection(store: Store, connection: SyncConnecti
     drift.push(...(await unlinked(store, connection, accounts.filter((a) => !seen.has(a)))));
     const toQueue = drift.filter((d) => connection.drift === 'repair' || !isDrift(d)).map((d) => d.userId);
     const queued = toQueue.length > 0 ? await store.enqueueJobs(connection.name, 'reconcile', [...new Set(toQueue)]) : 0;
-    for (const item of drift) connection.logger.info(isDrift(item) ? 'drift found' : 'account linked', { ...item, repair: connection.drift === 'repair' });
+    for (const item of drift) logItem(connection, item);
     return { connection: connection.name, accounts: accounts.length, drift, queued };
   });
   return result ?? { connection: connection.name, accounts: 0, drift: [], queued: 0, skipped: 'locked' };
+}
+
+/** Access the bridge removed that is back, and left so (`drift: report`), needs a person: warn. */
+function logItem(connection: SyncConnection, item: DriftItem): void {
+  const isRepairing = connection.drift === 'repair';
+  const fields = { ...item, repair: isRepairing };
+  if (!isDrift(item)) connection.logger.info('account linked', fields);
+  else if (item.kind === 'active-in-target' && !isRepairing) connection.logger.warn('drift found', fields);
+  else connection.logger.info('drift found', fields);
 }
 
 async function* allStates(store: Store, connection: string): AsyncGenerator<SyncState> {
@@ -76,7 +88,15 @@ async function compare(store: Store, connection: SyncConnection, state: SyncStat
   const user = await store.getUser(connection.name, state.userId, { includeDeleted: true });
   if (!user) return { ...base, kind: 'orphaned', detail: 'the account is managed by the bridge but its SCIM user is gone' };
   if (state.accountStatus === 'invited' && account.status === 'active') return { ...base, kind: 'invitation-accepted', detail: 'the invitation was accepted' };
-  if (state.accountStatus === 'absent' && !user.deleted) return { ...base, kind: 'unlinked', detail: 'an account with this email exists again' };
+  const isWanted = !user.deleted && user.active;
+  if (state.accountStatus === 'absent' && isWanted) return { ...base, kind: 'unlinked', detail: 'an account with this email exists again' };
+  const isRemovedHere = state.accountStatus === 'absent' || state.accountStatus === 'disabled';
+  if (isRemovedHere && grantsAccess(account, connection.connector.capabilities.noAccessRole)) {
+    // Re-enabled in the target's console, or a removal that never happened: the worker links it
+    // when the IdP wants the person back, and removes access again otherwise.
+    if (isWanted) return { ...base, kind: 'unlinked', detail: `the ${state.accountStatus} account is ${account.status} again in the target` };
+    return { ...base, kind: 'active-in-target', detail: `the bridge recorded the account as ${state.accountStatus}, the target lists it ${account.status}` };
+  }
   if (state.role !== null && account.status === 'active' && !hasRole(account, state.role)) {
     return { ...base, kind: 'role-changed', detail: `role is ${account.role ?? 'unknown'} in the target, ${state.role} expected` };
   }

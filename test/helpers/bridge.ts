@@ -70,7 +70,11 @@ export interface TestBridgeOptions {
   limits?: Record<string, number>;
   drift?: 'repair' | 'report';
   runWorkers?: boolean;
-  engine?: { leaseMs?: number; retryBaseMs?: number; pollMs?: number };
+  engine?: NonNullable<Parameters<typeof startBridge>[1]>['engine'];
+  /** Fields of a connection's `target` block that replace the simulator's (a wrong key, say). */
+  targets?: Partial<Record<ConnectorType, Record<string, unknown>>>;
+  /** Other start options of the bridge (how often a failing target's access is checked, ...). */
+  start?: Omit<NonNullable<Parameters<typeof startBridge>[1]>, 'logger' | 'store' | 'port' | 'runWorkers' | 'engine'>;
   /** `http` block of the config (body limit, requests per minute); defaults to 10mb and 100,000/min. */
   http?: { bodyLimit?: string; requestsPerMinute?: number };
   /** SCIM credentials per type; default `{ tokens: [TOKEN] }`. `scim(type)` sends the first token. */
@@ -118,7 +122,7 @@ export async function startTestBridge(options: TestBridgeOptions): Promise<TestB
       mode: options.mode ?? 'eventual',
       mapping,
       scim: options.scimAuth?.[type] ?? { tokens: [TOKEN] },
-      target: { ...simulator.credentials, url: running.targetUrl },
+      target: { ...simulator.credentials, url: running.targetUrl, ...options.targets?.[type] },
       limits: { timeoutMs: 5_000, retries: 1, ...options.limits },
       sync: { inlineWaitMs: 0, ...options.sync },
       ...(options.drift ? { drift: options.drift } : {}),
@@ -141,6 +145,7 @@ export async function startTestBridge(options: TestBridgeOptions): Promise<TestB
     port: 0,
     runWorkers: options.runWorkers ?? true,
     engine: { pollMs: 50, invitationRecheckMs: 200, retryBaseMs: 100, ...options.engine },
+    ...options.start,
   });
   const agent = supertest(bridge.url);
   const tokenOf = (type: ConnectorType): string => options.scimAuth?.[type]?.tokens?.[0] ?? TOKEN;

@@ -62,6 +62,36 @@ describe('paradime simulator', () => {
     expect(result.activeUsers).toEqual([{ uid: expect.stringMatching(/^[0-9a-f]{64}$/), email: 'admin@sandbox.local', name: 'Sandbox Admin', accountType: 'ADMIN' }]);
   });
 
+  it('answers injected GraphQL errors (with or without a code) to the next calls of one operation, then recovers', async () => {
+    await simControl(sim, '/seed', { users: [{ email: 'dev@acme.io' }] });
+    const uid = await uidOf('dev@acme.io');
+    await simControl(sim, '/graphql-errors', { operation: 'disableUser', message: 'User management is disabled for this API key', count: 2 });
+    await simControl(sim, '/graphql-errors', { operation: 'listWorkspaces', message: 'nope', code: 'FORBIDDEN' });
+    for (let i = 0; i < 2; i++) {
+      const refused = await call(disableVars, { uid });
+      expect(refused.status).toBe(200);
+      expect(refused.body.data).toEqual({ disableUser: null });
+      expect(refused.body.errors?.[0]).toMatchObject({ message: 'User management is disabled for this API key' });
+      expect(errorCode(refused)).toBeUndefined();
+    }
+    // Other operations are untouched; the coded error answers once.
+    expect((await users()).activeUsers.map((u) => u.email)).toContain('dev@acme.io');
+    expect(errorCode(await call('query { listWorkspaces { ok } }'))).toBe('FORBIDDEN');
+    expect((await call('query { listWorkspaces { ok } }')).body.errors).toBeUndefined();
+    expect((await call(disableVars, { uid })).body.data).toEqual({ disableUser: { ok: true } });
+    const bad = await fetch(`${sim.url}/_sim/graphql-errors`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ operation: 'dropTable', message: 'x' }) });
+    expect(bad.status).toBe(400);
+  });
+
+  it('re-enables a disabled user like the UI does (/_sim/enable), keeping its uid', async () => {
+    await simControl(sim, '/seed', { users: [{ email: 'back@acme.io', status: 'disabled', uid: 'b'.repeat(64) }] });
+    expect((await users()).activeUsers.map((u) => u.email)).not.toContain('back@acme.io');
+    expect(await simControl(sim, '/enable', { email: 'back@acme.io' })).toMatchObject({ uid: 'b'.repeat(64), email: 'back@acme.io' });
+    expect(await uidOf('back@acme.io')).toBe('b'.repeat(64));
+    const again = await fetch(`${sim.url}/_sim/enable`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'back@acme.io' }) });
+    expect(again.status).toBe(404);
+  });
+
   it('works mounted under a prefix', async () => {
     const app = express();
     const mounted = createParadimeSimulator();
@@ -328,10 +358,10 @@ describe('paradime connector specifics', () => {
     expect(connector.capabilities).toMatchObject({ canReactivate: false, canDelete: false, deactivation: 'native', create: 'invitation' });
   });
 
-  it('treats disabling a vanished or disabled user as done, and refuses delete and unknown roles locally', async () => {
+  it('answers a disable of a vanished user as unconfirmed (the engine re-reads), and refuses delete and unknown roles locally', async () => {
     const ghost: TargetAccount = { id: 'd'.repeat(64), email: 'ghost@acme.io', name: null, role: 'DEVELOPER', status: 'active' };
-    await connector.disableAccount(ghost);
-    await connector.disableAccount({ ...ghost, id: null });
+    expect(await connector.disableAccount(ghost)).toBe('unconfirmed');
+    expect(await connector.disableAccount({ ...ghost, id: null })).toBe('unconfirmed');
     await simControl(sim, '/requests', undefined, 'DELETE');
     expect((await expectBridgeError(() => connector.deleteAccount(ghost))).code).toBe('UNSUPPORTED_OPERATION');
     const badRole = await expectBridgeError(() => connector.createAccount({ email: 'r@acme.io', name: null, role: 'OWNER' }));
@@ -382,14 +412,30 @@ describe('paradime connector specifics', () => {
   });
 
   it.each([
-    ['User x@y.io already exists in this workspace', 'TARGET_CONFLICT'],
-    ['User has already been invited', 'TARGET_CONFLICT'],
-    ['This user is disabled', 'UNSUPPORTED_OPERATION'],
-    ['The last admin cannot be disabled', 'PROTECTED_ACCOUNT'],
-    ['User not found', 'TARGET_NOT_FOUND'],
-    ['Unauthorized', 'TARGET_AUTH'],
-    ['Something else went wrong', 'TARGET_REJECTED'],
-  ])('classifies "%s" without extensions.code as %s', (message, code) => {
-    expect(paradimeErrorCode({ message })).toBe(code);
+    'User x@y.io already exists in this workspace',
+    'User has already been invited',
+    'This user is disabled',
+    'User management is disabled for this API key',
+    'The last admin cannot be disabled',
+    'User not found',
+    'Workspace not found',
+    'Unauthorized',
+  ])('never reads meaning into a message without extensions.code: "%s" is TARGET_REJECTED', (message) => {
+    expect(paradimeErrorCode({ message })).toBe('TARGET_REJECTED');
+  });
+
+  it.each([
+    ['USER_ALREADY_EXISTS', 'TARGET_CONFLICT'],
+    ['USER_ALREADY_INVITED', 'TARGET_CONFLICT'],
+    ['USER_DISABLED', 'UNSUPPORTED_OPERATION'],
+    ['USER_NOT_FOUND', 'TARGET_NOT_FOUND'],
+    ['LAST_ADMIN', 'PROTECTED_ACCOUNT'],
+    ['UNAUTHENTICATED', 'TARGET_AUTH'],
+    ['FORBIDDEN', 'TARGET_AUTH'],
+    ['INVALID_EMAIL', 'TARGET_REJECTED'],
+    ['user_not_found', 'TARGET_REJECTED'],
+    ['SOMETHING_NEW', 'TARGET_REJECTED'],
+  ])('classifies extensions.code %s exactly, as %s', (extensionCode, code) => {
+    expect(paradimeErrorCode({ message: 'whatever the words', extensions: { code: extensionCode } })).toBe(code);
   });
 });

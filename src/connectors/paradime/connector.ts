@@ -8,10 +8,11 @@ import {
   type Connector,
   type ConnectorCapabilities,
   type NewAccount,
+  type RemovalResult,
   type TargetAccount,
 } from '../types.js';
 import { createParadimeClient, type ParadimeClient } from './client.js';
-import { paradimeReEnableHint } from './errors.js';
+import { paradimeErrorCodes, paradimeReEnableHint } from './errors.js';
 import { paradimeAccountTypes, type ParadimeAccountType, type ParadimeListUsersResult, type ParadimeTarget } from './schemas.js';
 
 /**
@@ -80,6 +81,9 @@ function userDisabled(account: TargetAccount): BridgeError {
   return new BridgeError('UNSUPPORTED_OPERATION', `paradime: ${paradimeReEnableHint}`, { details: { email: account.email, reason: 'user-disabled' } });
 }
 
+/** The `extensions.code` values a disableUser may answer for a user that is gone or disabled already. */
+const removalCodes: ReadonlySet<string> = new Set([paradimeErrorCodes.notFound, paradimeErrorCodes.disabled]);
+
 /** Builds the Paradime connector for one connection. */
 export function createParadimeConnector(target: ParadimeTarget, deps: ConnectorDeps): Connector {
   const client = createParadimeClient(target, deps);
@@ -112,15 +116,17 @@ export function createParadimeConnector(target: ParadimeTarget, deps: ConnectorD
     return { ...account, id: uid, status: 'active', role };
   }
 
-  async function disableAccount(account: TargetAccount, options: CallOptions = {}): Promise<void> {
-    if (account.status === 'disabled') return;
+  async function disableAccount(account: TargetAccount, options: CallOptions = {}): Promise<RemovalResult> {
+    if (account.status === 'disabled') return 'unconfirmed';
     const uid = await currentUid(account, options);
-    if (uid === null) return;
+    if (uid === null) return 'unconfirmed';
     try {
       await client.disableUser(uid, options.signal);
+      return 'confirmed';
     } catch (err) {
-      // Unknown uid or "user is disabled": gone or disabled already (the API lists only active and invited users).
-      if (isBridgeError(err) && (err.code === 'TARGET_NOT_FOUND' || err.code === 'UNSUPPORTED_OPERATION')) return;
+      // Only the exact codes for "no such user" and "user is disabled" may mean done already; the
+      // engine re-reads the account before believing it (the API lists only active and invited users).
+      if (isBridgeError(err) && removalCodes.has(String(err.details.targetError))) return 'unconfirmed';
       throw err;
     }
   }

@@ -2,9 +2,11 @@ import { BridgeError, type ErrorCode } from '../../errors.js';
 import type { ParadimeGraphqlError } from './schemas.js';
 
 /**
- * Turns Paradime GraphQL `errors` into classified BridgeErrors. Paradime's real error codes and
- * messages are a GAP (sheet §4.3): `extensions.code` is read first (the simulator sets the codes
- * below), then the message is matched, so a real server without codes is still classified.
+ * Turns Paradime GraphQL `errors` into classified BridgeErrors, by exact `extensions.code` only.
+ * Paradime documents no error codes or messages (docs.paradime.io "User Management API" shows
+ * success bodies only), so a message is never interpreted: wording changes, and "User management
+ * is disabled for this API key" must not read as "the user is disabled". An error without a
+ * known code is TARGET_REJECTED with the target's message, which is a failure everywhere.
  */
 
 /** The `extensions.code` values the simulator sends (docs/simulators/paradime.md). */
@@ -18,6 +20,8 @@ export const paradimeErrorCodes = {
   unauthenticated: 'UNAUTHENTICATED',
 } as const;
 
+// UNAUTHENTICATED and FORBIDDEN are also the codes GraphQL servers conventionally use for
+// authentication and authorisation failures (Apollo Server's built-in error codes).
 const byExtensionCode: Record<string, ErrorCode> = {
   [paradimeErrorCodes.alreadyExists]: 'TARGET_CONFLICT',
   [paradimeErrorCodes.alreadyInvited]: 'TARGET_CONFLICT',
@@ -28,26 +32,14 @@ const byExtensionCode: Record<string, ErrorCode> = {
   FORBIDDEN: 'TARGET_AUTH',
 };
 
-// Order matters: "the last admin cannot be disabled" is a protection, and "already disabled"
-// is about a disabled user, not a duplicate.
-const byMessage: Array<[RegExp, ErrorCode]> = [
-  [/last (workspace )?admin/i, 'PROTECTED_ACCOUNT'],
-  [/disabled|deactivated/i, 'UNSUPPORTED_OPERATION'],
-  [/already (exists|invited|a member|been invited|in)/i, 'TARGET_CONFLICT'],
-  [/not found|does not exist|no (such )?user/i, 'TARGET_NOT_FOUND'],
-  [/unauthori[sz]ed|unauthenticated|forbidden|permission|invalid (api )?(key|secret|token|credentials)/i, 'TARGET_AUTH'],
-];
-
-/** Why a disabled user cannot be given access again (sheet §4.3; docs manage-users page). */
+/** Why a disabled user cannot be given access again (the API has no enable; docs.paradime.io "Manage users" page). */
 export const paradimeReEnableHint =
   'the user is disabled in Paradime and the API cannot re-enable users: re-enable them in the Paradime UI (Settings > Users > Disabled)';
 
-/** The bridge code for one GraphQL error: by `extensions.code` when present, else by message, else TARGET_REJECTED. */
+/** The bridge code for one GraphQL error: by its exact `extensions.code`, else TARGET_REJECTED. */
 export function paradimeErrorCode(error: ParadimeGraphqlError): ErrorCode {
   const code = error.extensions?.code;
-  const known = code === undefined ? undefined : byExtensionCode[code];
-  if (known) return known;
-  return byMessage.find(([pattern]) => pattern.test(error.message))?.[1] ?? 'TARGET_REJECTED';
+  return (code === undefined ? undefined : byExtensionCode[code]) ?? 'TARGET_REJECTED';
 }
 
 /** One BridgeError for the GraphQL `errors` of an operation (the first error decides; the SDK raises on any). */

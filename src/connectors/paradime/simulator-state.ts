@@ -154,6 +154,14 @@ export function createParadimeSimState(options: { workspace: ParadimeWorkspace; 
     return { ok: true };
   }
 
+  /** The UI's "Enable user" on the Disabled tab (docs manage-users page); the API has no such operation. */
+  function enable(email: string): ParadimeActiveUser {
+    const user = userByEmail(email);
+    if (!user?.isDisabled) throw new Error(`no disabled user ${email}`);
+    user.isDisabled = false;
+    return { uid: user.uid, email: user.email, name: user.name, accountType: user.accountType };
+  }
+
   function listUsers(): { ok: true; activeUsers: ParadimeActiveUser[]; invitedUsers: ParadimeInvitedUser[] } {
     const activeUsers = [...users.values()]
       .filter((u) => !u.isDisabled)
@@ -198,6 +206,7 @@ export function createParadimeSimState(options: { workspace: ParadimeWorkspace; 
     updateUserAccountType,
     disableUser,
     accept,
+    enable,
     seed,
     snapshot,
     reset,

@@ -1,11 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { buildSchema, execute, GraphQLError, parse, validate, type DocumentNode } from 'graphql';
 import { z } from 'zod';
 import type { SimulatorOptions } from '../definition.js';
 import { createSimulatorApp, SimulatorControls, type Simulator } from '../simulator-kit.js';
 import { paradimeErrorCodes } from './errors.js';
 import { paradimeAccountTypes, paradimeInviteStatuses } from './schemas.js';
+import { createInjectedErrors, type InjectedErrors } from './simulator-errors.js';
 import { createParadimeSimState, type ParadimeSimState } from './simulator-state.js';
 
 /**
@@ -46,8 +47,8 @@ const requestSchema = z.object({
 });
 
 // graphql has already coerced the arguments to the schema; zod only narrows their TypeScript type.
-function rootResolvers(state: ParadimeSimState): Record<string, (args: unknown) => unknown> {
-  return {
+function rootResolvers(state: ParadimeSimState, injected: InjectedErrors): Record<string, (args: unknown) => unknown> {
+  const resolvers: Record<string, (args: unknown) => unknown> = {
     listUsers: () => state.listUsers(),
     listWorkspaces: () => state.listWorkspaces(),
     inviteUser: (args) => {
@@ -60,6 +61,15 @@ function rootResolvers(state: ParadimeSimState): Record<string, (args: unknown) 
     },
     disableUser: (args) => state.disableUser(uidArgs.parse(args).uid),
   };
+  return Object.fromEntries(
+    Object.entries(resolvers).map(([operation, resolve]) => [
+      operation,
+      (args: unknown) => {
+        injected.raise(operation);
+        return resolve(args);
+      },
+    ]),
+  );
 }
 
 interface SimCredentials {
@@ -128,6 +138,30 @@ async function runGraphql(req: Request, res: Response, rootValue: Record<string,
   res.status('data' in result ? 200 : 400).json(result);
 }
 
+/** `/_sim/graphql-errors` (inject a GraphQL error) and `/_sim/enable` (the UI's "Enable user"). */
+function paradimeControlRoutes(router: Router, state: ParadimeSimState, injected: InjectedErrors): void {
+  router.post('/graphql-errors', (req, res) => {
+    try {
+      res.status(201).json(injected.add(req.body));
+    } catch (err) {
+      res.status(400).json({ error: err instanceof Error ? err.message : String(err) });
+    }
+  });
+  router.delete('/graphql-errors', (_req, res) => {
+    injected.clear();
+    res.status(204).end();
+  });
+  router.post('/enable', (req, res) => {
+    const email = (req.body as { email?: unknown } | undefined)?.email;
+    if (typeof email !== 'string') return void res.status(400).json({ error: 'expected {email}' });
+    try {
+      res.json(state.enable(email));
+    } catch (err) {
+      res.status(404).json({ error: err instanceof Error ? err.message : String(err) });
+    }
+  });
+}
+
 /** Creates a Paradime simulator holding one ADMIN, `admin@sandbox.local`. */
 export function createParadimeSimulator(options: SimulatorOptions = {}): Simulator {
   const creds = resolveCredentials(options.credentials);
@@ -136,13 +170,18 @@ export function createParadimeSimulator(options: SimulatorOptions = {}): Simulat
     workspace: { name: 'Sandbox', uid: creds.workspaceUid },
     autoAcceptSeconds: options.autoAcceptSeconds,
   });
+  const injected = createInjectedErrors();
   const app = createSimulatorApp(controls, {
-    reset: () => state.reset(),
+    reset: () => {
+      state.reset();
+      injected.clear();
+    },
     seed: (body) => state.seed(body),
     accept: (email) => state.accept(email),
     snapshot: () => state.snapshot(),
+    controlRoutes: (router) => paradimeControlRoutes(router, state, injected),
   });
-  const rootValue = rootResolvers(state);
+  const rootValue = rootResolvers(state, injected);
   const authenticate = (req: Request, res: Response, next: NextFunction): void => {
     const problem = authProblem(req, creds);
     // The real status for bad credentials is a GAP (sheet §4.3): the simulator answers 401.

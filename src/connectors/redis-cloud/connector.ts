@@ -1,6 +1,6 @@
 import { BridgeError, toBridgeError } from '../../errors.js';
 import type { ConnectorDeps } from '../definition.js';
-import type { AccessCheck, AccountChange, CallOptions, Connector, ConnectorCapabilities, NewAccount, TargetAccount } from '../types.js';
+import type { AccessCheck, AccountChange, CallOptions, Connector, ConnectorCapabilities, NewAccount, RemovalResult, TargetAccount } from '../types.js';
 import { displayNameOf, isKeyUser, keyUserOf, parseUserId, requireRedisCloudRole, toTargetAccount, userIdOf, type RedisCloudKeyUser } from './accounts.js';
 import { createRedisCloudClient } from './client.js';
 import { canonicalRedisCloudRole, redisCloudRoles, type RedisCloudAccountUser, type RedisCloudTarget, type RedisCloudTask } from './schemas.js';
@@ -106,14 +106,17 @@ export function createRedisCloudConnector(target: RedisCloudTarget, deps: Connec
     return readAccount(await client.getUser(userId, options.signal), options.signal);
   }
 
-  async function deleteAccount(account: TargetAccount, options: CallOptions = {}): Promise<void> {
+  async function deleteAccount(account: TargetAccount, options: CallOptions = {}): Promise<RemovalResult> {
     const userId = await resolveUserId(account, options.signal);
-    if (userId === undefined) return;
+    if (userId === undefined) return 'unconfirmed';
     const task = await client.deleteUser(userId, options.signal).catch((err: unknown) => {
       if (err instanceof BridgeError && err.code === 'TARGET_NOT_FOUND') return null;
       throw err;
     });
-    if (task) await finish(task, 'delete', options.signal);
+    if (!task) return 'unconfirmed';
+    // A task that ended in USER_NOT_FOUND is no failure for a delete, but no confirmation either.
+    const final = await finish(task, 'delete', options.signal);
+    return final.status === 'processing-completed' ? 'confirmed' : 'unconfirmed';
   }
 
   async function checkAccess(options: CallOptions = {}): Promise<AccessCheck> {

@@ -1,6 +1,6 @@
 import { BridgeError, toBridgeError } from '../../errors.js';
 import type { ConnectorDeps } from '../definition.js';
-import type { AccessCheck, AccountChange, CallOptions, Connector, ConnectorCapabilities, NewAccount, TargetAccount, TargetProtection } from '../types.js';
+import type { AccessCheck, AccountChange, CallOptions, Connector, ConnectorCapabilities, NewAccount, RemovalResult, TargetAccount, TargetProtection } from '../types.js';
 import { alreadyHasRole, clusterName, newAccountName, roleWrite, soleAdminUid, toTargetAccount } from './accounts.js';
 import { createRedisEnterpriseClient, targetErrorCode, type RedisEnterpriseClient } from './client.js';
 import { generatedPasswordLength, generatePassword } from './password.js';
@@ -77,16 +77,16 @@ export function createRedisEnterpriseConnector(target: RedisEnterpriseTarget, de
     return account(await client.updateUser(uidOf(current), body, options.signal));
   }
 
-  async function disableAccount(current: TargetAccount, options: CallOptions = {}): Promise<void> {
+  async function disableAccount(current: TargetAccount, options: CallOptions = {}): Promise<RemovalResult> {
     refuseSelf(current, 'disabled');
-    if (alreadyHasRole(current, 'none')) return;
-    await ignoreMissing(client.updateUser(uidOf(current), { role: 'none' }, options.signal));
+    if (alreadyHasRole(current, 'none')) return 'unconfirmed';
+    return ignoreMissing(client.updateUser(uidOf(current), { role: 'none' }, options.signal));
   }
 
-  async function deleteAccount(current: TargetAccount, options: CallOptions = {}): Promise<void> {
+  async function deleteAccount(current: TargetAccount, options: CallOptions = {}): Promise<RemovalResult> {
     refuseSelf(current, 'deleted');
     try {
-      await ignoreMissing(client.deleteUser(uidOf(current), options.signal));
+      return await ignoreMissing(client.deleteUser(uidOf(current), options.signal));
     } catch (err) {
       // 406 "The request is not acceptable" on DELETE: the last admin, or the caller itself (inferred, sheet §2.5).
       if (!(err instanceof BridgeError) || err.details.status !== 406) throw err;
@@ -185,11 +185,13 @@ function nullWhenMissing(err: unknown): null {
   throw err;
 }
 
-async function ignoreMissing(call: Promise<unknown>): Promise<void> {
+/** `confirmed` when the write answered 2xx; `unconfirmed` on a 404 (gone already, the engine re-reads to be sure). */
+async function ignoreMissing(call: Promise<unknown>): Promise<RemovalResult> {
   try {
     await call;
+    return 'confirmed';
   } catch (err) {
-    if (err instanceof BridgeError && err.code === 'TARGET_NOT_FOUND') return;
+    if (err instanceof BridgeError && err.code === 'TARGET_NOT_FOUND') return 'unconfirmed';
     throw err;
   }
 }

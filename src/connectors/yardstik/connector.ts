@@ -67,12 +67,14 @@ export function createYardstikConnector(target: YardstikTarget, deps: ConnectorD
     async deleteAccount(account, options) {
       assertNotOwner(account);
       const current = account.id === null ? await findByEmail(account.email, options) : account;
-      if (!current?.id) return;
+      if (!current?.id) return 'unconfirmed';
       assertNotOwner(current);
       try {
         await client.deleteUser(current.id, options?.signal);
+        return 'confirmed';
       } catch (err) {
         if (toBridgeError(err).code !== 'TARGET_NOT_FOUND') throw err;
+        return 'unconfirmed';
       }
     },
     checkAccess: (options) => checkAccess(client, target, options),
