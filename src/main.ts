@@ -16,12 +16,15 @@ import { metricsHandler } from './http/metrics.js';
 import type { ScimConnection } from './http/scim-router.js';
 import { statusPageHandler } from './http/status-page.js';
 import { createLogger, type Logger } from './logging/logger.js';
-import { createAccessMonitor, type AccessMonitor } from './observability/access-monitor.js';
+import { createAccessMonitor, type AccessMonitor, type AccessReport } from './observability/access-monitor.js';
 import { BridgeMetrics } from './observability/metrics.js';
 import { targetReadinessChecks } from './observability/readiness.js';
 import { bridgeVersion, describeStore, startupSummary } from './observability/startup.js';
 import { collectStatus } from './observability/status-report.js';
 import { buildSyncConnections } from './sync/build.js';
+import type { SyncConnection } from './sync/connection.js';
+import type { ConvergeOutcome } from './sync/converge.js';
+import { retryFailedUsers, type HealReason } from './sync/heal.js';
 import { SyncEngine } from './sync/engine.js';
 import { ReconcileScheduler } from './sync/reconcile-scheduler.js';
 import { createSyncedDirectory } from './sync/synced-directory.js';
@@ -47,6 +50,8 @@ export interface StartOptions {
   engine?: { pollMs?: number; invitationRecheckMs?: number; leaseMs?: number; retryBaseMs?: number };
   /** How long a target access check is reused by /readyz, /status and /metrics (default 10 s). */
   accessCacheMs?: number;
+  /** How often a connection whose access check failed is checked again, to retry its failed users on recovery (default 60 s). */
+  accessWatchMs?: number;
 }
 
 /** A running bridge. */
@@ -74,7 +79,29 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
   const syncConnections = buildSyncConnections(loaded.connections, { logger, onCall: (name, event) => metrics.recordCall(name, event) });
   const store = options.store ?? (await createStore(config.store, { logger }));
   await store.migrate();
-  const engine = new SyncEngine({ store, connections: syncConnections, logger, onOutcome: (name, outcome, ms) => metrics.recordOutcome(name, outcome, ms), ...options.engine });
+  const access = createAccessMonitor(syncConnections, {
+    ...(options.accessCacheMs === undefined ? {} : { ttlMs: options.accessCacheMs }),
+    onChange: (report) => onAccessChange(report),
+  });
+  const onOutcome = (name: string, outcome: ConvergeOutcome, ms: number): void => {
+    metrics.recordOutcome(name, outcome, ms);
+    // A write refused for its credentials (or a target away for good): check access now, so its recovery is seen.
+    if (outcome.result === 'failed' && (outcome.error.code === 'TARGET_AUTH' || outcome.error.isTransient)) void access.suspect(name);
+  };
+  const engine = new SyncEngine({ store, connections: syncConnections, logger, onOutcome, ...options.engine });
+  const heal = (connection: SyncConnection, reason: HealReason): void => {
+    retryFailedUsers(store, connection, reason).then(
+      (queued) => queued > 0 && engine.wake(connection.name),
+      (err: unknown) => connection.logger.error('cannot queue failed users again', { reason, error: err instanceof Error ? err.message : String(err) }),
+    );
+  };
+  const onAccessChange = (report: AccessReport): void => {
+    const connection = syncConnections.find((c) => c.name === report.connection);
+    if (!connection) return;
+    if (!report.ok) return void connection.logger.warn('target access failing', { problems: report.problems });
+    connection.logger.info('target access restored', { identity: report.identity });
+    if (options.runWorkers !== false) heal(connection, 'access-restored');
+  };
   const reconciler = new ReconcileScheduler({
     store,
     connections: syncConnections,
@@ -83,7 +110,6 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
     auditRetentionDays: config.reconcile.auditRetentionDays,
     onReport: (report) => metrics.recordReconcile(report),
   });
-  const access = createAccessMonitor(syncConnections, options.accessCacheMs === undefined ? {} : { ttlMs: options.accessCacheMs });
   metrics.attach({ store, connections: syncConnections, reconciler, access });
   const directory = createSyncedDirectory(store, engine);
   const connections = new Map<string, ScimConnection>();
@@ -110,9 +136,13 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
     isDraining: () => draining,
   });
   const { server, sockets } = await listen(app, config, options.port);
+  let stopWatching = (): void => undefined;
   if (options.runWorkers !== false) {
     engine.start();
     reconciler.start();
+    stopWatching = access.watch(options.accessWatchMs ?? 60_000);
+    // The configuration is read at start, so a start is the reload: failed users get another try.
+    for (const connection of syncConnections) heal(connection, 'start');
   }
   const port = (server.address() as AddressInfo).port;
   const url = `${config.listen.tls ? 'https' : 'http'}://${config.listen.host}:${port}`;
@@ -120,6 +150,7 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
   const close = async (): Promise<void> => {
     draining = true;
     await closeServer(server, sockets);
+    stopWatching();
     await reconciler.stop();
     await engine.stop();
     for (const connection of syncConnections) await connection.connector.close();

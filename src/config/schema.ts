@@ -47,6 +47,8 @@ export const syncSettingsSchema = z
   .object({
     /** Stop retrying transient failures once a change is this old; the user is then `failed`. */
     maxRetryAgeMs: z.number().int().min(1_000).default(24 * 3600_000),
+    /** A `failed` user is tried again by itself after this long (jittered ±10%), in case its cause was fixed. */
+    failedRetryMs: z.number().int().min(1_000).default(6 * 3600_000),
     /** Eventual mode: how long a SCIM write waits for the first attempt before answering. */
     inlineWaitMs: z.number().int().min(0).max(30_000).default(2_000),
     /** Mass-deprovisioning guard: share of managed accounts one request or window may remove or demote. */

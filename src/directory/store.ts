@@ -78,8 +78,8 @@ export interface Store {
   deleteSyncState(connection: string, userId: string): Promise<void>;
   /** Finds the sync state linked to a target account id (reconciler). */
   findSyncStateByTarget(connection: string, targetId: string): Promise<SyncState | null>;
-  /** Every sync state of a connection, paged by user id (reconciler, plan). */
-  listSyncStates(connection: string, options?: { afterUserId?: string; limit?: number }): Promise<SyncState[]>;
+  /** The sync states of a connection, all or those with one status, paged by user id (reconciler, plan, retrying failed users). */
+  listSyncStates(connection: string, options?: SyncStatePage): Promise<SyncState[]>;
   /** Users, and sync states by state, and the most frequent error codes, per connection. */
   syncSummary(connection: string): Promise<SyncSummary>;
 
@@ -156,6 +156,13 @@ export interface SyncState {
   lastError: { code: string; message: string } | null;
   lastSyncAt: number | null;
   updatedAt: number;
+}
+
+/** A page of {@link Store.listSyncStates}: after this user id, at most `limit` (default 1000), only this status. */
+export interface SyncStatePage {
+  afterUserId?: string;
+  limit?: number;
+  status?: SyncStatus;
 }
 
 /** Counts for `scim-bridge status` and /status. */

@@ -34,6 +34,8 @@ export interface AccessMonitorOptions {
   /** A check without an answer after this long is reported as a problem. Default 5 s. */
   timeoutMs?: number;
   now?: () => number;
+  /** Called when a connection's access goes from failing to passing or back (not on its first check). */
+  onChange?: (report: AccessReport, previous: AccessReport) => void;
 }
 
 /** Cached access checks of every connection. */
@@ -44,6 +46,16 @@ export interface AccessMonitor {
   checkAll(): Promise<AccessReport[]>;
   /** The last answer without calling the target (undefined before the first check). */
   latest(connection: string): AccessReport | undefined;
+  /**
+   * Something suggests the credentials stopped working (a write answered 401): checks the
+   * connection now, ignoring the cache, so a failure is known and then watched.
+   */
+  suspect(connection: string): Promise<AccessReport>;
+  /**
+   * Re-checks every `intervalMs` each connection whose last check failed, so a recovery is seen
+   * (and `onChange` called) even when nothing polls /readyz. Returns the function that stops it.
+   */
+  watch(intervalMs: number): () => void;
 }
 
 /** Builds the monitor; it calls no target until asked. */
@@ -55,28 +67,49 @@ export function createAccessMonitor(connections: readonly MonitoredConnection[],
   const cache = new Map<string, AccessReport>();
   const inFlight = new Map<string, Promise<AccessReport>>();
 
-  const check = (name: string): Promise<AccessReport> => {
+  const check = (name: string, isFresh = false): Promise<AccessReport> => {
     const connection = byName.get(name);
     if (!connection) return Promise.resolve({ connection: name, ok: false, problems: ['no such connection'], checkedAt: now(), ms: 0 });
     const cached = cache.get(name);
-    if (cached && now() - cached.checkedAt < ttlMs) return Promise.resolve(cached);
+    if (!isFresh && cached && now() - cached.checkedAt < ttlMs) return Promise.resolve(cached);
     const running = inFlight.get(name);
     if (running) return running;
     const started = performance.now();
     const call = runCheck(connection, timeoutMs).then((found) => {
       const report: AccessReport = { connection: name, ...found, checkedAt: now(), ms: Math.round(performance.now() - started) };
+      const previous = cache.get(name);
       cache.set(name, report);
       inFlight.delete(name);
+      if (previous && previous.ok !== report.ok) notify(report, previous);
       return report;
     });
     inFlight.set(name, call);
     return call;
   };
 
+  // A listener's failure must not turn into a failed check for /readyz.
+  const notify = (report: AccessReport, previous: AccessReport): void => {
+    try {
+      options.onChange?.(report, previous);
+    } catch {
+      // The listener logs its own trouble; the report stands.
+    }
+  };
+
+  const watch = (intervalMs: number): (() => void) => {
+    const timer = setInterval(() => {
+      for (const { name } of connections) if (cache.get(name)?.ok === false) void check(name);
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  };
+
   return {
-    check,
+    check: (name) => check(name),
     checkAll: () => Promise.all(connections.map((c) => check(c.name))),
     latest: (name) => cache.get(name),
+    suspect: (name) => check(name, true),
+    watch,
   };
 }
 

@@ -16,6 +16,8 @@ export type ConvergeOutcome =
   | { result: 'done'; status: SyncStatus | 'gone'; isInvitationPending?: boolean }
   | { result: 'wait'; reason: string }
   | { result: 'retry'; error: BridgeError }
+  /** A permanent error (or a transient one past `sync.maxRetryAgeMs`): the user is `failed`, retried on the long backoff. */
+  | { result: 'failed'; error: BridgeError }
   | { result: 'held'; reason: string };
 
 /** What {@link convergeJob} needs. */
@@ -63,8 +65,9 @@ export async function convergeJob(deps: ConvergeDeps, job: Pick<JobRow, 'userId'
     const message = error.isTransient && !isTransient ? `${error.message} (gave up after ${Math.round(age / 60_000)} min)` : error.message;
     await record(deps, job, prepared, null, status, { code: error.code, message }, calls);
     if (isTransient) return { result: 'retry', error };
-    connection.logger.info('convergence failed', { userId: job.userId, code: error.code, error: message });
-    return { result: 'done', status };
+    // Nothing more happens without a change, a recovery or the long backoff: a person should look.
+    connection.logger.warn('convergence failed', { userId: job.userId, code: error.code, error: message, state: status });
+    return status === 'failed' ? { result: 'failed', error } : { result: 'done', status };
   }
 }
 

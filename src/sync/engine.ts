@@ -6,7 +6,7 @@ import type { Logger } from '../logging/logger.js';
 import type { SyncConnection } from './connection.js';
 import { convergeJob, type ConvergeOutcome } from './converge.js';
 import { RemovalGuard } from './guard.js';
-import { backoffDelay } from './limits.js';
+import { backoffDelay, failedRetryDelay } from './limits.js';
 
 /**
  * The sync worker: per connection, claims due jobs from the outbox (several replicas may run
@@ -230,6 +230,11 @@ export class SyncEngine {
       if (outcome.result === 'retry') {
         const delay = Math.max(outcome.error.retryAfterMs ?? 0, backoffDelay(job.attempts, this.options.retryBaseMs));
         await store.retryJob(job, Date.now() + delay, `${outcome.error.code}: ${outcome.error.message}`);
+      } else if (outcome.result === 'failed') {
+        // Nothing waits for a person forever (DESIGN.md invariant 10): try again on the long backoff;
+        // a new change, a recovered target or a restart makes the job due sooner.
+        const retryAt = Date.now() + failedRetryDelay(connection.settings.failedRetryMs);
+        await store.retryJob(job, retryAt, `${outcome.error.code}: ${outcome.error.message}`);
       } else if (outcome.result === 'held') {
         // Held rows are never claimed; give the lease back so `approve` releases them at once.
         await store.retryJob(job, Date.now(), outcome.reason);

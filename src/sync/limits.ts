@@ -53,3 +53,8 @@ export function backoffDelay(attempt: number, baseMs = 1_000, capMs = 15 * 60_00
   const step = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30));
   return Math.max(baseMs / 2, Math.round(random() * step));
 }
+
+/** The long backoff of a permanently failed user: `ms`, jittered by ±10% so failures from one burst spread out. */
+export function failedRetryDelay(ms: number, random: () => number = Math.random): number {
+  return Math.round(ms * (0.9 + 0.2 * random()));
+}

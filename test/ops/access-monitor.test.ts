@@ -52,4 +52,58 @@ describe('createAccessMonitor', () => {
     expect(silent.calls[0]?.signal?.aborted).toBe(true);
     expect(await monitor.check('nope')).toMatchObject({ ok: false, problems: ['no such connection'] });
   });
+
+  it('calls onChange when access flips, not on the first check nor when it stays the same', async () => {
+    let now = 0;
+    let ok = false;
+    const target = fakeConnector(async () => ({ ok, problems: ok ? [] : ['401'] }));
+    const changes: string[] = [];
+    const monitor = createAccessMonitor([{ name: 'a', ...target }], {
+      ttlMs: 10,
+      now: () => now,
+      onChange: (report, previous) => changes.push(`${previous.ok ? 'ok' : 'failing'}->${report.ok ? 'ok' : 'failing'}`),
+    });
+    await monitor.check('a');
+    now += 10;
+    await monitor.check('a');
+    expect(changes).toEqual([]);
+    ok = true;
+    now += 10;
+    await monitor.check('a');
+    now += 10;
+    await monitor.check('a');
+    ok = false;
+    now += 10;
+    await monitor.check('a');
+    expect(changes).toEqual(['failing->ok', 'ok->failing']);
+  });
+
+  it('suspect() checks at once, ignoring a fresh cached answer', async () => {
+    let ok = true;
+    const target = fakeConnector(async () => ({ ok, problems: [] }));
+    const changes: boolean[] = [];
+    const monitor = createAccessMonitor([{ name: 'a', ...target }], { ttlMs: 60_000, onChange: (report) => changes.push(report.ok) });
+    await monitor.check('a');
+    ok = false;
+    expect(await monitor.suspect('a')).toMatchObject({ ok: false });
+    expect(target.calls).toHaveLength(2);
+    expect(monitor.latest('a')?.ok).toBe(false);
+    expect(changes).toEqual([false]);
+  });
+
+  it('watch() re-checks only the connections whose last check failed, until stopped', async () => {
+    const failing = fakeConnector(async () => ({ ok: false, problems: ['401'] }));
+    const fine = fakeConnector(async () => ({ ok: true, problems: [] }));
+    const monitor = createAccessMonitor([{ name: 'failing', ...failing }, { name: 'fine', ...fine }], { ttlMs: 0 });
+    await monitor.checkAll();
+    const stop = monitor.watch(20);
+    const deadline = Date.now() + 5_000;
+    while (failing.calls.length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    stop();
+    expect(failing.calls.length).toBeGreaterThanOrEqual(4);
+    expect(fine.calls).toHaveLength(1);
+    const after = failing.calls.length;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(failing.calls.length).toBeLessThanOrEqual(after + 1);
+  });
 });

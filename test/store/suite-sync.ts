@@ -38,6 +38,24 @@ export function syncTests(t: SuiteContext): void {
       expect(await t.store().getSyncStates(conn, [])).toEqual([]);
     });
 
+    it('lists only the sync states of one status, paged by user id', async () => {
+      const conn = newConnection();
+      const other = newConnection();
+      const failed = { code: 'TARGET_AUTH', message: '401' };
+      for (const id of ['a', 'b', 'c', 'd', 'e']) {
+        await t.store().putSyncState(state(conn, id, id === 'b' || id === 'd' ? {} : { status: 'failed', lastError: failed }));
+      }
+      await t.store().putSyncState(state(other, 'a', { status: 'failed', lastError: failed }));
+      const ids = async (options: Parameters<ReturnType<SuiteContext['store']>['listSyncStates']>[1]) =>
+        (await t.store().listSyncStates(conn, options)).map((s) => s.userId);
+      expect(await ids({ status: 'failed' })).toEqual(['a', 'c', 'e']);
+      expect(await ids({ status: 'failed', limit: 2 })).toEqual(['a', 'c']);
+      expect(await ids({ status: 'failed', afterUserId: 'c' })).toEqual(['e']);
+      expect(await ids({ status: 'synced' })).toEqual(['b', 'd']);
+      expect(await ids({ status: 'held' })).toEqual([]);
+      expect(await ids({})).toEqual(['a', 'b', 'c', 'd', 'e']);
+    });
+
     it('summarises users, statuses and the most frequent errors', async () => {
       const conn = newConnection();
       const [a, b, c] = (await createUsers(t.store(), conn, 3)) as [string, string, string];

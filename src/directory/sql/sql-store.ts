@@ -1,5 +1,5 @@
 import type { GroupChange, GroupInput, GroupRecord, JobReason, ListPage, ListQuery, UserGroupRef, UserInput, UserRecord, WriteContext, WriteOptions } from '../model.js';
-import type { AuditRecord, ClaimedJob, ClaimOptions, JobRow, JobStats, Store, SyncState, SyncSummary } from '../store.js';
+import type { AuditRecord, ClaimedJob, ClaimOptions, JobRow, JobStats, Store, SyncState, SyncStatePage, SyncSummary } from '../store.js';
 import type { Dialect } from './dialect.js';
 import * as groups from './group-ops.js';
 import * as jobs from './job-ops.js';
@@ -131,7 +131,7 @@ export abstract class SqlStore implements Store {
   findSyncStateByTarget(connection: string, targetId: string): Promise<SyncState | null> {
     return this.run('read', () => sync.findSyncStateByTarget(connection, targetId));
   }
-  listSyncStates(connection: string, options: { afterUserId?: string; limit?: number } = {}): Promise<SyncState[]> {
+  listSyncStates(connection: string, options: SyncStatePage = {}): Promise<SyncState[]> {
     return this.run('read', () => sync.listSyncStates(connection, options));
   }
   syncSummary(connection: string): Promise<SyncSummary> {

@@ -1,4 +1,4 @@
-import type { AuditRecord, SyncState, SyncStatus, SyncSummary } from '../store.js';
+import type { AuditRecord, SyncState, SyncStatePage, SyncStatus, SyncSummary } from '../store.js';
 import type { Dialect } from './dialect.js';
 import { toAudit, toNumber, toSyncState } from './rows.js';
 import { empty, join, sql, type Sql } from './sql.js';
@@ -40,10 +40,11 @@ export function* findSyncStateByTarget(connection: string, targetId: string): Tx
   return row === undefined ? null : toSyncState(row);
 }
 
-/** Sync states of a connection, paged by user id. */
-export function* listSyncStates(connection: string, options: { afterUserId?: string; limit?: number }): Tx<SyncState[]> {
+/** Sync states of a connection (all, or those with one status), paged by user id. */
+export function* listSyncStates(connection: string, options: SyncStatePage): Tx<SyncState[]> {
   const after = options.afterUserId === undefined ? empty : sql` AND user_id > ${options.afterUserId}`;
-  const found = yield* rows(sql`SELECT ${stateColumns} FROM sync_state WHERE connection = ${connection}${after}
+  const status = options.status === undefined ? empty : sql` AND status = ${options.status}`;
+  const found = yield* rows(sql`SELECT ${stateColumns} FROM sync_state WHERE connection = ${connection}${after}${status}
     ORDER BY user_id LIMIT ${Math.max(0, options.limit ?? 1000)}`);
   return found.map(toSyncState);
 }
