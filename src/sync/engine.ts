@@ -6,6 +6,7 @@ import type { Logger } from '../logging/logger.js';
 import type { SyncConnection } from './connection.js';
 import { convergeJob, type ConvergeOutcome } from './converge.js';
 import { RemovalGuard } from './guard.js';
+import { InvitationWatcher } from './invitation-watcher.js';
 import { backoffDelay, failedRetryDelay } from './limits.js';
 
 /**
@@ -23,8 +24,10 @@ export interface SyncEngineOptions {
   pollMs?: number;
   /** How long a claimed job is ours before another worker may take it (crash recovery). Default 10 min. */
   leaseMs?: number;
-  /** How soon a user waiting for an invitation is looked at again. Default 60 s. */
+  /** How often pending invitations are checked (one target listing per connection). Default 60 s. */
   invitationRecheckMs?: number;
+  /** First check after a change starts waiting on an invitation (then doubling to invitationRecheckMs). Default 5 s. */
+  invitationFirstCheckMs?: number;
   /** First step of the retry backoff of a failed job (doubles per attempt, full jitter, capped at 15 min). Default 1 s. */
   retryBaseMs?: number;
   /** Reports each finished job (metrics). */
@@ -33,6 +36,8 @@ export interface SyncEngineOptions {
 
 interface Loop {
   connection: SyncConnection;
+  /** The connection's pending invitations, checked with one listing at a time. */
+  invitations: InvitationWatcher;
   inflight: number;
   /** Users whose jobs this worker holds right now (their leases are renewed). */
   leased: Set<string>;
@@ -108,7 +113,10 @@ export class SyncEngine {
     this.isStarted = false;
     if (this.renewal) clearInterval(this.renewal);
     for (const timer of this.timers) clearTimeout(timer);
-    for (const loop of this.loops.values()) wakeLoop(loop);
+    for (const loop of this.loops.values()) {
+      loop.invitations.stop();
+      wakeLoop(loop);
+    }
     const done = Promise.all([...this.running]);
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([done, timeout]);
@@ -175,7 +183,14 @@ export class SyncEngine {
   }
 
   private newLoop(connection: SyncConnection): Loop {
-    return { connection, inflight: 0, leased: new Set(), isWoken: false, release: null };
+    const invitations = new InvitationWatcher({
+      store: this.options.store,
+      connection,
+      intervalMs: this.options.invitationRecheckMs ?? 60_000,
+      firstCheckMs: this.options.invitationFirstCheckMs ?? 5_000,
+      onQueued: () => this.wake(connection.name),
+    });
+    return { connection, invitations, inflight: 0, leased: new Set(), isWoken: false, release: null };
   }
 
   /** Waits for a wake or `ms`; returns at once when a wake came while the loop was busy. */
@@ -240,7 +255,7 @@ export class SyncEngine {
         await store.retryJob(job, Date.now(), outcome.reason);
       } else {
         await store.completeJob(job);
-        if (outcome.result === 'wait' || (outcome.result === 'done' && outcome.isInvitationPending)) this.recheckLater(connection.name, job.userId);
+        this.watchInvitation(loop, job.userId, outcome);
       }
     } catch (err) {
       // The store failed while recording: the lease expires and the job runs again.
@@ -250,13 +265,13 @@ export class SyncEngine {
     }
   }
 
-  private recheckLater(connection: string, userId: string): void {
-    this.later(() => {
-      void this.options.store.enqueueJobs(connection, 'reconcile', [userId]).then(
-        () => this.wake(connection),
-        (err: unknown) => this.options.logger.warn('cannot schedule invitation recheck', { connection, error: String(err) }),
-      );
-    }, this.options.invitationRecheckMs ?? 60_000);
+  /** A change waiting on an invitation is urgent; an invitation with nothing waiting is checked at the interval. */
+  private watchInvitation(loop: Loop, userId: string, outcome: ConvergeOutcome): void {
+    // The CLI's `sync` reconciles instead, once it has drained the queue.
+    if (!this.isStarted) return;
+    if (outcome.result === 'wait') loop.invitations.track(userId, true);
+    else if (outcome.result === 'done' && outcome.isInvitationPending) loop.invitations.track(userId, false);
+    else loop.invitations.forget(userId);
   }
 
   private notify(connection: string, userId: string): void {
