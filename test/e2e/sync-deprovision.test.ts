@@ -136,6 +136,20 @@ describe.each(['sqlite', 'postgres'] as const)('reconciler: disabled here, activ
     await waitForSync(tb, 'paradime', id, (s) => s.state === 'synced' && s.accountStatus === 'disabled', 'disabled again');
   });
 
+  it('links an account re-enabled in the target when the IdP wants the person back', async () => {
+    tb = await startTestBridge({ store: kind, types: ['paradime'], simulator: { autoAcceptSeconds: 0.1 } });
+    const sim = tb.sims.get('paradime')!;
+    const id = await linkedUser(tb, 'returning');
+    await tb.scim('paradime').patch(`/Users/${id}`, okta.setActive(false)).expect(200);
+    await waitForSync(tb, 'paradime', id, (s) => s.accountStatus === 'disabled', 'disabled');
+    await tb.scim('paradime').patch(`/Users/${id}`, okta.setActive(true)).expect(200);
+    await waitForSync(tb, 'paradime', id, (s) => s.state === 'unsupported' && s.accountStatus === 'disabled', 'cannot re-enable through the API');
+    await simControl(sim, '/enable', { email: 'returning@example.com' });
+    const [report] = await tb.bridge.reconciler.runNow(['paradime']);
+    expect(report?.drift).toEqual([expect.objectContaining({ kind: 'unlinked', userId: id })]);
+    await waitForSync(tb, 'paradime', id, (s) => s.state === 'synced' && s.accountStatus === 'active', 'linked again');
+  });
+
   it('with drift: report, reports it at warn and leaves it', async () => {
     tb = await startTestBridge({ store: kind, types: ['paradime'], drift: 'report', simulator: { autoAcceptSeconds: 0.1 } });
     const sim = tb.sims.get('paradime')!;
