@@ -55,9 +55,13 @@ describe.each(['sqlite', 'postgres'] as const)('Paradime deprovisioning on %s', 
     expect((sync.lastError as { code: string }).code).toBe('TARGET_REJECTED');
     expect(sync.accountStatus).toBe('active');
     expect(isActiveIn(await simState<ParadimeState>(sim), email)).toBe(true);
-    // The audit log says the disable failed, not that it was done.
-    const [audit] = await tb.store.listAudit({ connection: 'paradime', userId: id, limit: 1 });
-    expect(audit?.decision.outcome).toBe('failed');
+    // The audit log says the disable failed, not that it was done (it is written just after the state).
+    const audit = await eventually(async () => {
+      const [latest] = await tb!.store.listAudit({ connection: 'paradime', userId: id, limit: 1 });
+      return latest?.decision.plan && (latest.decision.plan as { steps: { op: string }[] }).steps.some((step) => step.op === 'disable') ? latest : null;
+    }, { what: 'the audit record of the disable' });
+    expect(audit.decision.outcome).toBe('failed');
+    expect(audit.decision.calls).toEqual([expect.objectContaining({ op: 'disable', ok: false })]);
   });
 
   it('a DELETE whose disable is refused keeps the tombstone and reports the failure', async () => {
