@@ -10,6 +10,7 @@ import { createStore } from './directory/create-store.js';
 import type { Store } from './directory/store.js';
 import { adminAccess, adminAccessMode } from './http/admin-access.js';
 import { createApp } from './http/app.js';
+import { clientErrorHandler } from './http/client-error.js';
 import { listenTracked } from './http/listen.js';
 import { createAuthenticator } from './http/auth.js';
 import { metricsHandler } from './http/metrics.js';
@@ -110,6 +111,7 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
     isDraining: () => draining,
   });
   const { server, sockets } = await listen(app, config, options.port);
+  server.on('clientError', clientErrorHandler(logger));
   if (options.runWorkers !== false) {
     engine.start();
     reconciler.start();

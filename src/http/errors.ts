@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express';
+import { STATUS_CODES } from 'node:http';
 import { BridgeError, isBridgeError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { ERROR_SCHEMA } from '../scim/schemas.js';
@@ -28,6 +29,11 @@ const mapping: Partial<Record<ErrorCode, HttpMapping>> = {
   PAYLOAD_TOO_LARGE: { status: 413 },
   NOT_IMPLEMENTED: { status: 501 },
   RATE_LIMITED: { status: 429 },
+  URI_TOO_LONG: { status: 414 },
+  HEADERS_TOO_LARGE: { status: 431 },
+  REQUEST_TIMEOUT: { status: 408 },
+  METHOD_NOT_ALLOWED: { status: 405 },
+  UNSUPPORTED_GRANT_TYPE: { status: 400 },
   STORE_UNAVAILABLE: { status: 503 },
   SHUTTING_DOWN: { status: 503 },
   // Strict mode: the target's answer decides the SCIM answer (DESIGN.md, modes).
@@ -60,11 +66,29 @@ export function sendError(res: Response, err: unknown, log: Logger): void {
     res.setHeader('Retry-After', String(Math.max(1, Math.ceil((error.retryAfterMs ?? DEFAULT_RETRY_AFTER_S * 1000) / 1000))));
   }
   if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="scim-bridge"');
-  const detail = status >= 500 && error.code === 'INTERNAL' ? 'internal error; see the bridge logs for the request id' : error.message;
   if (status >= 500) log.error('request failed', { code: error.code, error: error.message, cause: causeOf(error) });
   else log.info('request rejected', { code: error.code, status, detail: error.message });
   if (res.headersSent) return;
-  res.status(status).type('application/scim+json').json({ schemas: [ERROR_SCHEMA], status: String(status), ...(scimType ? { scimType } : {}), detail });
+  res.status(status).type('application/scim+json').json(scimErrorBody(error));
+}
+
+/** The RFC 7644 §3.12 body of an error; an internal error's message stays in the logs. */
+export function scimErrorBody(error: BridgeError): Record<string, unknown> {
+  const { status, scimType } = httpMappingOf(error);
+  const detail = status >= 500 && error.code === 'INTERNAL' ? 'internal error; see the bridge logs for the request id' : error.message;
+  return { schemas: [ERROR_SCHEMA], status: String(status), ...(scimType ? { scimType } : {}), detail };
+}
+
+/** A whole HTTP/1.1 response carrying the SCIM error, for answers written straight to a socket (before express). */
+export function rawScimErrorResponse(error: BridgeError, requestId: string): string {
+  const { status } = httpMappingOf(error);
+  const body = JSON.stringify(scimErrorBody(error));
+  const retryAfter = status === 408 || status === 429 || status === 503 ? `Retry-After: ${Math.max(1, Math.ceil((error.retryAfterMs ?? DEFAULT_RETRY_AFTER_S * 1000) / 1000))}\r\n` : '';
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+    `Content-Type: application/scim+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+    `${retryAfter}X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`
+  );
 }
 
 function causeOf(error: BridgeError): string | undefined {
