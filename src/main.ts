@@ -8,7 +8,7 @@ import type { Simulator } from './connectors/simulator-kit.js';
 import type { ConnectorType } from './connectors/types.js';
 import { createStore } from './directory/create-store.js';
 import type { Store } from './directory/store.js';
-import { adminAccess, adminAccessMode } from './http/admin-access.js';
+import { adminAccess, adminAccessMode, adminCaller } from './http/admin-access.js';
 import { createApp } from './http/app.js';
 import { clientErrorHandler } from './http/client-error.js';
 import { listenTracked } from './http/listen.js';
@@ -102,6 +102,7 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
     bodyLimit: config.http.bodyLimit,
     requestsPerMinute: config.http.requestsPerMinute,
     readiness: [{ name: 'store', critical: true, check: () => store.ping() }, ...targetReadinessChecks(access, syncConnections.map((c) => c.name))],
+    callerOf: adminCaller({ host: config.listen.host, adminToken: config.http.adminToken }),
     mounts: [
       ...[...(options.simulators ?? new Map<ConnectorType, Simulator>())].map(([type, simulator]) => ({ path: `/sandbox/${type}`, handler: simulator.app })),
       { path: '/metrics', handler: Router().get('/', guard, metricsHandler({ metrics, secrets: loaded.secrets, logger })) },
