@@ -101,6 +101,7 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     bodyLimit: config.http.bodyLimit,
     requestsPerMinute: config.http.requestsPerMinute,
+    trustProxy: config.http.trustProxy,
     readiness: [{ name: 'store', critical: true, check: () => store.ping() }, ...targetReadinessChecks(access, syncConnections.map((c) => c.name))],
     callerOf: adminCaller({ host: config.listen.host, adminToken: config.http.adminToken }),
     mounts: [

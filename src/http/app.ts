@@ -4,6 +4,7 @@ import type { Logger } from '../logging/logger.js';
 import type { AdminCaller } from './admin-access.js';
 import { errorMiddleware } from './errors.js';
 import { healthRoutes, type ReadinessCheck } from './health.js';
+import { createMemoryAuthFailureLimiter, type AuthFailureLimiter } from './auth-failures.js';
 import { createRateLimiter } from './rate-limit.js';
 import { requestContext, type ContextRequest } from './request-context.js';
 import { createScimRouter, type ScimConnection } from './scim-router.js';
@@ -17,6 +18,10 @@ export interface AppOptions {
   publicUrl?: string;
   bodyLimit: string;
   requestsPerMinute: number;
+  /** Which proxies may name the client (express `trust proxy`): false, a hop count, or addresses. */
+  trustProxy?: false | number | string[];
+  /** The brake on failed authentications (in process unless the root passes a shared one). */
+  authFailures?: AuthFailureLimiter;
   readiness: ReadinessCheck[];
   /** Who a caller is under the admin rule (details of /readyz); everyone is anonymous by default. */
   callerOf?: (authorization: string | undefined) => AdminCaller;
@@ -34,6 +39,8 @@ export function createApp(options: AppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // Off by default: X-Forwarded-For is then ignored, so a client cannot choose the address it is counted under.
+  app.set('trust proxy', options.trustProxy ?? false);
   app.use(requestContext(options.logger, options.onRequest));
   // While draining, every answer closes its connection, so keep-alive clients (load balancers, scrapers) let the server stop.
   app.use((_req, res, next) => {
@@ -50,7 +57,7 @@ export function createApp(options: AppOptions): Express {
       ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
       bodyLimit: options.bodyLimit,
       limiter: createRateLimiter(options.requestsPerMinute),
-      authFailures: createRateLimiter(30, { burst: 20, message: 'too many failed authentications; retry later' }),
+      authFailures: options.authFailures ?? createMemoryAuthFailureLimiter(),
     }),
   );
   app.use((_req, _res, next) => next(new BridgeError('NOT_FOUND', 'no such endpoint')));

@@ -12,8 +12,8 @@ const digest = (value: string): Buffer => createHash('sha256').update(value, 'ut
 
 /** A connection's credentials, pre-hashed. */
 export interface Authenticator {
-  /** Returns a stable, secret-free client key (for rate limits) or throws UNAUTHORIZED. */
-  authenticate(authorization: string | undefined): string;
+  /** Resolves with a stable, secret-free client key (for rate limits) or rejects with UNAUTHORIZED. */
+  authenticate(authorization: string | undefined): Promise<string>;
   readonly schemes: { bearer: boolean; basic: boolean };
 }
 
@@ -23,7 +23,7 @@ export function createAuthenticator(auth: ScimAuthConfig): Authenticator {
   const basic = auth.basic ? digest(`${auth.basic.username}:${auth.basic.password}`) : null;
   return {
     schemes: { bearer: tokens.length > 0, basic: basic !== null },
-    authenticate(authorization) {
+    async authenticate(authorization) {
       const presented = parseAuthorization(authorization);
       if (!presented) throw new BridgeError('UNAUTHORIZED', 'authentication required: send "Authorization: Bearer <token>"');
       const candidates = presented.scheme === 'bearer' ? tokens : basic ? [basic] : [];
