@@ -29,6 +29,7 @@ export const errorCodes = {
   REQUEST_TIMEOUT: 'transient',
   METHOD_NOT_ALLOWED: 'permanent',
   UNSUPPORTED_GRANT_TYPE: 'permanent',
+  INVALID_SCOPE: 'permanent',
   // Bridge internals
   STORE_UNAVAILABLE: 'transient',
   SHUTTING_DOWN: 'transient',

@@ -12,10 +12,12 @@ import { adminAccess, adminAccessMode, adminCaller } from './http/admin-access.j
 import { createApp } from './http/app.js';
 import { clientErrorHandler } from './http/client-error.js';
 import { listenTracked } from './http/listen.js';
+import { createAccessTokens } from './http/access-tokens.js';
 import { createAuthenticator } from './http/auth.js';
 import { metricsHandler } from './http/metrics.js';
 import type { ScimConnection } from './http/scim-router.js';
 import { statusPageHandler } from './http/status-page.js';
+import type { OAuthConnection } from './http/token-endpoint.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { createAccessMonitor, type AccessMonitor } from './observability/access-monitor.js';
 import { BridgeMetrics } from './observability/metrics.js';
@@ -48,6 +50,8 @@ export interface StartOptions {
   engine?: { pollMs?: number; invitationRecheckMs?: number; leaseMs?: number; retryBaseMs?: number };
   /** How long a target access check is reused by /readyz, /status and /metrics (default 10 s). */
   accessCacheMs?: number;
+  /** The clock of OAuth access tokens (tests check expiry with a fake one). */
+  clock?: () => number;
 }
 
 /** A running bridge. */
@@ -87,9 +91,13 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
   const access = createAccessMonitor(syncConnections, options.accessCacheMs === undefined ? {} : { ttlMs: options.accessCacheMs });
   metrics.attach({ store, connections: syncConnections, reconciler, access });
   const directory = createSyncedDirectory(store, engine);
+  const accessTokens = config.http.tokenSigningKey ? createAccessTokens(config.http.tokenSigningKey, options.clock ? { now: options.clock } : {}) : undefined;
   const connections = new Map<string, ScimConnection>();
+  const oauthConnections = new Map<string, OAuthConnection>();
   for (const connection of loaded.connections) {
-    connections.set(connection.name, { name: connection.name, authenticator: createAuthenticator(connection.scim), directory });
+    const oauth = accessTokens ? { connection: connection.name, accessTokens } : undefined;
+    connections.set(connection.name, { name: connection.name, authenticator: createAuthenticator(connection.scim, oauth), directory });
+    if (connection.scim.oauth) oauthConnections.set(connection.name, { name: connection.name, clients: connection.scim.oauth });
   }
   const guard = adminAccess({ host: config.listen.host, adminToken: config.http.adminToken });
   const storeLabel = Object.values(describeStore(config.store)).join(' ');
@@ -102,6 +110,7 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
     bodyLimit: config.http.bodyLimit,
     requestsPerMinute: config.http.requestsPerMinute,
     trustProxy: config.http.trustProxy,
+    ...(accessTokens && oauthConnections.size > 0 ? { oauth: { connections: oauthConnections, accessTokens } } : {}),
     readiness: [{ name: 'store', critical: true, check: () => store.ping() }, ...targetReadinessChecks(access, syncConnections.map((c) => c.name))],
     callerOf: adminCaller({ host: config.listen.host, adminToken: config.http.adminToken }),
     mounts: [

@@ -20,6 +20,9 @@ export const oauthClientSchema = z
   })
   .strict();
 
+/** One OAuth client, as configured. */
+export type OAuthClientConfig = z.infer<typeof oauthClientSchema>;
+
 /** `scim.oauth`: one client, or a list of them (two entries with one clientId rotate its secret). */
 export const oauthClientsSchema = z
   .union([oauthClientSchema, z.array(oauthClientSchema).min(1, { error: 'list at least one client' })])

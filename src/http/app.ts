@@ -8,6 +8,7 @@ import { createMemoryAuthFailureLimiter, type AuthFailureLimiter } from './auth-
 import { createRateLimiter } from './rate-limit.js';
 import { requestContext, type ContextRequest } from './request-context.js';
 import { createScimRouter, type ScimConnection } from './scim-router.js';
+import { createTokenEndpoint, type TokenEndpointOptions } from './token-endpoint.js';
 
 export type { ReadinessCheck } from './health.js';
 
@@ -20,8 +21,10 @@ export interface AppOptions {
   requestsPerMinute: number;
   /** Which proxies may name the client (express `trust proxy`): false, a hop count, or addresses. */
   trustProxy?: false | number | string[];
-  /** The brake on failed authentications (in process unless the root passes a shared one). */
+  /** The brake on failed authentications, SCIM and token endpoint alike (in process unless the root passes a shared one). */
   authFailures?: AuthFailureLimiter;
+  /** The OAuth token endpoint's connections and signer (without them, every /oauth request is 404). */
+  oauth?: Omit<TokenEndpointOptions, 'authFailures'>;
   readiness: ReadinessCheck[];
   /** Who a caller is under the admin rule (details of /readyz); everyone is anonymous by default. */
   callerOf?: (authorization: string | undefined) => AdminCaller;
@@ -49,6 +52,8 @@ export function createApp(options: AppOptions): Express {
   });
   app.use(healthRoutes({ readiness: options.readiness, ...(options.callerOf ? { callerOf: options.callerOf } : {}) }));
   for (const mount of options.mounts ?? []) app.use(mount.path, mount.handler);
+  const authFailures = options.authFailures ?? createMemoryAuthFailureLimiter();
+  app.use('/oauth', createTokenEndpoint({ connections: new Map(), ...options.oauth, authFailures }));
   app.use('/scim', (_req, _res, next) => next(options.isDraining?.() ? new BridgeError('SHUTTING_DOWN', 'the bridge is shutting down', { retryAfterMs: 5_000 }) : undefined));
   app.use(
     '/scim/v2',
@@ -57,7 +62,7 @@ export function createApp(options: AppOptions): Express {
       ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
       bodyLimit: options.bodyLimit,
       limiter: createRateLimiter(options.requestsPerMinute),
-      authFailures: options.authFailures ?? createMemoryAuthFailureLimiter(),
+      authFailures,
     }),
   );
   app.use((_req, _res, next) => next(new BridgeError('NOT_FOUND', 'no such endpoint')));

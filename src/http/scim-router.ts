@@ -1,6 +1,6 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { BridgeError } from '../errors.js';
-import { findById, listOf, resourceTypes, schemas, serviceProviderConfig } from '../scim/discovery.js';
+import { findById, listOf, resourceTypes, schemas, serviceProviderConfig, type AuthSchemes } from '../scim/discovery.js';
 import * as groups from '../scim/groups.js';
 import { isStorableText } from '../directory/filter.js';
 import { findJsonProblem } from '../scim/json.js';
@@ -78,8 +78,7 @@ export function createScimRouter(options: ScimRouterOptions): Router {
   router.patch('/:connection/Groups/:id', route((s, req) => groups.patchGroup(s, id(req), req.body, ifMatch(req))));
   router.delete('/:connection/Groups/:id', route((s, req) => groups.deleteGroup(s, id(req), ifMatch(req))));
 
-  router.get('/:connection/ServiceProviderConfig', route((s, req) =>
-    ok(serviceProviderConfig(s.basepath, (req as ScimRequest).scim.connection.authenticator.schemes))));
+  router.get('/:connection/ServiceProviderConfig', route((s, req) => ok(serviceProviderConfig(s.basepath, authSchemesOf(s, (req as ScimRequest).scim.connection)))));
   router.get('/:connection/ResourceTypes', route((s) => ok(listOf(resourceTypes(s.basepath)))));
   router.get('/:connection/ResourceTypes/:id', route((s, req) => ok(findById(resourceTypes(s.basepath), id(req), 'ResourceType'))));
   router.get('/:connection/Schemas', route((s) => ok(listOf(schemas(s.basepath)))));
@@ -94,6 +93,13 @@ export function createScimRouter(options: ScimRouterOptions): Router {
 }
 
 const ok = (body: Record<string, unknown>): ScimResult => ({ status: 200, body });
+
+/** The connection's schemes; the token endpoint sits beside `/scim/v2` (src/http/app.ts mounts it at `/oauth`). */
+function authSchemesOf(scope: ScimScope, connection: ScimConnection): AuthSchemes {
+  const { bearer, basic, oauth } = connection.authenticator.schemes;
+  const base = scope.basepath.slice(0, scope.basepath.length - `/scim/v2/${scope.connection}`.length);
+  return { bearer, basic, ...(oauth ? { oauthTokenEndpoint: `${base}/oauth/${scope.connection}/token` } : {}) };
+}
 
 /** Refuses a body or query that nests too deep or holds text no database can store as sent (DESIGN.md invariant 7). */
 function inputProblem(req: Request): BridgeError | undefined {

@@ -77,6 +77,8 @@ export interface TestBridgeOptions {
   scimAuth?: Partial<Record<ConnectorType, { tokens?: string[]; basic?: { username: string; password: string }; oauth?: unknown }>>;
   /** Blank every configured secret in log lines (default true, as in production). */
   redactSecrets?: boolean;
+  /** The clock of OAuth access tokens (a fake one to test expiry). */
+  clock?: () => number;
 }
 
 /** A bridge with one connection per type, each wired to its own simulator. */
@@ -141,6 +143,7 @@ export async function startTestBridge(options: TestBridgeOptions): Promise<TestB
     port: 0,
     runWorkers: options.runWorkers ?? true,
     engine: { pollMs: 50, invitationRecheckMs: 200, retryBaseMs: 100, ...options.engine },
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const agent = supertest(bridge.url);
   const tokenOf = (type: ConnectorType): string => options.scimAuth?.[type]?.tokens?.[0] ?? TOKEN;

@@ -32,7 +32,7 @@ describe('SCIM authentication', () => {
   });
 
   it('advertises only the schemes that are configured', () => {
-    expect(createAuthenticator({ tokens: ['token-one-0123456789'] }).schemes).toEqual({ bearer: true, basic: false });
+    expect(createAuthenticator({ tokens: ['token-one-0123456789'] }).schemes).toEqual({ bearer: true, basic: false, oauth: false });
   });
 
   it('refuses a token rotated out of the configuration', async () => {
