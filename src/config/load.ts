@@ -47,7 +47,7 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   const display = path.relative(process.cwd(), file) || file;
   const { source, issues: syntax } = readYamlSource(display, text ?? undefined);
   if (!source) throw new ConfigError(syntax);
-  const expanded = expandEnv(source.value ?? {}, env, display, source.lineOf);
+  const expanded = expandEnv(source.value ?? {}, env, display, source.lineOf, { baseDir: path.dirname(file) });
   const parsed = bridgeConfigSchema.safeParse(expanded.value);
   const names = connectionNameIssues(expanded.value).map(([name, message]) => {
     const line = source.lineOf(['connections', name]);
