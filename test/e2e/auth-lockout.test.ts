@@ -31,7 +31,13 @@ async function fail(tb: TestBridge, count: number, options: { from?: string; for
   return statuses;
 }
 
-function expectLimited(response: PlainResponse): void {
+/**
+ * The source is braked: a failure gets 429. A braked source gets one failure back every 2 s, so
+ * on a slow machine the first try may spend a refilled one (401); the next, sent at once, may not.
+ */
+async function expectBraked(send: () => Promise<PlainResponse>): Promise<void> {
+  let response = await send();
+  for (let tries = 1; tries < 4 && response.status === 401; tries++) response = await send();
   expect(response.status).toBe(429);
   expect(Number(response.headers['retry-after'])).toBeGreaterThanOrEqual(1);
   expect(response.body?.schemas).toEqual([ERROR_SCHEMA]);
@@ -47,11 +53,11 @@ describe('failed authentications never lock out valid credentials (no proxy trus
   it(`the IdP's token still gets 200 after ${FAILURES} failures from its own address, with or without a forwarded address`, async () => {
     const statuses = await fail(tb, FAILURES, { forwardedFor: (i) => (i % 2 === 0 ? `10.0.0.${i}` : undefined) });
     expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
-    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(40);
     expect((await usersFrom(tb, `Bearer ${TOKEN}`)).status).toBe(200);
     expect((await usersFrom(tb, `Bearer ${TOKEN}`, { forwardedFor: '10.0.0.2' })).status).toBe(200);
     // The failing source itself stays slowed down.
-    expectLimited(await usersFrom(tb, wrong(1)));
+    await expectBraked(() => usersFrom(tb, wrong(1)));
   });
 
   it(`... and after ${FAILURES} failures from other addresses`, async () => {
@@ -61,13 +67,13 @@ describe('failed authentications never lock out valid credentials (no proxy trus
   });
 
   it('a source braked on one connection is not braked on another', async () => {
-    expectLimited(await usersFrom(tb, wrong(1), { from: '127.0.0.2' }));
+    await expectBraked(() => usersFrom(tb, wrong(1), { from: '127.0.0.2' }));
     expect((await usersFrom(tb, wrong(1), { from: '127.0.0.2', connection: 'yardstik' })).status).toBe(401);
   });
 
   it('without a trusted proxy, a forged X-Forwarded-For neither escapes the brake nor brakes someone else', async () => {
     await fail(tb, 30, { from: '127.0.0.5', forwardedFor: (i) => `198.51.100.${i}` });
-    expectLimited(await usersFrom(tb, wrong(2), { from: '127.0.0.5', forwardedFor: '198.51.100.200' }));
+    await expectBraked(() => usersFrom(tb, wrong(2), { from: '127.0.0.5', forwardedFor: '198.51.100.200' }));
     expect((await usersFrom(tb, wrong(2), { from: '127.0.0.6', forwardedFor: '198.51.100.1' })).status).toBe(401);
   });
 });
@@ -81,11 +87,11 @@ describe('behind a trusted proxy (http.trustProxy: 1)', () => {
 
   it('brakes the forwarded client that fails, and no one else behind the same proxy', async () => {
     await fail(tb, FAILURES, { forwardedFor: () => '203.0.113.5' });
-    expectLimited(await usersFrom(tb, wrong(1), { forwardedFor: '203.0.113.5' }));
+    await expectBraked(() => usersFrom(tb, wrong(1), { forwardedFor: '203.0.113.5' }));
     expect((await usersFrom(tb, wrong(1), { forwardedFor: '203.0.113.6' })).status).toBe(401);
     expect((await usersFrom(tb, wrong(1))).status).toBe(401);
     // The last hop is the client the proxy saw: a client cannot pick its address by prepending one.
-    expectLimited(await usersFrom(tb, wrong(1), { forwardedFor: '192.0.2.77, 203.0.113.5' }));
+    await expectBraked(() => usersFrom(tb, wrong(1), { forwardedFor: '192.0.2.77, 203.0.113.5' }));
     expect((await usersFrom(tb, `Bearer ${TOKEN}`, { forwardedFor: '203.0.113.5' })).status).toBe(200);
     expect((await usersFrom(tb, `Bearer ${TOKEN}`)).status).toBe(200);
   });
