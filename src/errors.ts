@@ -23,6 +23,13 @@ export const errorCodes = {
   PAYLOAD_TOO_LARGE: 'permanent',
   NOT_IMPLEMENTED: 'permanent',
   RATE_LIMITED: 'transient',
+  // HTTP requests refused before routing (the parser, the OAuth token endpoint)
+  URI_TOO_LONG: 'permanent',
+  HEADERS_TOO_LARGE: 'permanent',
+  REQUEST_TIMEOUT: 'transient',
+  METHOD_NOT_ALLOWED: 'permanent',
+  UNSUPPORTED_GRANT_TYPE: 'permanent',
+  INVALID_SCOPE: 'permanent',
   // Bridge internals
   STORE_UNAVAILABLE: 'transient',
   SHUTTING_DOWN: 'transient',

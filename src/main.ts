@@ -8,13 +8,16 @@ import type { Simulator } from './connectors/simulator-kit.js';
 import type { ConnectorType } from './connectors/types.js';
 import { createStore } from './directory/create-store.js';
 import type { Store } from './directory/store.js';
-import { adminAccess, adminAccessMode } from './http/admin-access.js';
+import { adminAccess, adminAccessMode, adminCaller } from './http/admin-access.js';
 import { createApp } from './http/app.js';
+import { clientErrorHandler } from './http/client-error.js';
 import { listenTracked } from './http/listen.js';
+import { createAccessTokens } from './http/access-tokens.js';
 import { createAuthenticator } from './http/auth.js';
 import { metricsHandler } from './http/metrics.js';
 import type { ScimConnection } from './http/scim-router.js';
 import { statusPageHandler } from './http/status-page.js';
+import type { OAuthConnection } from './http/token-endpoint.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { createAccessMonitor, type AccessMonitor, type AccessReport } from './observability/access-monitor.js';
 import { BridgeMetrics } from './observability/metrics.js';
@@ -52,6 +55,8 @@ export interface StartOptions {
   accessCacheMs?: number;
   /** How often a connection whose access check failed is checked again, to retry its failed users on recovery (default 60 s). */
   accessWatchMs?: number;
+  /** The clock of OAuth access tokens (tests check expiry with a fake one). */
+  clock?: () => number;
 }
 
 /** A running bridge. */
@@ -112,9 +117,13 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
   });
   metrics.attach({ store, connections: syncConnections, reconciler, access });
   const directory = createSyncedDirectory(store, engine);
+  const accessTokens = config.http.tokenSigningKey ? createAccessTokens(config.http.tokenSigningKey, options.clock ? { now: options.clock } : {}) : undefined;
   const connections = new Map<string, ScimConnection>();
+  const oauthConnections = new Map<string, OAuthConnection>();
   for (const connection of loaded.connections) {
-    connections.set(connection.name, { name: connection.name, authenticator: createAuthenticator(connection.scim), directory });
+    const oauth = accessTokens ? { connection: connection.name, accessTokens } : undefined;
+    connections.set(connection.name, { name: connection.name, authenticator: createAuthenticator(connection.scim, oauth), directory });
+    if (connection.scim.oauth) oauthConnections.set(connection.name, { name: connection.name, clients: connection.scim.oauth });
   }
   const guard = adminAccess({ host: config.listen.host, adminToken: config.http.adminToken });
   const storeLabel = Object.values(describeStore(config.store)).join(' ');
@@ -126,7 +135,10 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     bodyLimit: config.http.bodyLimit,
     requestsPerMinute: config.http.requestsPerMinute,
+    trustProxy: config.http.trustProxy,
+    ...(accessTokens && oauthConnections.size > 0 ? { oauth: { connections: oauthConnections, accessTokens } } : {}),
     readiness: [{ name: 'store', critical: true, check: () => store.ping() }, ...targetReadinessChecks(access, syncConnections.map((c) => c.name))],
+    callerOf: adminCaller({ host: config.listen.host, adminToken: config.http.adminToken }),
     mounts: [
       ...[...(options.simulators ?? new Map<ConnectorType, Simulator>())].map(([type, simulator]) => ({ path: `/sandbox/${type}`, handler: simulator.app })),
       { path: '/metrics', handler: Router().get('/', guard, metricsHandler({ metrics, secrets: loaded.secrets, logger })) },
@@ -137,6 +149,7 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
   });
   const { server, sockets } = await listen(app, config, options.port);
   let stopWatching = (): void => undefined;
+  server.on('clientError', clientErrorHandler(logger));
   if (options.runWorkers !== false) {
     engine.start();
     reconciler.start();

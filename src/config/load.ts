@@ -47,7 +47,7 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   const display = path.relative(process.cwd(), file) || file;
   const { source, issues: syntax } = readYamlSource(display, text ?? undefined);
   if (!source) throw new ConfigError(syntax);
-  const expanded = expandEnv(source.value ?? {}, env, display, source.lineOf);
+  const expanded = expandEnv(source.value ?? {}, env, display, source.lineOf, { baseDir: path.dirname(file) });
   const parsed = bridgeConfigSchema.safeParse(expanded.value);
   const names = connectionNameIssues(expanded.value).map(([name, message]) => {
     const line = source.lineOf(['connections', name]);
@@ -85,15 +85,17 @@ export function resolveConnections(
   return resolved;
 }
 
-/** Every configured secret: tokens, passwords, target secret fields, the store password. */
+/** Every configured secret: tokens, passwords, OAuth client secrets and signing keys, target secret fields, the store password. */
 export function collectSecrets(config: BridgeConfig, connections: readonly ResolvedConnection[]): string[] {
   const secrets: string[] = [];
   if (config.http.adminToken) secrets.push(config.http.adminToken);
+  secrets.push(...(config.http.tokenSigningKey ?? []));
   const storePassword = passwordOf(config.store);
   if (storePassword) secrets.push(storePassword);
   for (const connection of connections) {
     secrets.push(...connection.scim.tokens);
     if (connection.scim.basic) secrets.push(connection.scim.basic.password);
+    for (const client of connection.scim.oauth ?? []) secrets.push(client.clientSecret);
     for (const field of connectorDefinition(connection.type).secretFields) {
       const value = connection.target[field];
       if (typeof value === 'string' && value !== '') secrets.push(value);

@@ -2,12 +2,24 @@ import path from 'node:path';
 import { connectorRegistry } from '../connectors/registry.js';
 import type { Simulator } from '../connectors/simulator-kit.js';
 import { connectorTypes, type ConnectorType } from '../connectors/types.js';
-import { ConfigError, resolveConnections, type LoadedConfig } from './load.js';
+import { collectSecrets, ConfigError, resolveConnections, type LoadedConfig } from './load.js';
 import { bridgeConfigSchema } from './schema.js';
 import type { SourceIssue } from './yaml-source.js';
 
 /** The SCIM token of every sandbox connection unless SCIM_BRIDGE_SANDBOX_TOKEN says otherwise. */
 export const SANDBOX_TOKEN = 'sandbox-token';
+
+/**
+ * The credentials the sandbox gives its simulators. They are treated as secrets like any other,
+ * so none is a word that also appears in a hostname or path (`admin@sandbox.local`,
+ * `/api/v1/sandbox/graphql`): redacting them blanks nothing else.
+ */
+export const sandboxCredentials: Record<ConnectorType, Record<string, string>> = {
+  'redis-cloud': { apiKey: 'sandbox-rc-api-key', apiSecretKey: 'sandbox-rc-secret-key' },
+  'redis-enterprise': { password: 'sandbox-re-password' },
+  yardstik: { apiKey: 'sandbox-ys-api-key' },
+  paradime: { apiKey: 'sandbox-pd-api-key', apiSecret: 'sandbox-pd-api-secret' },
+};
 
 /** The sandbox: its configuration and one in-process simulator per target type. */
 export interface Sandbox {
@@ -18,7 +30,7 @@ export interface Sandbox {
 /**
  * `npm start` with no configuration: the bridge on 127.0.0.1 (PORT, default 8080), SQLite at
  * ./data/sandbox.db, one connection per target type named after it, each wired to its simulator
- * mounted at /sandbox/<type> with the simulator's default credentials and the shipped mapping.
+ * mounted at /sandbox/<type> with {@link sandboxCredentials} and the shipped mapping.
  */
 export function buildSandbox(env: NodeJS.ProcessEnv, cwd: string, appRoot: string): Sandbox {
   const port = env.PORT === undefined || env.PORT === '' ? 8080 : Number(env.PORT);
@@ -28,7 +40,7 @@ export function buildSandbox(env: NodeJS.ProcessEnv, cwd: string, appRoot: strin
   const connections: Record<string, unknown> = {};
   const autoAcceptSeconds = env.SCIM_BRIDGE_SANDBOX_AUTO_ACCEPT === undefined ? 1 : Number(env.SCIM_BRIDGE_SANDBOX_AUTO_ACCEPT);
   for (const type of connectorTypes) {
-    const simulator = connectorRegistry[type].createSimulator({ autoAcceptSeconds });
+    const simulator = connectorRegistry[type].createSimulator({ autoAcceptSeconds, credentials: sandboxCredentials[type] });
     simulators.set(type, simulator);
     connections[type] = {
       type,
@@ -54,7 +66,6 @@ export function buildSandbox(env: NodeJS.ProcessEnv, cwd: string, appRoot: strin
   }
   const resolved = resolveConnections(parsed.data, cwd, (name, problems) => report(`connections.${name}.target`, problems.map((p) => p.message)));
   if (issues.length > 0) throw new ConfigError(issues);
-  // The simulators' credentials are public defaults ("sandbox"); redacting them would blank
-  // every /sandbox/ path in the logs. The SCIM token is still treated as a secret.
-  return { loaded: { config: parsed.data, connections: resolved, file: null, secrets: [token] }, simulators };
+  const secrets = [token, ...collectSecrets(parsed.data, resolved)];
+  return { loaded: { config: parsed.data, connections: resolved, file: null, secrets }, simulators };
 }

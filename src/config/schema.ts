@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { connectorTypes } from '../connectors/types.js';
+import { oauthClientsSchema, tokenSigningKeysSchema, trustProxySchema } from './auth-schema.js';
 
 /**
  * The bridge configuration (one YAML file). This shape is public: extend it, never rename.
@@ -19,14 +20,16 @@ function isUrl(value: string): boolean {
 
 const secret = z.string({ error: 'expected a string' }).min(1, { error: 'must not be empty' });
 
-/** SCIM credentials of one connection: bearer tokens (several, for rotation) and optional HTTP Basic. */
+/** SCIM credentials of one connection: bearer tokens (several, for rotation), optional HTTP Basic, optional OAuth 2.0 clients. */
 export const scimAuthSchema = z
   .object({
     tokens: z.array(secret.min(12, { error: 'a SCIM token must be at least 12 characters' })).default([]),
     basic: z.object({ username: z.string().min(1), password: secret.min(12, { error: 'a Basic password must be at least 12 characters' }) }).strict().optional(),
+    /** OAuth 2.0 client credentials (POST /oauth/<connection>/token); needs http.tokenSigningKey. */
+    oauth: oauthClientsSchema.optional(),
   })
   .strict()
-  .refine((auth) => auth.tokens.length > 0 || auth.basic !== undefined, { error: 'give at least one token (or basic credentials)' });
+  .refine((auth) => auth.tokens.length > 0 || auth.basic !== undefined || auth.oauth !== undefined, { error: 'give at least one token (or basic credentials, or oauth clients)' });
 
 /** Per-connection limits toward the target. */
 export const targetLimitsSchema = z
@@ -112,9 +115,13 @@ export const bridgeConfigSchema = z
         requestsPerMinute: z.number().int().min(1).default(6000),
         /** Token for /status and admin endpoints when not bound to localhost. */
         adminToken: secret.min(16).optional(),
+        /** Which reverse proxies may name the client (X-Forwarded-For): off, a hop count, or addresses. */
+        trustProxy: trustProxySchema.default(false),
+        /** Keys signing OAuth access tokens (the first signs); required when a connection uses scim.oauth. */
+        tokenSigningKey: tokenSigningKeysSchema.optional(),
       })
       .strict()
-      .default({ bodyLimit: '10mb', requestsPerMinute: 6000 }),
+      .default({ bodyLimit: '10mb', requestsPerMinute: 6000, trustProxy: false }),
     reconcile: z
       .object({ intervalMs: z.number().int().min(10_000).default(15 * 60_000), auditRetentionDays: z.number().int().min(1).default(90) })
       .strict()
@@ -122,7 +129,13 @@ export const bridgeConfigSchema = z
     // Names are checked by connectionNameIssues (before this schema, so they show with other issues).
     connections: z.record(z.string(), connectionSchema).refine((c) => Object.keys(c).length > 0, { error: 'define at least one connection' }),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    const oauth = Object.entries(config.connections).filter(([, c]) => c.scim.oauth !== undefined).map(([name]) => name);
+    if (oauth.length > 0 && config.http.tokenSigningKey === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['http', 'tokenSigningKey'], message: `required when a connection uses scim.oauth (${oauth.join(', ')}): a random string of at least 32 characters` });
+    }
+  });
 
 export type BridgeConfig = z.infer<typeof bridgeConfigSchema>;
 export type ConnectionConfig = z.infer<typeof connectionSchema>;

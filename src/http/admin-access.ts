@@ -38,18 +38,35 @@ export function adminAccessMode(options: AdminAccessOptions): AdminAccessMode {
 
 const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 
+/**
+ * Who a request is, for pages with a public and an admin view (/readyz): `admin` under the rule
+ * above, `anonymous` without credentials (or where admin access is off), `refused` with wrong
+ * credentials.
+ */
+export type AdminCaller = 'admin' | 'anonymous' | 'refused';
+
+/** Classifies the `Authorization` header of a request under the admin rule. */
+export function adminCaller(options: AdminAccessOptions): (authorization: string | undefined) => AdminCaller {
+  const mode = adminAccessMode(options);
+  const expected = options.adminToken ? digest(options.adminToken) : null;
+  return (authorization) => {
+    if (mode === 'loopback') return 'admin';
+    if (mode === 'disabled' || !expected || authorization === undefined) return 'anonymous';
+    const presented = presentedToken(authorization);
+    // Compared on digests, in constant time, so neither length nor prefix shows in the timing.
+    return presented !== null && timingSafeEqual(digest(presented), expected) ? 'admin' : 'refused';
+  };
+}
+
 /** The middleware guarding the admin pages. */
 export function adminAccess(options: AdminAccessOptions): RequestHandler {
   const mode = adminAccessMode(options);
-  const expected = options.adminToken ? digest(options.adminToken) : null;
+  const callerOf = adminCaller(options);
   return (req, _res, next) => {
-    if (mode === 'loopback') return next();
-    if (mode === 'disabled' || !expected) {
+    if (mode === 'disabled') {
       return next(new BridgeError('FORBIDDEN', 'the admin pages are off: the bridge listens on a non-loopback address and http.adminToken is not set'));
     }
-    const presented = presentedToken(req.header('authorization'));
-    // Compared on digests, in constant time, so neither length nor prefix shows in the timing.
-    if (presented !== null && timingSafeEqual(digest(presented), expected)) return next();
+    if (callerOf(req.header('authorization')) === 'admin') return next();
     next(new BridgeError('UNAUTHORIZED', 'admin token required: send "Authorization: Bearer <http.adminToken>"'));
   };
 }

@@ -1,22 +1,16 @@
 import express, { type Express, type RequestHandler, type Response } from 'express';
 import { BridgeError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
+import type { AdminCaller } from './admin-access.js';
 import { errorMiddleware } from './errors.js';
+import { healthRoutes, type ReadinessCheck } from './health.js';
+import { createMemoryAuthFailureLimiter, type AuthFailureLimiter } from './auth-failures.js';
 import { createRateLimiter } from './rate-limit.js';
 import { requestContext, type ContextRequest } from './request-context.js';
 import { createScimRouter, type ScimConnection } from './scim-router.js';
+import { createTokenEndpoint, type TokenEndpointOptions } from './token-endpoint.js';
 
-/**
- * A readiness check: resolves when fine, throws (with a safe message) when not. It may resolve
- * with safe details; details with `ok: false` report a failure that carries them (the problems
- * a target access check found).
- */
-export interface ReadinessCheck {
-  name: string;
-  /** A failing non-critical check is reported but does not make the bridge unready. */
-  critical: boolean;
-  check(): Promise<void | Record<string, unknown>>;
-}
+export type { ReadinessCheck } from './health.js';
 
 /** What the app needs; built by the composition root. */
 export interface AppOptions {
@@ -25,7 +19,15 @@ export interface AppOptions {
   publicUrl?: string;
   bodyLimit: string;
   requestsPerMinute: number;
+  /** Which proxies may name the client (express `trust proxy`): false, a hop count, or addresses. */
+  trustProxy?: false | number | string[];
+  /** The brake on failed authentications, SCIM and token endpoint alike (in process unless the root passes a shared one). */
+  authFailures?: AuthFailureLimiter;
+  /** The OAuth token endpoint's connections and signer (without them, every /oauth request is 404). */
+  oauth?: Omit<TokenEndpointOptions, 'authFailures'>;
   readiness: ReadinessCheck[];
+  /** Who a caller is under the admin rule (details of /readyz); everyone is anonymous by default. */
+  callerOf?: (authorization: string | undefined) => AdminCaller;
   /** Extra routers mounted before SCIM (sandbox simulators, status page, metrics). */
   mounts?: { path: string; handler: RequestHandler | express.Router }[];
   /** Called once per finished request (metrics). */
@@ -40,18 +42,18 @@ export function createApp(options: AppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // Off by default: X-Forwarded-For is then ignored, so a client cannot choose the address it is counted under.
+  app.set('trust proxy', options.trustProxy ?? false);
   app.use(requestContext(options.logger, options.onRequest));
   // While draining, every answer closes its connection, so keep-alive clients (load balancers, scrapers) let the server stop.
   app.use((_req, res, next) => {
     if (options.isDraining?.()) res.setHeader('Connection', 'close');
     next();
   });
-  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
-  app.get('/readyz', async (_req, res) => {
-    const report = await readiness(options.readiness);
-    res.status(report.ready ? 200 : 503).json(report);
-  });
+  app.use(healthRoutes({ readiness: options.readiness, ...(options.callerOf ? { callerOf: options.callerOf } : {}) }));
   for (const mount of options.mounts ?? []) app.use(mount.path, mount.handler);
+  const authFailures = options.authFailures ?? createMemoryAuthFailureLimiter();
+  app.use('/oauth', createTokenEndpoint({ connections: new Map(), ...options.oauth, authFailures }));
   app.use('/scim', (_req, _res, next) => next(options.isDraining?.() ? new BridgeError('SHUTTING_DOWN', 'the bridge is shutting down', { retryAfterMs: 5_000 }) : undefined));
   app.use(
     '/scim/v2',
@@ -60,43 +62,10 @@ export function createApp(options: AppOptions): Express {
       ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
       bodyLimit: options.bodyLimit,
       limiter: createRateLimiter(options.requestsPerMinute),
-      authFailures: createRateLimiter(30, { burst: 20, message: 'too many failed authentications; retry later' }),
+      authFailures,
     }),
   );
   app.use((_req, _res, next) => next(new BridgeError('NOT_FOUND', 'no such endpoint')));
   app.use(errorMiddleware(options.logger));
   return app;
-}
-
-async function readiness(checks: readonly ReadinessCheck[]): Promise<{ ready: boolean; status: 'ready' | 'degraded' | 'unready'; checks: Record<string, unknown>[] }> {
-  const results = await Promise.all(
-    checks.map(async (c) => {
-      const started = performance.now();
-      try {
-        const detail = await withTimeout(c.check(), 5_000);
-        return { name: c.name, critical: c.critical, ms: Math.round(performance.now() - started), ...(detail ?? {}), ok: detail?.ok !== false };
-      } catch (err) {
-        return { name: c.name, ok: false, critical: c.critical, error: err instanceof Error ? err.message : String(err) };
-      }
-    }),
-  );
-  const ready = results.every((r) => r.ok || !r.critical);
-  // Degraded: serving SCIM (writes are durable) while some target cannot be reached or refuses the credentials.
-  return { ready, status: !ready ? 'unready' : results.every((r) => r.ok) ? 'ready' : 'degraded', checks: results };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
 }

@@ -1,29 +1,40 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { BridgeError } from '../errors.js';
 import type { ScimAuthConfig } from '../config/schema.js';
+import { looksLikeJwt, type AccessTokens } from './access-tokens.js';
 
 /**
- * SCIM authentication per connection: bearer tokens (several, for rotation) and optional HTTP
- * Basic. Every candidate is compared, in constant time, on SHA-256 digests, so neither the
- * token's length nor its prefix shows in the timing.
+ * SCIM authentication per connection: static bearer tokens (several, for rotation), optional
+ * HTTP Basic, and OAuth access tokens from the connection's token endpoint. Every static
+ * candidate is compared, in constant time, on SHA-256 digests, so neither the token's length
+ * nor its prefix shows in the timing; a bearer value that matches none and has a JWT's shape is
+ * then verified as an access token of this connection (its signature, audience and expiry).
  */
 
 const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 
 /** A connection's credentials, pre-hashed. */
 export interface Authenticator {
-  /** Returns a stable, secret-free client key (for rate limits) or throws UNAUTHORIZED. */
-  authenticate(authorization: string | undefined): string;
-  readonly schemes: { bearer: boolean; basic: boolean };
+  /** Resolves with a stable, secret-free client key (for rate limits) or rejects with UNAUTHORIZED. */
+  authenticate(authorization: string | undefined): Promise<string>;
+  readonly schemes: { bearer: boolean; basic: boolean; oauth: boolean };
 }
 
-/** Builds the authenticator of one connection. */
-export function createAuthenticator(auth: ScimAuthConfig): Authenticator {
+/** Builds the authenticator of one connection; `accessTokens` is required when the connection has `scim.oauth`. */
+export function createAuthenticator(auth: ScimAuthConfig, oauth?: { connection: string; accessTokens: AccessTokens }): Authenticator {
   const tokens = auth.tokens.map(digest);
   const basic = auth.basic ? digest(`${auth.basic.username}:${auth.basic.password}`) : null;
+  const clients = new Set((auth.oauth ?? []).map((client) => client.clientId));
+  if (clients.size > 0 && !oauth) throw new Error('a connection with scim.oauth needs the access-token service');
+  const verifyAccessToken = async (token: string, service: { connection: string; accessTokens: AccessTokens }): Promise<string> => {
+    const clientId = await service.accessTokens.verify(token, service.connection);
+    // A client removed from the configuration loses its tokens at once.
+    if (!clients.has(clientId)) throw new BridgeError('UNAUTHORIZED', 'the access token belongs to a client this connection no longer has', { details: { bearerError: 'invalid_token' } });
+    return `oauth:${clientId}`;
+  };
   return {
-    schemes: { bearer: tokens.length > 0, basic: basic !== null },
-    authenticate(authorization) {
+    schemes: { bearer: tokens.length > 0, basic: basic !== null, oauth: clients.size > 0 },
+    async authenticate(authorization) {
       const presented = parseAuthorization(authorization);
       if (!presented) throw new BridgeError('UNAUTHORIZED', 'authentication required: send "Authorization: Bearer <token>"');
       const candidates = presented.scheme === 'bearer' ? tokens : basic ? [basic] : [];
@@ -33,8 +44,9 @@ export function createAuthenticator(auth: ScimAuthConfig): Authenticator {
       candidates.forEach((candidate, index) => {
         if (timingSafeEqual(candidate, given) && matched === -1) matched = index;
       });
-      if (matched === -1) throw new BridgeError('UNAUTHORIZED', 'invalid credentials for this connection');
-      return `${presented.scheme}:${given.toString('hex').slice(0, 16)}`;
+      if (matched !== -1) return `${presented.scheme}:${given.toString('hex').slice(0, 16)}`;
+      if (presented.scheme === 'bearer' && oauth && clients.size > 0 && looksLikeJwt(presented.credential)) return verifyAccessToken(presented.credential, oauth);
+      throw new BridgeError('UNAUTHORIZED', 'invalid credentials for this connection');
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express';
+import { STATUS_CODES } from 'node:http';
 import { BridgeError, isBridgeError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { ERROR_SCHEMA } from '../scim/schemas.js';
@@ -28,6 +29,12 @@ const mapping: Partial<Record<ErrorCode, HttpMapping>> = {
   PAYLOAD_TOO_LARGE: { status: 413 },
   NOT_IMPLEMENTED: { status: 501 },
   RATE_LIMITED: { status: 429 },
+  URI_TOO_LONG: { status: 414 },
+  HEADERS_TOO_LARGE: { status: 431 },
+  REQUEST_TIMEOUT: { status: 408 },
+  METHOD_NOT_ALLOWED: { status: 405 },
+  UNSUPPORTED_GRANT_TYPE: { status: 400 },
+  INVALID_SCOPE: { status: 400 },
   STORE_UNAVAILABLE: { status: 503 },
   SHUTTING_DOWN: { status: 503 },
   // Strict mode: the target's answer decides the SCIM answer (DESIGN.md, modes).
@@ -60,12 +67,31 @@ export function sendError(res: Response, err: unknown, log: Logger): void {
   if (status === 429 || status === 503) {
     res.setHeader('Retry-After', String(Math.max(1, Math.ceil((error.retryAfterMs ?? DEFAULT_RETRY_AFTER_S * 1000) / 1000))));
   }
-  if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="scim-bridge"');
-  const detail = status >= 500 && error.code === 'INTERNAL' ? 'internal error; see the bridge logs for the request id' : error.message;
+  // RFC 6750 §3: a token that was presented and refused says so, so the client fetches a new one.
+  if (status === 401) res.setHeader('WWW-Authenticate', error.details.bearerError === 'invalid_token' ? 'Bearer realm="scim-bridge", error="invalid_token"' : 'Bearer realm="scim-bridge"');
   if (status >= 500) log.error('request failed', { code: error.code, error: error.message, cause: causeOf(error) });
   else log.info('request rejected', { code: error.code, status, detail: error.message });
   if (res.headersSent) return;
-  res.status(status).type('application/scim+json').json({ schemas: [ERROR_SCHEMA], status: String(status), ...(scimType ? { scimType } : {}), detail });
+  res.status(status).type('application/scim+json').json(scimErrorBody(error));
+}
+
+/** The RFC 7644 §3.12 body of an error; an internal error's message stays in the logs. */
+export function scimErrorBody(error: BridgeError): Record<string, unknown> {
+  const { status, scimType } = httpMappingOf(error);
+  const detail = status >= 500 && error.code === 'INTERNAL' ? 'internal error; see the bridge logs for the request id' : error.message;
+  return { schemas: [ERROR_SCHEMA], status: String(status), ...(scimType ? { scimType } : {}), detail };
+}
+
+/** A whole HTTP/1.1 response carrying the SCIM error, for answers written straight to a socket (before express). */
+export function rawScimErrorResponse(error: BridgeError, requestId: string): string {
+  const { status } = httpMappingOf(error);
+  const body = JSON.stringify(scimErrorBody(error));
+  const retryAfter = status === 408 || status === 429 || status === 503 ? `Retry-After: ${Math.max(1, Math.ceil((error.retryAfterMs ?? DEFAULT_RETRY_AFTER_S * 1000) / 1000))}\r\n` : '';
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+    `Content-Type: application/scim+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+    `${retryAfter}X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`
+  );
 }
 
 function causeOf(error: BridgeError): string | undefined {
@@ -85,6 +111,37 @@ export function toHttpError(err: unknown): BridgeError {
   const status = (err as { status?: unknown }).status;
   if (typeof status === 'number' && status >= 400 && status < 500) return new BridgeError('INVALID_SYNTAX', err instanceof Error ? err.message : 'bad request');
   return new BridgeError('INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
+}
+
+/** RFC 6749 §5.2 error codes of the token endpoint, by bridge error code. */
+const oauthErrors: Partial<Record<ErrorCode, string>> = {
+  UNAUTHORIZED: 'invalid_client',
+  // Only failed client authentications are braked, so the client is wrong here too.
+  RATE_LIMITED: 'invalid_client',
+  UNSUPPORTED_GRANT_TYPE: 'unsupported_grant_type',
+  INVALID_SCOPE: 'invalid_scope',
+};
+
+/**
+ * Writes an OAuth 2.0 error response (RFC 6749 §5.2) for the token endpoint: JSON with `error`
+ * and `error_description`, never cached; 401 `invalid_client` challenges for HTTP Basic, the
+ * client authentication the endpoint accepts in a header.
+ */
+export function sendOAuthError(res: Response, err: unknown, log: Logger): void {
+  const error = toHttpError(err);
+  const { status } = httpMappingOf(error);
+  const code = oauthErrors[error.code] ?? (status >= 500 ? 'server_error' : 'invalid_request');
+  if (status >= 500) log.error('token request failed', { code: error.code, error: error.message, cause: causeOf(error) });
+  else log.info('token request rejected', { code: error.code, status, oauthError: code, detail: error.message });
+  if (res.headersSent) return;
+  if (status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="scim-bridge"');
+  if (status === 429) res.setHeader('Retry-After', String(Math.max(1, Math.ceil((error.retryAfterMs ?? DEFAULT_RETRY_AFTER_S * 1000) / 1000))));
+  if (status === 405) res.setHeader('Allow', 'POST');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Pragma', 'no-cache');
+  const detail = status >= 500 ? 'internal error; see the bridge logs for the request id' : error.message;
+  // error_description may hold printable ASCII except " and \ (RFC 6749 §5.2).
+  res.status(status).json({ error: code, error_description: detail.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, "'") });
 }
 
 /** Express error middleware using {@link sendError} and the request's logger. */

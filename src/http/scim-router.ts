@@ -1,12 +1,13 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { BridgeError } from '../errors.js';
-import { findById, listOf, resourceTypes, schemas, serviceProviderConfig } from '../scim/discovery.js';
+import { findById, listOf, resourceTypes, schemas, serviceProviderConfig, type AuthSchemes } from '../scim/discovery.js';
 import * as groups from '../scim/groups.js';
 import { isStorableText } from '../directory/filter.js';
 import { findJsonProblem } from '../scim/json.js';
 import type { Directory, ScimResult, ScimScope } from '../scim/scope.js';
 import * as users from '../scim/users.js';
 import type { Authenticator } from './auth.js';
+import type { AuthFailureLimiter } from './auth-failures.js';
 import type { RateLimiter } from './rate-limit.js';
 import { contextOf } from './request-context.js';
 
@@ -31,8 +32,8 @@ export interface ScimRouterOptions {
   bodyLimit: string;
   /** Requests per authenticated client. */
   limiter: RateLimiter;
-  /** Failed authentications per address (slows down token guessing). */
-  authFailures: RateLimiter;
+  /** Failed authentications per connection and client address (slows down token guessing). */
+  authFailures: AuthFailureLimiter;
 }
 
 interface ScimRequest extends Request {
@@ -44,7 +45,7 @@ const scimTypes = ['application/scim+json', 'application/json', 'application/*+j
 /** Builds the SCIM router, to mount at `/scim/v2`. */
 export function createScimRouter(options: ScimRouterOptions): Router {
   const router = Router({ mergeParams: true });
-  router.use('/:connection', (req, _res, next) => authenticate(options, req, next));
+  router.use('/:connection', (req, _res, next) => void authenticate(options, req, next));
   router.use('/:connection', express.json({ type: scimTypes, limit: options.bodyLimit, strict: true }));
   router.use('/:connection', (req, _res, next) => next(inputProblem(req)));
   const route = (fn: (scope: ScimScope, req: Request) => Promise<ScimResult> | ScimResult) =>
@@ -77,8 +78,7 @@ export function createScimRouter(options: ScimRouterOptions): Router {
   router.patch('/:connection/Groups/:id', route((s, req) => groups.patchGroup(s, id(req), req.body, ifMatch(req))));
   router.delete('/:connection/Groups/:id', route((s, req) => groups.deleteGroup(s, id(req), ifMatch(req))));
 
-  router.get('/:connection/ServiceProviderConfig', route((s, req) =>
-    ok(serviceProviderConfig(s.basepath, (req as ScimRequest).scim.connection.authenticator.schemes))));
+  router.get('/:connection/ServiceProviderConfig', route((s, req) => ok(serviceProviderConfig(s.basepath, authSchemesOf(s, (req as ScimRequest).scim.connection)))));
   router.get('/:connection/ResourceTypes', route((s) => ok(listOf(resourceTypes(s.basepath)))));
   router.get('/:connection/ResourceTypes/:id', route((s, req) => ok(findById(resourceTypes(s.basepath), id(req), 'ResourceType'))));
   router.get('/:connection/Schemas', route((s) => ok(listOf(schemas(s.basepath)))));
@@ -94,6 +94,13 @@ export function createScimRouter(options: ScimRouterOptions): Router {
 
 const ok = (body: Record<string, unknown>): ScimResult => ({ status: 200, body });
 
+/** The connection's schemes; the token endpoint sits beside `/scim/v2` (src/http/app.ts mounts it at `/oauth`). */
+function authSchemesOf(scope: ScimScope, connection: ScimConnection): AuthSchemes {
+  const { bearer, basic, oauth } = connection.authenticator.schemes;
+  const base = scope.basepath.slice(0, scope.basepath.length - `/scim/v2/${scope.connection}`.length);
+  return { bearer, basic, ...(oauth ? { oauthTokenEndpoint: `${base}/oauth/${scope.connection}/token` } : {}) };
+}
+
 /** Refuses a body or query that nests too deep or holds text no database can store as sent (DESIGN.md invariant 7). */
 function inputProblem(req: Request): BridgeError | undefined {
   for (const [what, value] of [['body', req.body as unknown], ['query', req.query as unknown]] as const) {
@@ -104,25 +111,20 @@ function inputProblem(req: Request): BridgeError | undefined {
   return undefined;
 }
 
-function authenticate(options: ScimRouterOptions, req: Request, next: NextFunction): void {
+/**
+ * Checks the credentials first, in constant time, whatever the source has done: valid
+ * credentials are never refused because someone else failed. A failure is counted against its
+ * own source only (this connection, this client address), which gets 429 once braked.
+ */
+async function authenticate(options: ScimRouterOptions, req: Request, next: NextFunction): Promise<void> {
   const name = String(req.params.connection);
   const connection = options.connections.get(name);
   const context = contextOf(req);
-  const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
   try {
     if (!connection) throw new BridgeError('NOT_FOUND', `no connection named "${name.slice(0, 64)}"`);
     context.scimConnection = name;
     context.log = context.log.child({ connection: name });
-    if (options.authFailures.isLimited(address)) {
-      throw new BridgeError('RATE_LIMITED', 'too many failed authentications from this address');
-    }
-    let client: string;
-    try {
-      client = connection.authenticator.authenticate(req.header('authorization'));
-    } catch (err) {
-      options.authFailures.take(address);
-      throw err;
-    }
+    const client = await credentialsOf(options, connection, req);
     options.limiter.take(`${name}:${client}`);
     const base = options.publicUrl?.replace(/\/$/, '') ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
     (req as ScimRequest).scim = {
@@ -132,6 +134,18 @@ function authenticate(options: ScimRouterOptions, req: Request, next: NextFuncti
     next();
   } catch (err) {
     next(err);
+  }
+}
+
+/** The authenticated client's key, or the error to answer (401, or 429 for a braked source). */
+async function credentialsOf(options: ScimRouterOptions, connection: ScimConnection, req: Request): Promise<string> {
+  try {
+    return await connection.authenticator.authenticate(req.header('authorization'));
+  } catch (err) {
+    if (!(err instanceof BridgeError) || err.code !== 'UNAUTHORIZED') throw err;
+    const waitMs = await options.authFailures.recordFailure({ connection: connection.name, client: req.ip ?? req.socket.remoteAddress ?? 'unknown' });
+    if (waitMs !== null) throw new BridgeError('RATE_LIMITED', 'too many failed authentications from this address; retry later', { retryAfterMs: waitMs });
+    throw err;
   }
 }
 

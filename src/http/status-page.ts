@@ -1,10 +1,11 @@
 import type { RequestHandler } from 'express';
-import { redact } from '../logging/logger.js';
+import { createRedactor } from '../logging/redact.js';
 import type { ConnectionStatus, StatusReport } from '../observability/status-report.js';
 
 /**
  * The status page: server-rendered HTML, readable without JavaScript (it refreshes itself with
- * a meta tag), every value escaped, and any configured secret blanked as a last line of defence.
+ * a meta tag), every value escaped, and any configured secret blanked as a last line of defence:
+ * in the report's data, before escaping (an escaped secret no longer matches its raw text).
  * Served with a CSP that allows no script at all.
  */
 
@@ -17,10 +18,10 @@ const e = escapeHtml;
 
 /** Builds the GET /status handler. */
 export function statusPageHandler(options: { collect: () => Promise<StatusReport>; secrets: readonly string[] }): RequestHandler {
-  const secrets = options.secrets.filter((s) => s.length >= 4);
+  const redactor = createRedactor(options.secrets);
   return async (_req, res, next) => {
     try {
-      const html = redact(renderStatusPage(await options.collect()), secrets) as string;
+      const html = renderStatusPage(redactor.value(await options.collect()) as StatusReport);
       res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
       res.setHeader('Cache-Control', 'no-store');
       res.setHeader('Referrer-Policy', 'no-referrer');

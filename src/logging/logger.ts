@@ -1,4 +1,7 @@
 import winston from 'winston';
+import { createRedactor } from './redact.js';
+
+export { redact } from './redact.js';
 
 /** The logger type passed down from the composition root (never imported as a global). */
 export type Logger = winston.Logger;
@@ -8,41 +11,18 @@ export interface LoggerOptions {
   level?: string;
   /** `json` for machines (the default off a terminal), `pretty` for people. */
   format?: 'json' | 'pretty';
-  /** Secret values (tokens, passwords, API keys) to blank wherever they appear. */
+  /** Secret values (tokens, passwords, API keys) to blank wherever they appear (src/logging/redact.ts). */
   secrets?: Iterable<string>;
   /** Where lines go; defaults to stdout. Tests pass a stream to read every line. */
   stream?: NodeJS.WritableStream;
   silent?: boolean;
 }
 
-const secretKey = /authorization|password|passwd|secret|token|api[-_]?key|cookie|credential/i;
-const REDACTED = '[redacted]';
-
-/** Replaces secret-looking keys and known secret values anywhere in a log record. */
-export function redact(value: unknown, secrets: readonly string[], depth = 0): unknown {
-  if (typeof value === 'string') return redactString(value, secrets);
-  if (value === null || typeof value !== 'object' || depth > 8) return value;
-  if (value instanceof Error) return redact({ name: value.name, message: value.message }, secrets, depth + 1);
-  if (Array.isArray(value)) return value.map((item) => redact(item, secrets, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    out[key] = secretKey.test(key) && item !== undefined && typeof item !== 'boolean' ? REDACTED : redact(item, secrets, depth + 1);
-  }
-  return out;
-}
-
-function redactString(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-  return out;
-}
-
 /** Builds the process logger: structured, secret-free, JSON off a terminal. */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  // Short values would blank ordinary words; every real secret here is longer.
-  const secrets = [...(options.secrets ?? [])].filter((s) => s.length >= 4);
+  const redactor = createRedactor(options.secrets ?? []);
   const scrub = winston.format((info) => {
-    const cleaned = redact({ ...info }, secrets) as Record<string | symbol, unknown>;
+    const cleaned = redactor.value({ ...info }) as Record<string | symbol, unknown>;
     for (const key of Object.keys(info)) delete (info as Record<string, unknown>)[key];
     Object.assign(info, cleaned);
     return info;

@@ -58,9 +58,12 @@ export function startupSummary(loaded: LoadedConfig, url: string, extra: { admin
       mode: c.mode,
       drift: c.drift,
       scim: `${url}/scim/v2/${c.name}`,
+      // How IdPs may authenticate (never the credentials themselves).
+      auth: [...(c.scim.tokens.length > 0 ? ['bearer'] : []), ...(c.scim.basic ? ['basic'] : []), ...(c.scim.oauth ? ['oauth'] : [])],
       target: safeUrl(c.target.url),
     })),
     admin: { metrics: `${url}/metrics`, status: `${url}/status`, access: extra.adminAccess },
+    trustProxy: loaded.config.http.trustProxy,
     workers: extra.isRunningWorkers,
   };
 }

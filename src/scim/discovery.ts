@@ -13,13 +13,16 @@ type Json = Record<string, unknown>;
 export interface AuthSchemes {
   bearer: boolean;
   basic: boolean;
+  /** The token endpoint's URL, when the connection has OAuth clients. */
+  oauthTokenEndpoint?: string;
 }
 
 /** `/ServiceProviderConfig`. */
 export function serviceProviderConfig(basepath: string, auth: AuthSchemes): Json {
   const schemes = [
     ...(auth.bearer ? [{ type: 'oauthbearertoken', name: 'OAuth Bearer Token', description: 'A static bearer token per connection (Authorization: Bearer <token>)', specUri: 'https://www.rfc-editor.org/rfc/rfc6750', primary: true }] : []),
-    ...(auth.basic ? [{ type: 'httpbasic', name: 'HTTP Basic', description: 'Username and password (Okta supports this)', specUri: 'https://www.rfc-editor.org/rfc/rfc7617', primary: !auth.bearer }] : []),
+    ...(auth.oauthTokenEndpoint ? [{ type: 'oauthbearertoken', name: 'OAuth 2.0 client credentials', description: `Access tokens from POST ${auth.oauthTokenEndpoint} (grant_type=client_credentials), sent as Authorization: Bearer <token>`, specUri: 'https://www.rfc-editor.org/rfc/rfc6749#section-4.4', primary: !auth.bearer }] : []),
+    ...(auth.basic ? [{ type: 'httpbasic', name: 'HTTP Basic', description: 'Username and password (Okta supports this)', specUri: 'https://www.rfc-editor.org/rfc/rfc7617', primary: !auth.bearer && !auth.oauthTokenEndpoint }] : []),
   ];
   return {
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],

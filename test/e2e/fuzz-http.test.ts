@@ -123,3 +123,54 @@ describe.each(['sqlite', 'postgres'] as const)('fuzzing Authorization on %s', (k
     expect((await tb.store.listUsers('redis-enterprise', { startIndex: 1, count: 0 })).totalResults).toBe(0);
   });
 });
+
+describe('fuzzing the OAuth token endpoint', () => {
+  const client = { clientId: 'fuzz-client', clientSecret: 'fuzz-client-secret-0123456789' };
+  let tb: TestBridge;
+  beforeAll(async () => {
+    tb = await startTestBridge({ store: 'sqlite', types: ['redis-enterprise'], runWorkers: false, http: { tokenSigningKey: 'fuzz-signing-key-0123456789abcdefghij' }, scimAuth: { 'redis-enterprise': { oauth: client } } });
+  });
+  afterAll(() => tb.close());
+
+  const oauthErrors = ['invalid_request', 'invalid_client', 'unsupported_grant_type', 'invalid_scope'];
+  const value = fc.oneof(anyString.map(noSurrogates), fc.constantFrom('client_credentials', 'password', client.clientId, client.clientSecret, 'scim', ''));
+  const valid = `grant_type=client_credentials&client_id=${client.clientId}&client_secret=${client.clientSecret}`;
+  const body = fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom('grant_type=client_credentials', valid, `${valid}&scope=scim`, `${valid}&grant_type=client_credentials`, `${valid}&client_secret=x`) },
+    { weight: 2, arbitrary: fc.array(fc.tuple(fc.constantFrom('grant_type', 'client_id', 'client_secret', 'scope', 'GRANT_TYPE', 'code', 'x'), value), { maxLength: 6 }).map((pairs) => pairs.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')) },
+    { weight: 1, arbitrary: anyString.map(noSurrogates) },
+  );
+  const basic = (id: string, secret: string): string => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+  const authorization = fc.option(fc.oneof(fc.constant(basic(client.clientId, client.clientSecret)), headerValue, fc.tuple(value, value).map(([id, secret]) => basic(id, secret)), headerValue.map((v) => `Bearer ${v}`)), { freq: 3 });
+  const contentType = fc.oneof({ weight: 3, arbitrary: fc.constant('application/x-www-form-urlencoded') }, fc.constantFrom('application/x-www-form-urlencoded; charset=utf-8', 'application/x-www-form-urlencoded; charset=utf-16', 'application/json', 'text/plain', ''), headerValue);
+
+  it('any method, body, Content-Type and Authorization: an RFC 6749 answer, never a 5xx, never cached', async () => {
+    const http = supertest.agent(tb.bridge.url);
+    let issued = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('POST', 'POST', 'POST', 'POST', 'POST', 'GET', 'PUT', 'DELETE'), body, contentType, authorization, fc.constantFrom('redis-enterprise', 'redis-enterprise', 'redis-enterprise', 'redis-enterprise', 'nope', 'redis-enterprise/x'), async (method, text, type, auth, connection) => {
+        let req = http[method.toLowerCase() as 'post'](`/oauth/${connection}/token`);
+        if (type !== '') req = req.set('Content-Type', type);
+        if (auth !== null) req = req.set('Authorization', auth);
+        const res = await (method === 'GET' || method === 'DELETE' ? req : req.send(text));
+        const where = JSON.stringify({ method, text, type, auth, connection }).slice(0, 500);
+        expect(res.status, `${res.status} ${res.text} for ${where}`).toBeLessThan(500);
+        expect(res.headers['cache-control'], where).toBe('no-store');
+        expect(res.headers['content-type'], where).toMatch(/^application\/json/);
+        if (res.status === 200) {
+          expect(res.body.token_type, where).toBe('Bearer');
+          await http.get('/scim/v2/redis-enterprise/Users?count=0').set('Authorization', `Bearer ${String(res.body.access_token)}`).expect(200);
+          issued++;
+          return;
+        }
+        expect([400, 401, 404, 405, 413, 429], where).toContain(res.status);
+        expect(oauthErrors, where).toContain(res.body.error);
+        expect(typeof res.body.error_description, where).toBe('string');
+        expect(res.body.access_token, where).toBeUndefined();
+      }),
+      { numRuns: RUNS },
+    );
+    // The valid path was exercised too, not only refusals.
+    if (RUNS >= 100) expect(issued).toBeGreaterThan(0);
+  });
+});

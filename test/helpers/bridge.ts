@@ -75,10 +75,10 @@ export interface TestBridgeOptions {
   targets?: Partial<Record<ConnectorType, Record<string, unknown>>>;
   /** Other start options of the bridge (how often a failing target's access is checked, ...). */
   start?: Omit<NonNullable<Parameters<typeof startBridge>[1]>, 'logger' | 'store' | 'port' | 'runWorkers' | 'engine'>;
-  /** `http` block of the config (body limit, requests per minute); defaults to 10mb and 100,000/min. */
-  http?: { bodyLimit?: string; requestsPerMinute?: number };
+  /** `http` block of the config (body limit, requests per minute, proxy trust, keys); defaults to 10mb and 100,000/min. */
+  http?: { bodyLimit?: string; requestsPerMinute?: number; trustProxy?: boolean | number | string[]; adminToken?: string; tokenSigningKey?: string | string[] };
   /** SCIM credentials per type; default `{ tokens: [TOKEN] }`. `scim(type)` sends the first token. */
-  scimAuth?: Partial<Record<ConnectorType, { tokens?: string[]; basic?: { username: string; password: string } }>>;
+  scimAuth?: Partial<Record<ConnectorType, { tokens?: string[]; basic?: { username: string; password: string }; oauth?: unknown }>>;
   /** Blank every configured secret in log lines (default true, as in production). */
   redactSecrets?: boolean;
 }

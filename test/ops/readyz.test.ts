@@ -2,7 +2,7 @@ import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSimulator } from '../../src/connectors/simulator-kit.js';
 import { eventually } from '../helpers/bridge.js';
-import { secretsIn, startOpsBridge, type OpsBridge } from './ops-bridge.js';
+import { ADMIN_TOKEN, secretsIn, startOpsBridge, type OpsBridge } from './ops-bridge.js';
 
 interface Check {
   name: string;
@@ -20,8 +20,9 @@ async function requestCount(sim: RunningSimulator | undefined): Promise<number> 
   return ((await (await fetch(`${sim.url}/_sim/requests`)).json()) as unknown[]).length;
 }
 
-async function readyz(ops: OpsBridge): Promise<{ status: number; body: { ready: boolean; status: string; checks: Check[] }; text: string }> {
-  const response = await supertest(ops.bridge.url).get('/readyz');
+async function readyz(ops: OpsBridge, authorization: string | null = `Bearer ${ADMIN_TOKEN}`): Promise<{ status: number; body: { ready: boolean; status: string; checks: Check[] }; text: string }> {
+  const request = supertest(ops.bridge.url).get('/readyz');
+  const response = await (authorization === null ? request : request.set('Authorization', authorization));
   return { status: response.status, body: response.body as { ready: boolean; status: string; checks: Check[] }, text: response.text };
 }
 
@@ -44,11 +45,36 @@ describe('/readyz with wrong credentials or rights', () => {
         expect(response.status).toBe(201);
       },
       accessCacheMs: 1_500,
+      config: { http: { requestsPerMinute: 100_000, adminToken: ADMIN_TOKEN } },
     });
   });
   afterAll(() => ops.close());
 
-  it('says per connection which credentials or rights are wrong, and stays ready (degraded)', async () => {
+  it('answers the public only its status: no connection, identity, workspace, timing or problem', async () => {
+    await readyz(ops);
+    const { status, body, text } = await readyz(ops, null);
+    expect(status).toBe(200);
+    expect(body).toEqual({ status: 'degraded' });
+    for (const leak of ['redis-cloud', 'paradime', 'yardstik', VIEWER.email, 'workspace', 'Member', 'cluster_viewer', 'ms']) expect(text).not.toContain(leak);
+  });
+
+  it('a public probe never calls a target, however often it comes', async () => {
+    const sims = [...ops.sims.values()];
+    // Past the cache's lifetime, so a probe that checked targets would have to call them.
+    await eventually(async () => Date.now() - (ops.bridge.access.latest('paradime')?.checkedAt ?? 0) > 1_600, { what: 'the cached answer to expire', intervalMs: 100 });
+    const before = await Promise.all(sims.map(requestCount));
+    await Promise.all(Array.from({ length: 20 }, () => readyz(ops, null)));
+    for (let i = 0; i < 10; i++) expect((await readyz(ops, null)).status).toBe(200);
+    expect(await Promise.all(sims.map(requestCount))).toEqual(before);
+  });
+
+  it('a wrong admin token gets 401, not the details', async () => {
+    const { status, text } = await readyz(ops, 'Bearer not-the-admin-token-000');
+    expect(status).toBe(401);
+    expect(text).not.toContain(VIEWER.email);
+  });
+
+  it('with the admin token, says per connection which credentials or rights are wrong, and stays ready (degraded)', async () => {
     const { status, body, text } = await readyz(ops);
     expect(status).toBe(200);
     expect(body.ready).toBe(true);
@@ -66,7 +92,7 @@ describe('/readyz with wrong credentials or rights', () => {
     expect(secretsIn(text, ops.secrets)).toEqual([]);
   });
 
-  it('answers load-balancer polls from a short cache, one target call per connection at a time', async () => {
+  it('answers admin polls from a short cache, one target call per connection at a time', async () => {
     const sim = ops.sims.get('paradime');
     // Wait without asking (asking would refresh the cache).
     await eventually(async () => Date.now() - (ops.bridge.access.latest('paradime')?.checkedAt ?? 0) > 1_600, { what: 'the cached answer to expire', intervalMs: 100 });

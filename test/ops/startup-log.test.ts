@@ -46,6 +46,7 @@ describe('the startup log line', () => {
       store: `sqlite ${path.join(ops.dir, 'bridge.db')}`,
       admin: { metrics: `${ops.bridge.url}/metrics`, status: `${ops.bridge.url}/status`, access: 'token' },
       workers: true,
+      trustProxy: false,
     });
     const connections = line.connections as Record<string, unknown>[];
     expect(connections.map((c) => [c.name, c.type, c.mode, c.drift])).toEqual([
@@ -54,6 +55,7 @@ describe('the startup log line', () => {
     ]);
     for (const connection of connections) {
       expect(connection.scim).toBe(`${ops.bridge.url}/scim/v2/${String(connection.name)}`);
+      expect(connection.auth).toEqual(['bearer']);
       expect(String(connection.target)).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
     }
   });

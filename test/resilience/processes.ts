@@ -21,7 +21,7 @@ export interface BridgeProcess {
 }
 
 /** Writes a config file for one Redis Enterprise connection and returns its path. */
-export function writeConfig(options: { store: string; targetUrl: string; credentials: Record<string, string>; concurrency?: number; extra?: string }): string {
+export function writeConfig(options: { store: string; targetUrl: string; credentials: Record<string, string>; concurrency?: number; extra?: string; scim?: string; http?: string }): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'scim-bridge-res-'));
   const file = path.join(dir, 'bridge.yaml');
   const target = Object.entries({ ...options.credentials, url: options.targetUrl }).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ');
@@ -31,12 +31,12 @@ export function writeConfig(options: { store: string; targetUrl: string; credent
       'listen: { host: 127.0.0.1, port: 0 }',
       `store: ${JSON.stringify(options.store)}`,
       'log: { level: info, format: json }',
-      'http: { requestsPerMinute: 1000000 }',
+      `http: ${options.http ?? '{ requestsPerMinute: 1000000 }'}`,
       'connections:',
       '  redis-enterprise:',
       '    type: redis-enterprise',
       `    mapping: ${JSON.stringify(path.join(root, 'mappings/redis-enterprise.yaml'))}`,
-      `    scim: { tokens: [${RESILIENCE_TOKEN}] }`,
+      `    scim: ${options.scim ?? `{ tokens: [${RESILIENCE_TOKEN}] }`}`,
       `    target: { ${target} }`,
       `    limits: { concurrency: ${options.concurrency ?? 4}, timeoutMs: 3000, retries: 1 }`,
       '    sync: { inlineWaitMs: 0 }',

@@ -5,10 +5,10 @@ const auth = createAuthenticator({ tokens: ['token-one-0123456789', 'token-two-0
 const basic = (user: string, pass: string): string => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
 describe('SCIM authentication', () => {
-  it('accepts every configured token (rotation) and Basic credentials', () => {
-    expect(auth.authenticate('Bearer token-one-0123456789')).toMatch(/^bearer:/);
-    expect(auth.authenticate('bearer   token-two-0123456789')).toMatch(/^bearer:/);
-    expect(auth.authenticate(basic('okta', 'basic-password-123'))).toMatch(/^basic:/);
+  it('accepts every configured token (rotation) and Basic credentials', async () => {
+    expect(await auth.authenticate('Bearer token-one-0123456789')).toMatch(/^bearer:/);
+    expect(await auth.authenticate('bearer   token-two-0123456789')).toMatch(/^bearer:/);
+    expect(await auth.authenticate(basic('okta', 'basic-password-123'))).toMatch(/^basic:/);
   });
 
   it.each([
@@ -20,28 +20,26 @@ describe('SCIM authentication', () => {
     ['Token token-one-0123456789'],
     [basic('okta', 'wrong')],
     ['Basic !!!'],
-  ])('rejects %j with UNAUTHORIZED', (header) => {
-    expect(() => auth.authenticate(header)).toThrowError(expect.objectContaining({ code: 'UNAUTHORIZED' }) as Error);
+  ])('rejects %j with UNAUTHORIZED', async (header) => {
+    await expect(auth.authenticate(header)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });
 
-  it('never puts the presented or configured secret in the error or the client key', () => {
-    try {
-      auth.authenticate('Bearer token-one-0123456789X');
-    } catch (err) {
-      expect(String(err)).not.toContain('token-one');
-    }
-    expect(auth.authenticate('Bearer token-one-0123456789')).not.toContain('token-one');
+  it('never puts the presented or configured secret in the error or the client key', async () => {
+    const err = await auth.authenticate('Bearer token-one-0123456789X').catch((e: unknown) => e);
+    expect(String(err)).toMatch(/invalid credentials/);
+    expect(String(err)).not.toContain('token-one');
+    expect(await auth.authenticate('Bearer token-one-0123456789')).not.toContain('token-one');
   });
 
   it('advertises only the schemes that are configured', () => {
-    expect(createAuthenticator({ tokens: ['token-one-0123456789'] }).schemes).toEqual({ bearer: true, basic: false });
+    expect(createAuthenticator({ tokens: ['token-one-0123456789'] }).schemes).toEqual({ bearer: true, basic: false, oauth: false });
   });
 
-  it('refuses a token rotated out of the configuration', () => {
+  it('refuses a token rotated out of the configuration', async () => {
     // Rotation: both tokens configured, then the old one removed and the bridge restarted.
     const rotated = createAuthenticator({ tokens: ['token-two-0123456789'] });
-    expect(() => rotated.authenticate('Bearer token-one-0123456789')).toThrowError(expect.objectContaining({ code: 'UNAUTHORIZED' }) as Error);
-    expect(rotated.authenticate('Bearer token-two-0123456789')).toMatch(/^bearer:/);
+    await expect(rotated.authenticate('Bearer token-one-0123456789')).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(await rotated.authenticate('Bearer token-two-0123456789')).toMatch(/^bearer:/);
   });
 
   it('takes as long for a wrong token sharing all but the last character as for one sharing nothing', () => {
@@ -51,13 +49,8 @@ describe('SCIM authentication', () => {
     const farMiss = `Bearer ${'z'.repeat(token.length)}`;
     const block = (header: string): number => {
       const started = process.hrtime.bigint();
-      for (let i = 0; i < 200; i++) {
-        try {
-          single.authenticate(header);
-        } catch {
-          // expected: both are wrong
-        }
-      }
+      // The comparison runs before the promise settles: the time taken here is the check's own.
+      for (let i = 0; i < 200; i++) single.authenticate(header).catch(() => undefined);
       return Number(process.hrtime.bigint() - started);
     };
     const near: number[] = [];

@@ -20,3 +20,14 @@ describe('log redaction', () => {
     expect(chunks.join('')).not.toContain('super-secret-value');
   });
 });
+
+describe('redaction keeps ordinary text', () => {
+  it('blanks a secret of meaningful length wherever it appears, and leaves words that merely contain a short one', () => {
+    expect(redact('admin@sandbox.local at /api/v1/sandbox/graphql', ['sandbox'])).toBe('admin@sandbox.local at /api/v1/sandbox/graphql');
+    expect(redact({ identity: 'admin@sandbox.local', note: 'key rc-key-Q7mZp2Lx9w rejected' }, ['sandbox', 'rc-key-Q7mZp2Lx9w'])).toEqual({ identity: 'admin@sandbox.local', note: 'key [redacted] rejected' });
+  });
+
+  it('still blanks short secrets where they sit under a secret key', () => {
+    expect(redact({ password: 'sandbox', apiKey: 'abc', nested: { clientSecret: 'x' } }, [])).toEqual({ password: '[redacted]', apiKey: '[redacted]', nested: { clientSecret: '[redacted]' } });
+  });
+});
