@@ -77,6 +77,15 @@ export const migrations: readonly Migration[] = [
     name: 'due-jobs-order',
     statements: () => ['DROP INDEX sync_jobs_available_idx', 'CREATE INDEX sync_jobs_due_idx ON sync_jobs (connection, available_at, user_id)'],
   },
+  // Each claim gets a token that fences the job's writes (a worker that lost its lease writes
+  // nothing), and a target write accepted but not final (a Redis Cloud task) stays with the job.
+  // Existing times were written on the replicas' clocks and are read on the database's from now
+  // on: clocks in sync, as they must have been, the values carry over.
+  {
+    version: 4,
+    name: 'fenced-job-leases',
+    statements: (d) => [`ALTER TABLE sync_jobs ADD COLUMN lease_token ${d.types.text}`, `ALTER TABLE sync_jobs ADD COLUMN pending_handle ${d.types.text}`],
+  },
 ];
 
 /** Applies the migrations not yet recorded; returns the versions applied. Run inside an exclusive transaction. */

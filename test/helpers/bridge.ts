@@ -66,6 +66,8 @@ export interface TestBridgeOptions {
   /** Mapping YAML per type; defaults to the shipped mappings/<type>.yaml. */
   mappings?: Partial<Record<ConnectorType, string>>;
   simulator?: SimulatorOptions & Record<string, unknown>;
+  /** Extra fields of each connection's `target` (`taskTimeoutMs`), besides the simulator's URL and credentials. */
+  target?: Record<string, unknown>;
   sync?: Record<string, number>;
   limits?: Record<string, number>;
   drift?: 'repair' | 'report';
@@ -118,7 +120,7 @@ export async function startTestBridge(options: TestBridgeOptions): Promise<TestB
       mode: options.mode ?? 'eventual',
       mapping,
       scim: options.scimAuth?.[type] ?? { tokens: [TOKEN] },
-      target: { ...simulator.credentials, url: running.targetUrl },
+      target: { ...simulator.credentials, url: running.targetUrl, ...options.target },
       limits: { timeoutMs: 5_000, retries: 1, ...options.limits },
       sync: { inlineWaitMs: 0, ...options.sync },
       ...(options.drift ? { drift: options.drift } : {}),

@@ -81,3 +81,8 @@ export async function jobsByUser(store: Store, connection: string): Promise<Map<
   const jobs = await store.listJobs(connection, { limit: 100_000 });
   return new Map(jobs.map((job) => [job.userId, job]));
 }
+
+/** Claim options: a worker, a lease (default 60 s) and a batch size (default 10). */
+export function claim(workerId: string, leaseMs = 60_000, limit = 10): { workerId: string; leaseMs: number; limit: number } {
+  return { workerId, leaseMs, limit };
+}

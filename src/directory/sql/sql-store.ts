@@ -1,5 +1,5 @@
 import type { GroupChange, GroupInput, GroupRecord, JobReason, ListPage, ListQuery, UserGroupRef, UserInput, UserRecord, WriteContext, WriteOptions } from '../model.js';
-import type { AuditRecord, ClaimedJob, ClaimOptions, JobRow, JobStats, Store, SyncState, SyncSummary } from '../store.js';
+import type { AuditRecord, ClaimedJob, ClaimOptions, JobLease, JobRow, JobStats, RetryOptions, Store, SyncState, SyncSummary } from '../store.js';
 import type { Dialect } from './dialect.js';
 import * as groups from './group-ops.js';
 import * as jobs from './job-ops.js';
@@ -92,15 +92,15 @@ export abstract class SqlStore implements Store {
   claimJobs(connection: string, options: ClaimOptions): Promise<ClaimedJob[]> {
     return this.run('write', () => jobs.claimJobs(this.d, connection, options));
   }
-  renewLeases(connection: string, workerId: string, userIds: readonly string[], leaseUntil: number): Promise<number> {
-    return this.run('write', () => jobs.renewLeases(this.d, connection, workerId, userIds, leaseUntil));
+  renewLeases(connection: string, leaseTokens: readonly string[], leaseMs: number): Promise<number> {
+    return this.run('write', () => jobs.renewLeases(this.d, connection, leaseTokens, leaseMs));
   }
 
   completeJob(job: ClaimedJob): Promise<boolean> {
     return this.run('write', () => jobs.completeJob(job));
   }
-  retryJob(job: ClaimedJob, retryAt: number, lastError: string): Promise<void> {
-    return this.run('write', () => jobs.retryJob(job, retryAt, lastError));
+  retryJob(job: ClaimedJob, retry: RetryOptions): Promise<boolean> {
+    return this.run('write', () => jobs.retryJob(this.d, job, retry));
   }
   holdJobs(connection: string, userIds: readonly string[], reason: string): Promise<void> {
     return this.run('write', () => jobs.holdJobs(this.d, connection, userIds, reason));
@@ -113,7 +113,7 @@ export abstract class SqlStore implements Store {
     return this.run('write', () => jobs.enqueueUsers(this.d, connection, reason, userIds, requestId));
   }
   jobStats(): Promise<JobStats[]> {
-    return this.run('read', () => jobs.jobStats());
+    return this.run('read', () => jobs.jobStats(this.d));
   }
   listJobs(connection: string, options?: { held?: boolean; limit?: number }): Promise<JobRow[]> {
     return this.run('read', () => jobs.listJobs(connection, options));
@@ -122,11 +122,11 @@ export abstract class SqlStore implements Store {
   getSyncStates(connection: string, userIds: readonly string[]): Promise<SyncState[]> {
     return this.run('read', () => sync.getSyncStates(this.d, connection, userIds));
   }
-  putSyncState(state: SyncState): Promise<void> {
-    return this.run('write', () => sync.putSyncState(state));
+  putSyncState(state: SyncState, lease?: JobLease): Promise<boolean> {
+    return this.run('write', () => sync.putSyncState(this.d, state, lease));
   }
-  deleteSyncState(connection: string, userId: string): Promise<void> {
-    return this.run('write', () => sync.deleteSyncState(connection, userId));
+  deleteSyncState(connection: string, userId: string, lease?: JobLease): Promise<boolean> {
+    return this.run('write', () => sync.deleteSyncState(this.d, connection, userId, lease));
   }
   findSyncStateByTarget(connection: string, targetId: string): Promise<SyncState | null> {
     return this.run('read', () => sync.findSyncStateByTarget(connection, targetId));
