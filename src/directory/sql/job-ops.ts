@@ -57,8 +57,12 @@ export function* claimJobs(d: Dialect, connection: string, options: ClaimOptions
   const leaseToken = randomUUID();
   const due = sql`SELECT user_id FROM sync_jobs WHERE connection = ${connection} AND held_reason IS NULL AND available_at <= ${d.now}
     AND (locked_until IS NULL OR locked_until <= ${d.now}) ORDER BY available_at, user_id LIMIT ${Math.max(0, options.limit)}${d.lock.skipLocked}`;
-  const claimed = yield* rows(sql`UPDATE sync_jobs SET locked_by = ${options.workerId}, locked_until = ${d.now} + ${options.leaseMs}, lease_token = ${leaseToken}
-    WHERE connection = ${connection} AND user_id IN (${due}) RETURNING ${jobColumns}`);
+  // A materialized CTE picks the rows once. As an IN (subquery), PostgreSQL may rescan the
+  // subquery per row; a rescan skips the row this statement just updated and locks the next one,
+  // so a claim of 1 could take 2 (seen with a 2-row queue).
+  const claimed = yield* rows(sql`WITH due AS MATERIALIZED (${due})
+    UPDATE sync_jobs SET locked_by = ${options.workerId}, locked_until = ${d.now} + ${options.leaseMs}, lease_token = ${leaseToken}
+    WHERE connection = ${connection} AND user_id IN (SELECT user_id FROM due) RETURNING ${jobColumns}`);
   return claimed
     .map((row) => ({ ...toJob(row), workerId: options.workerId, leaseToken, leaseUntil: toNumber(row.locked_until) }))
     .sort((a, b) => a.availableAt - b.availableAt || (a.userId < b.userId ? -1 : 1));
