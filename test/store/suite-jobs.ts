@@ -130,6 +130,15 @@ export function jobTests(t: SuiteContext): void {
       expect(jobs.get(b)).toMatchObject({ reason: 'reconcile', generation: 1, requestIds: [] });
     });
 
+    it('claims no more jobs than the limit', async () => {
+      for (let round = 0; round < 5; round++) {
+        const conn = newConnection();
+        await createUsers(t.store(), conn, 3);
+        for (let i = 0; i < 3; i++) expect(await t.store().claimJobs(conn, claim(`w${i}`, 60_000, 1))).toHaveLength(1);
+        expect(await t.store().claimJobs(conn, claim('w3', 60_000, 1))).toEqual([]);
+      }
+    });
+
     it('never hands the same job to two concurrent claimers, across store instances', async () => {
       const conn = newConnection();
       await createUsers(t.store(), conn, 60);
