@@ -136,9 +136,12 @@ function asSqlStore(store: Store): SqlStore {
   return store;
 }
 
+/** Coordination state between running replicas (leases, rate buckets, guard windows): meaningless once they are stopped. */
+export const uncopiedTables: readonly string[] = ['coord_buckets', 'coord_leases', 'coord_windows', 'coord_events'];
+
 /** A table added by a migration but unknown here would silently stay behind: refuse instead. */
 export function assertEveryTableKnown(): void {
-  const known = new Set(copyTables.map((t) => t.name));
+  const known = new Set([...copyTables.map((t) => t.name), ...uncopiedTables]);
   for (const migration of migrations) {
     for (const statement of migration.statements(sqliteDialect)) {
       const name = /^\s*CREATE TABLE (?:IF NOT EXISTS )?(\w+)/i.exec(statement)?.[1];

@@ -1,3 +1,4 @@
+import type { Coordination } from './coordination.js';
 import type {
   GroupChange,
   GroupInput,
@@ -21,7 +22,7 @@ import type {
  * VERSION_MISMATCH (If-Match), INVALID_VALUE (a member id that is not a user of the
  * connection), STORE_UNAVAILABLE (transient: database down, busy, connection lost).
  */
-export interface Store {
+export interface Store extends Coordination {
   readonly dialect: 'sqlite' | 'postgres';
   /** Creates or upgrades the schema; safe to run at every start and from several processes. */
   migrate(): Promise<void>;
@@ -102,9 +103,7 @@ export interface Store {
   /** Deletes records older than `before` (epoch ms); returns how many. */
   purgeAudit(before: number): Promise<number>;
 
-  // Coordination between replicas.
-  /** Runs `fn` only if no other process holds the named lock (PostgreSQL advisory lock; SQLite: in-process). Returns undefined when skipped. */
-  withExclusiveLock<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
+  // Coordination between replicas (token buckets, leases, windows, exclusive locks): see coordination.ts.
 }
 
 /** Options of {@link Store.claimJobs}. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { Store } from '../../src/directory/store.js';
 import type { SuiteContext } from './fixtures.js';
+import { coordinationTests } from './suite-coordination.js';
 import { filterTests } from './suite-filters.js';
 import { groupTests } from './suite-groups.js';
 import { jobTests } from './suite-jobs.js';
@@ -39,6 +40,7 @@ export function runStoreSuite(name: string, createStore: () => Store | Promise<S
     groupTests(context);
     jobTests(context);
     leaseTests(context);
+    coordinationTests(context);
     syncTests(context);
   });
 }

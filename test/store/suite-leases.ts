@@ -1,18 +1,7 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ClaimedJob, SyncState } from '../../src/directory/store.js';
 import { eventually } from '../helpers/bridge.js';
-import { claim, createUsers, ctx, newConnection, userInput, type SuiteContext } from './fixtures.js';
-
-/** Runs `fn` while this process's clock (Date) is `skewMs` off; the database keeps its own. */
-async function withSkewedClock<T>(skewMs: number, fn: () => Promise<T>): Promise<T> {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  try {
-    vi.setSystemTime(Date.now() + skewMs);
-    return await fn();
-  } finally {
-    vi.useRealTimers();
-  }
-}
+import { claim, createUsers, ctx, newConnection, userInput, withSkewedClock, type SuiteContext } from './fixtures.js';
 
 const TEN_MINUTES = 10 * 60_000;
 

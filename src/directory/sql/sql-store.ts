@@ -1,5 +1,7 @@
 import type { GroupChange, GroupInput, GroupRecord, JobReason, ListPage, ListQuery, UserGroupRef, UserInput, UserRecord, WriteContext, WriteOptions } from '../model.js';
 import type { AuditRecord, ClaimedJob, ClaimOptions, JobLease, JobRow, JobStats, RetryOptions, Store, SyncState, SyncSummary } from '../store.js';
+import type { SlidingWindow, TokenBucket, WindowCount } from '../coordination.js';
+import * as coord from './coord-ops.js';
 import type { Dialect } from './dialect.js';
 import * as groups from './group-ops.js';
 import * as jobs from './job-ops.js';
@@ -147,5 +149,24 @@ export abstract class SqlStore implements Store {
   }
   purgeAudit(before: number): Promise<number> {
     return this.run('write', () => sync.purgeAudit(before));
+  }
+
+  takeToken(key: string, bucket: TokenBucket): Promise<number> {
+    return this.run('write', () => coord.takeToken(this.d, key, bucket));
+  }
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    return this.run('write', () => coord.acquireLease(this.d, name, holder, ttlMs));
+  }
+  releaseLease(name: string, holder: string): Promise<void> {
+    return this.run('write', () => coord.releaseLease(name, holder));
+  }
+  countInWindow(key: string, window: SlidingWindow): Promise<WindowCount> {
+    return this.run('write', () => coord.countInWindow(this.d, key, window));
+  }
+  resetWindow(key: string): Promise<void> {
+    return this.run('write', () => coord.resetWindow(key));
+  }
+  pruneCoordination(): Promise<number> {
+    return this.run('write', () => coord.pruneCoordination(this.d));
   }
 }
