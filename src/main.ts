@@ -24,7 +24,7 @@ import { BridgeMetrics } from './observability/metrics.js';
 import { targetReadinessChecks } from './observability/readiness.js';
 import { bridgeVersion, describeStore, startupSummary } from './observability/startup.js';
 import { collectStatus } from './observability/status-report.js';
-import { buildSyncConnections } from './sync/build.js';
+import { buildSyncConnections, loadMappings } from './sync/build.js';
 import type { SyncConnection } from './sync/connection.js';
 import type { ConvergeOutcome } from './sync/converge.js';
 import { retryFailedUsers, type HealReason } from './sync/heal.js';
@@ -81,8 +81,10 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
   const logger = options.logger ?? createLogger({ level: config.log.level, ...(config.log.format ? { format: config.log.format } : {}), secrets: loaded.secrets });
   const version = bridgeVersion();
   const metrics = new BridgeMetrics({ version, store: describeStore(config.store).kind });
-  const syncConnections = buildSyncConnections(loaded.connections, { logger, onCall: (name, event) => metrics.recordCall(name, event) });
+  // Mappings are checked before the database is touched; the store then coordinates the limits every replica shares.
+  loadMappings(loaded.connections);
   const store = options.store ?? (await createStore(config.store, { logger }));
+  const syncConnections = buildSyncConnections(loaded.connections, { logger, coordination: store, onCall: (name, event) => metrics.recordCall(name, event) });
   await store.migrate();
   const access = createAccessMonitor(syncConnections, {
     ...(options.accessCacheMs === undefined ? {} : { ttlMs: options.accessCacheMs }),

@@ -1,3 +1,4 @@
+import { resetGuardIfClear } from '../sync/guard.js';
 import { plural, processIo, UsageError, withStore, type CliIo } from './context.js';
 import { userNames } from './users.js';
 
@@ -28,6 +29,8 @@ export async function approveCommand(options: ApproveOptions, io: CliIo = proces
     const wanted = options.user && options.user.length > 0 ? options.user : null;
     const { ids, missing } = wanted ? pick([...reasons.keys()], names, wanted) : { ids: [...reasons.keys()], missing: [] };
     const released = ids.length === 0 ? 0 : await store.releaseJobs(connection.name, wanted ? ids : undefined);
+    // Everything approved: the guard of every replica counts the next removals in a fresh window.
+    if (released > 0) await resetGuardIfClear(store, connection.name);
     const users = ids.map((id) => ({ userId: id, userName: names.get(id) ?? null, reason: reasons.get(id) ?? null }));
     if (options.json) io.stdout.write(`${JSON.stringify({ connection: connection.name, released, users, notHeld: missing }, null, 2)}\n`);
     else io.stdout.write(renderApproval(connection.name, released, users, missing));

@@ -1,7 +1,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { Store } from '../directory/store.js';
 import type { Logger } from '../logging/logger.js';
-import { buildSyncConnections } from '../sync/build.js';
+import { buildSyncConnections, loadMappings } from '../sync/build.js';
 import type { SyncConnection } from '../sync/connection.js';
 import { createCommandLogger, loadConfiguration, openStore, selectConnections, UsageError, type Configuration } from './context.js';
 
@@ -32,13 +32,16 @@ export async function openRuntime(options: RuntimeOptions): Promise<CommandRunti
   const selected = selectConnections(loaded, options.connection);
   const logger = createCommandLogger(loaded);
   // Mappings load here: a bad one is a ConfigError listing every issue, before any target call.
-  const connections = buildSyncConnections(selected, { logger });
+  loadMappings(selected);
+  if (configuration.sandbox) await assertSandboxRunning(configuration);
+  const store = await openStore(loaded, logger);
+  let connections: SyncConnection[] = [];
   const closeConnectors = async (): Promise<void> => {
     for (const connection of connections) await connection.connector.close().catch(() => undefined);
   };
   try {
-    if (configuration.sandbox) await assertSandboxRunning(configuration);
-    const store = await openStore(loaded, logger);
+    // The store coordinates the rate limit and write lock with the replicas of a running bridge.
+    connections = buildSyncConnections(selected, { logger, coordination: store });
     return {
       loaded,
       logger,
@@ -51,6 +54,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<CommandRunti
     };
   } catch (err) {
     await closeConnectors();
+    await store.close();
     throw err;
   }
 }

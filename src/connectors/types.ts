@@ -9,6 +9,8 @@
  * engine then re-reads the account and counts the removal done only if it is gone or disabled.
  */
 
+import type { BridgeError } from '../errors.js';
+
 /** Connector types, as written in `connections.<name>.type`. */
 export const connectorTypes = ['redis-cloud', 'redis-enterprise', 'yardstik', 'paradime'] as const;
 export type ConnectorType = (typeof connectorTypes)[number];
@@ -124,10 +126,28 @@ export interface Connector {
   disableAccount(account: TargetAccount, options?: CallOptions): Promise<RemovalResult>;
   /** Deletes the account; `unconfirmed` when it looked gone already; UNSUPPORTED_OPERATION when !canDelete. */
   deleteAccount(account: TargetAccount, options?: CallOptions): Promise<RemovalResult>;
+  /**
+   * Waits until a write the target accepted earlier is final, whatever its outcome (the sync
+   * layer reads the account again and plans afresh): the handle is the `pendingHandle` of a
+   * TARGET_TASK_PENDING error (see {@link pendingHandleOf}). Throws TARGET_TASK_PENDING with the
+   * same handle when it is still not final. Only targets with asynchronous writes implement it.
+   */
+  awaitPending?(handle: string, options?: CallOptions): Promise<void>;
   /** Checks the credentials with a cheap read, for /readyz and `scim-bridge validate`. */
   checkAccess(options?: CallOptions): Promise<AccessCheck>;
   /** Releases pooled connections. */
   close(): Promise<void>;
+}
+
+/**
+ * The handle of a write the target accepted but had not finished when the connector stopped
+ * waiting (a Redis Cloud task id), carried by TARGET_TASK_PENDING in `details.pendingHandle`.
+ * The sync layer keeps it with the job and passes it to {@link Connector.awaitPending} on the
+ * next attempt instead of submitting the write again.
+ */
+export function pendingHandleOf(error: BridgeError): string | undefined {
+  const handle = error.code === 'TARGET_TASK_PENDING' ? error.details.pendingHandle : undefined;
+  return typeof handle === 'string' && handle !== '' ? handle : undefined;
 }
 
 /** Formats Redis Enterprise role uids the way mapping files and TargetAccount.roleAliases spell them. */

@@ -67,6 +67,7 @@ export const copyTables: readonly CopyTable[] = [
     columns: {
       connection: 'text', user_id: 'text', generation: 'integer', reason: 'text', request_ids: 'json', enqueued_at: 'integer',
       available_at: 'integer', attempts: 'integer', last_error: 'text', held_reason: 'text', locked_by: 'text', locked_until: 'integer',
+      lease_token: 'text', pending_handle: 'text',
     },
   },
   {
@@ -135,9 +136,12 @@ function asSqlStore(store: Store): SqlStore {
   return store;
 }
 
+/** Coordination state between running replicas (leases, rate buckets, guard windows): meaningless once they are stopped. */
+export const uncopiedTables: readonly string[] = ['coord_buckets', 'coord_leases', 'coord_windows', 'coord_events'];
+
 /** A table added by a migration but unknown here would silently stay behind: refuse instead. */
 export function assertEveryTableKnown(): void {
-  const known = new Set(copyTables.map((t) => t.name));
+  const known = new Set([...copyTables.map((t) => t.name), ...uncopiedTables]);
   for (const migration of migrations) {
     for (const statement of migration.statements(sqliteDialect)) {
       const name = /^\s*CREATE TABLE (?:IF NOT EXISTS )?(\w+)/i.exec(statement)?.[1];

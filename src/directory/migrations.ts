@@ -77,7 +77,31 @@ export const migrations: readonly Migration[] = [
     name: 'due-jobs-order',
     statements: () => ['DROP INDEX sync_jobs_available_idx', 'CREATE INDEX sync_jobs_due_idx ON sync_jobs (connection, available_at, user_id)'],
   },
+  // Each claim gets a token that fences the job's writes (a worker that lost its lease writes
+  // nothing), and a target write accepted but not final (a Redis Cloud task) stays with the job.
+  // Existing times were written on the replicas' clocks and are read on the database's from now
+  // on: clocks in sync, as they must have been, the values carry over.
+  {
+    version: 4,
+    name: 'fenced-job-leases',
+    statements: (d) => [`ALTER TABLE sync_jobs ADD COLUMN lease_token ${d.types.text}`, `ALTER TABLE sync_jobs ADD COLUMN pending_handle ${d.types.text}`],
+  },
+  // Limits shared by every replica (sql/coord-ops.ts): token buckets, named leases and sliding
+  // windows. Short-lived state: copy-store leaves it behind.
+  { version: 5, name: 'coordination', statements: coordination },
 ];
+
+function coordination(d: Dialect): string[] {
+  const { text, bool, bigint, double } = d.types;
+  return [
+    `CREATE TABLE coord_buckets (name ${text} PRIMARY KEY, tat ${double} NOT NULL, taken ${bool} NOT NULL)`,
+    `CREATE TABLE coord_leases (name ${text} PRIMARY KEY, holder ${text} NOT NULL, until ${bigint} NOT NULL)`,
+    `CREATE TABLE coord_windows (name ${text} PRIMARY KEY, touched_at ${bigint} NOT NULL)`,
+    `CREATE TABLE coord_events (name ${text} NOT NULL, at ${bigint} NOT NULL, expires_at ${bigint} NOT NULL)`,
+    'CREATE INDEX coord_events_name_idx ON coord_events (name, at)',
+    'CREATE INDEX coord_events_expires_idx ON coord_events (expires_at)',
+  ];
+}
 
 /** Applies the migrations not yet recorded; returns the versions applied. Run inside an exclusive transaction. */
 export function* applyMigrations(d: Dialect, now: number = Date.now()): Tx<number[]> {

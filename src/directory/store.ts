@@ -1,3 +1,4 @@
+import type { Coordination } from './coordination.js';
 import type {
   GroupChange,
   GroupInput,
@@ -21,7 +22,7 @@ import type {
  * VERSION_MISMATCH (If-Match), INVALID_VALUE (a member id that is not a user of the
  * connection), STORE_UNAVAILABLE (transient: database down, busy, connection lost).
  */
-export interface Store {
+export interface Store extends Coordination {
   readonly dialect: 'sqlite' | 'postgres';
   /** Creates or upgrades the schema; safe to run at every start and from several processes. */
   migrate(): Promise<void>;
@@ -54,14 +55,21 @@ export interface Store {
 
   // Convergence jobs (the outbox), one row per user, coalesced: every change bumps the row's
   // generation; completing a job only removes it if no newer change arrived meanwhile.
-  /** Claims up to `limit` due, unheld, unleased jobs of a connection (PostgreSQL: FOR UPDATE SKIP LOCKED). */
+  /**
+   * Claims up to `limit` due, unheld, unleased jobs of a connection (PostgreSQL: FOR UPDATE SKIP
+   * LOCKED). Due times and leases are read on the database's clock, never the caller's.
+   */
   claimJobs(connection: string, options: ClaimOptions): Promise<ClaimedJob[]>;
-  /** Extends `workerId`'s leases on these users' jobs until `leaseUntil`; returns how many it still held. */
-  renewLeases(connection: string, workerId: string, userIds: readonly string[], leaseUntil: number): Promise<number>;
-  /** Marks a claimed job done; returns false if a newer change arrived (the job stays, unleased, due now). */
+  /** Extends the leases of these claims (by lease token) to `leaseMs` from now; returns how many jobs they still hold. */
+  renewLeases(connection: string, leaseTokens: readonly string[], leaseMs: number): Promise<number>;
+  /** Marks a claimed job done; returns false if a newer change arrived (the job stays, unleased, due now) or the lease was lost. */
   completeJob(job: ClaimedJob): Promise<boolean>;
-  /** Releases a claimed job for a later attempt (transient failure): attempts+1, due at `retryAt`. */
-  retryJob(job: ClaimedJob, retryAt: number, lastError: string): Promise<void>;
+  /**
+   * Releases a claimed job for a later attempt: attempts+1, due after `delayMs`, or at once when
+   * a change arrived while it ran (a newer write never waits out an older backoff). Returns
+   * false (and changes nothing) when the lease was lost.
+   */
+  retryJob(job: ClaimedJob, retry: RetryOptions): Promise<boolean>;
   /** Puts jobs on hold (mass-deprovisioning guard) with the reason; held jobs are never claimed. */
   holdJobs(connection: string, userIds: readonly string[], reason: string): Promise<void>;
   /** Releases held jobs of a connection (all, or the given users) with reason `approved` (the guard lets them through); returns how many. */
@@ -74,8 +82,14 @@ export interface Store {
 
   // Sync state: what happened in the target, shown in the User's sync extension and in status.
   getSyncStates(connection: string, userIds: readonly string[]): Promise<SyncState[]>;
-  putSyncState(state: SyncState): Promise<void>;
-  deleteSyncState(connection: string, userId: string): Promise<void>;
+  /**
+   * Inserts or replaces a sync state. With `lease`, only while that lease still holds the user's
+   * job (checked under a row lock): a worker that lost its lease cannot overwrite newer state.
+   * Returns whether it was written.
+   */
+  putSyncState(state: SyncState, lease?: JobLease): Promise<boolean>;
+  /** Deletes a sync state; with `lease`, only while it holds the user's job. Returns whether the lease held (always true without one). */
+  deleteSyncState(connection: string, userId: string, lease?: JobLease): Promise<boolean>;
   /** Finds the sync state linked to a target account id (reconciler). */
   findSyncStateByTarget(connection: string, targetId: string): Promise<SyncState | null>;
   /** The sync states of a connection, all or those with one status, paged by user id (reconciler, plan, retrying failed users). */
@@ -89,9 +103,7 @@ export interface Store {
   /** Deletes records older than `before` (epoch ms); returns how many. */
   purgeAudit(before: number): Promise<number>;
 
-  // Coordination between replicas.
-  /** Runs `fn` only if no other process holds the named lock (PostgreSQL advisory lock; SQLite: in-process). Returns undefined when skipped. */
-  withExclusiveLock<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
+  // Coordination between replicas (token buckets, leases, windows, exclusive locks): see coordination.ts.
 }
 
 /** Options of {@link Store.claimJobs}. */
@@ -99,9 +111,8 @@ export interface ClaimOptions {
   limit: number;
   /** Identifies this worker (host:pid:random). */
   workerId: string;
-  /** Lease length: an unfinished job becomes claimable again after this (crash recovery). */
+  /** Lease length on the database's clock: an unfinished, unrenewed job becomes claimable again after this (crash recovery). */
   leaseMs: number;
-  now?: number;
 }
 
 /** A job as stored. */
@@ -118,12 +129,29 @@ export interface JobRow {
   attempts: number;
   lastError: string | null;
   heldReason: string | null;
+  /** A target write the last attempt left accepted but not final (a Redis Cloud task id): the next attempt waits for it first. */
+  pendingHandle: string | null;
 }
 
 /** A job this worker holds a lease on. */
 export interface ClaimedJob extends JobRow {
   workerId: string;
+  /** Unique to this claim: fences the writes made for the job, so a worker that lost the lease writes nothing. */
+  leaseToken: string;
+  /** When the lease runs out, on the database's clock. */
   leaseUntil: number;
+}
+
+/** What proves that the caller still holds a job's lease. */
+export type JobLease = Pick<ClaimedJob, 'connection' | 'userId' | 'leaseToken'>;
+
+/** How {@link Store.retryJob} releases a job. */
+export interface RetryOptions {
+  /** Due again this long from now (database clock). */
+  delayMs: number;
+  lastError: string;
+  /** A target write accepted but not final, kept for the next attempt (null or absent: none). */
+  pendingHandle?: string | null;
 }
 
 /** Queue figures of one connection. */

@@ -1,18 +1,26 @@
+import { hostname } from 'node:os';
 import type { ResolvedConnection } from '../config/load.js';
 import { ConfigError } from '../config/load.js';
 import type { SourceIssue } from '../config/yaml-source.js';
-import type { TargetCallEvent } from '../connectors/http-client.js';
+import type { RequestLimiter, TargetCallEvent } from '../connectors/http-client.js';
 import { connectorRegistry } from '../connectors/registry.js';
+import type { Coordination } from '../directory/coordination.js';
 import type { Logger } from '../logging/logger.js';
 import { evaluateMapping } from '../mapping/evaluate.js';
 import { loadMappingFile, MappingError } from '../mapping/load.js';
 import type { Mapping } from '../mapping/schema.js';
 import type { SyncConnection } from './connection.js';
-import { createRateLimiter, Mutex } from './limits.js';
+import { createRateLimiter, Mutex, type WriteLock } from './limits.js';
+import { createSharedRateLimiter, SharedWriteLock } from './shared-limits.js';
 
 /** Options of {@link buildSyncConnections}. */
 export interface BuildOptions {
   logger: Logger;
+  /**
+   * The store, to share the rate limit and the write lock with every replica on it. Without it
+   * (`validate`, which writes nothing) both are this process's own.
+   */
+  coordination?: Coordination;
   /** Every target call, for metrics. */
   onCall?: (connection: string, event: TargetCallEvent) => void;
 }
@@ -46,7 +54,7 @@ export function buildSyncConnections(connections: readonly ResolvedConnection[],
       retries: connection.limits.retries,
       // One socket per job in flight, or calls queue behind each other in the pool.
       connections: Math.max(8, connection.limits.concurrency),
-      ...(connection.limits.requestsPerSecond ? { limiter: createRateLimiter(connection.limits.requestsPerSecond) } : {}),
+      ...(connection.limits.requestsPerSecond ? { limiter: rateLimiter(connection.name, connection.limits.requestsPerSecond, logger, options.coordination) } : {}),
       ...(options.onCall ? { onCall: (event: TargetCallEvent) => options.onCall?.(connection.name, event) } : {}),
     });
     return {
@@ -58,10 +66,18 @@ export function buildSyncConnections(connections: readonly ResolvedConnection[],
       settings: connection.sync,
       concurrency: connection.limits.concurrency,
       drift: connection.drift,
-      // Redis Cloud processes one task per account at a time (sheet §1.3): serialise our writes too.
-      writeLock: connection.type === 'redis-cloud' ? new Mutex() : null,
+      // Redis Cloud processes one task per account at a time (process-lifecycle.md): serialise our writes too, across replicas.
+      writeLock: connection.type === 'redis-cloud' ? writeLock(connection.name, options.coordination) : null,
       protectedEmails: new Set(mapping.protected.emails.map((e: string) => e.toLowerCase())),
       logger,
     };
   });
+}
+
+function rateLimiter(connection: string, perSecond: number, logger: Logger, coordination: Coordination | undefined): RequestLimiter {
+  return coordination ? createSharedRateLimiter(coordination, `target-rate:${connection}`, perSecond, logger) : createRateLimiter(perSecond);
+}
+
+function writeLock(connection: string, coordination: Coordination | undefined): WriteLock {
+  return coordination ? new SharedWriteLock(coordination, `target-writes:${connection}`, { holderPrefix: `${hostname()}:${process.pid}` }) : new Mutex();
 }

@@ -2,7 +2,7 @@ import type { ConnectionConfig } from '../config/schema.js';
 import type { Connector } from '../connectors/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { Decision, MappingInput } from '../mapping/types.js';
-import type { Mutex } from './limits.js';
+import type { WriteLock } from './limits.js';
 
 /** Everything the sync layer knows about one connection, built by the composition root. */
 export interface SyncConnection {
@@ -15,8 +15,8 @@ export interface SyncConnection {
   settings: ConnectionConfig['sync'];
   concurrency: number;
   drift: ConnectionConfig['drift'];
-  /** Held around every target write when the target processes one change at a time (Redis Cloud). */
-  writeLock: Mutex | null;
+  /** Held around every target write when the target processes one change at a time (Redis Cloud); shared by replicas. */
+  writeLock: WriteLock | null;
   /** Emails the mapping lists as protected (lowercase), also skipped by the reconciler. */
   protectedEmails: ReadonlySet<string>;
   logger: Logger;

@@ -22,7 +22,7 @@ export interface SyncEngineOptions {
   logger: Logger;
   /** How often an idle worker looks for jobs written by other replicas. Default 1 s. */
   pollMs?: number;
-  /** How long a claimed job is ours before another worker may take it (crash recovery). Default 10 min. */
+  /** How long a claimed job is ours (database clock, renewed every third of it) before another worker may take it (crash recovery). Default 60 s. */
   leaseMs?: number;
   /** How often pending invitations are checked (one target listing per connection). Default 60 s. */
   invitationRecheckMs?: number;
@@ -39,8 +39,8 @@ interface Loop {
   /** The connection's pending invitations, checked with one listing at a time. */
   invitations: InvitationWatcher;
   inflight: number;
-  /** Users whose jobs this worker holds right now (their leases are renewed). */
-  leased: Set<string>;
+  /** The jobs this worker holds right now (their leases are renewed). */
+  leased: Set<ClaimedJob>;
   /** Set by a wake that came while the loop was busy, so the next wait returns at once. */
   isWoken: boolean;
   /** Resolves the loop's current wait, if it is waiting. */
@@ -85,11 +85,11 @@ export class SyncEngine {
    * (or this one restarted) picks the jobs up; a slow live job is never taken over.
    */
   private async renewLeases(): Promise<void> {
-    const until = Date.now() + this.leaseMs();
     for (const loop of this.loops.values()) {
       if (loop.leased.size === 0) continue;
       try {
-        await this.options.store.renewLeases(loop.connection.name, this.workerId, [...loop.leased], until);
+        const tokens = [...new Set([...loop.leased].map((job) => job.leaseToken))];
+        await this.options.store.renewLeases(loop.connection.name, tokens, this.leaseMs());
       } catch (err) {
         // The store is away: the next renewal tries again; a lost lease only means a re-run, which is safe.
         loop.connection.logger.warn('cannot renew job leases', { error: err instanceof Error ? err.message : String(err) });
@@ -173,8 +173,8 @@ export class SyncEngine {
       for (;;) {
         const jobs = await this.claim(loop, loop.connection.concurrency);
         if (jobs.length === 0) break;
-        for (const job of jobs) loop.leased.add(job.userId);
-        await Promise.all(jobs.map((job) => this.process(loop, job).finally(() => loop.leased.delete(job.userId))));
+        for (const job of jobs) loop.leased.add(job);
+        await Promise.all(jobs.map((job) => this.process(loop, job).finally(() => loop.leased.delete(job))));
         total += jobs.length;
         onProgress?.(total);
       }
@@ -216,10 +216,10 @@ export class SyncEngine {
           claimed = jobs.length;
           for (const job of jobs) {
             loop.inflight++;
-            loop.leased.add(job.userId);
+            loop.leased.add(job);
             this.track(this.process(loop, job).finally(() => {
               loop.inflight--;
-              loop.leased.delete(job.userId);
+              loop.leased.delete(job);
               wakeLoop(loop);
             }));
           }
@@ -243,16 +243,16 @@ export class SyncEngine {
       const outcome = await convergeJob({ store, connection, guard: this.guard, signal: this.abort.signal }, job);
       this.options.onOutcome?.(connection.name, outcome, performance.now() - started);
       if (outcome.result === 'retry') {
-        const delay = Math.max(outcome.error.retryAfterMs ?? 0, backoffDelay(job.attempts, this.options.retryBaseMs));
-        await store.retryJob(job, Date.now() + delay, `${outcome.error.code}: ${outcome.error.message}`);
+        const delayMs = Math.max(outcome.error.retryAfterMs ?? 0, backoffDelay(job.attempts, this.options.retryBaseMs));
+        await store.retryJob(job, { delayMs, lastError: `${outcome.error.code}: ${outcome.error.message}`, pendingHandle: outcome.pendingHandle ?? null });
       } else if (outcome.result === 'failed') {
-        // Nothing waits for a person forever (DESIGN.md invariant 10): try again on the long backoff;
+        // Nothing waits for a person forever: try again on the long backoff;
         // a new change, a recovered target or a restart makes the job due sooner.
-        const retryAt = Date.now() + failedRetryDelay(connection.settings.failedRetryMs);
-        await store.retryJob(job, retryAt, `${outcome.error.code}: ${outcome.error.message}`);
+        const delayMs = failedRetryDelay(connection.settings.failedRetryMs);
+        await store.retryJob(job, { delayMs, lastError: `${outcome.error.code}: ${outcome.error.message}` });
       } else if (outcome.result === 'held') {
         // Held rows are never claimed; give the lease back so `approve` releases them at once.
-        await store.retryJob(job, Date.now(), outcome.reason);
+        await store.retryJob(job, { delayMs: 0, lastError: outcome.reason });
       } else {
         await store.completeJob(job);
         this.watchInvitation(loop, job.userId, outcome);

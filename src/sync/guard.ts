@@ -1,15 +1,22 @@
 import type { Store } from '../directory/store.js';
 import type { SyncConnection } from './connection.js';
 
+/** The store key of a connection's guard window (`scim-bridge approve` resets it). */
+export function guardWindowKey(connection: string): string {
+  return `removal-guard:${connection}`;
+}
+
 /**
  * The mass-deprovisioning guard: one malformed IdP request (or a burst within a window) must
  * never wipe a target. Removals beyond max(guardMinimum, guardShare × managed accounts) in the
- * window are held until `scim-bridge approve`; once tripped, every further removal of that
- * connection waits too, so the operator sees the whole batch before it runs.
+ * window are held until `scim-bridge approve`; once tripped (some removal is held), every further
+ * removal of that connection waits too, so the operator sees the whole batch before it runs.
+ *
+ * Its whole state is in the store, so it holds across replicas: the window is the store's
+ * sliding window (counted atomically: two replicas never both take its last slot), and "tripped"
+ * is "a job of the connection is held". Approving every held job starts a fresh window.
  */
 export class RemovalGuard {
-  private readonly windows = new Map<string, number[]>();
-  private readonly tripped = new Map<string, boolean>();
   private readonly managed = new Map<string, { count: number; at: number }>();
 
   constructor(
@@ -24,30 +31,19 @@ export class RemovalGuard {
   async admit(connection: SyncConnection, isApproved: boolean): Promise<{ ok: true } | { ok: false; reason: string }> {
     if (isApproved) return { ok: true };
     const name = connection.name;
-    const held = (await this.store.listJobs(name, { held: true, limit: 1 })).length > 0;
-    if (!held && this.tripped.get(name)) {
-      // Everything held was approved or superseded: start a fresh window.
-      this.tripped.set(name, false);
-      this.windows.set(name, []);
-    }
-    const now = this.now();
-    const window = (this.windows.get(name) ?? []).filter((t) => now - t < connection.settings.guardWindowMs);
+    const { guardWindowMs: windowMs, guardMinimum, guardShare } = connection.settings;
     const managed = await this.managedCount(connection);
-    const limit = Math.max(connection.settings.guardMinimum, Math.floor(connection.settings.guardShare * managed));
-    if (held || this.tripped.get(name) || window.length + 1 > limit) {
-      this.tripped.set(name, true);
-      this.windows.set(name, window);
-      const minutes = Math.round(connection.settings.guardWindowMs / 60_000);
-      return {
-        ok: false,
-        reason: `mass-deprovisioning guard: more than ${limit} of ${managed} managed accounts would lose access within ${minutes} min; run "scim-bridge approve --connection ${name}" to let them proceed`,
-      };
-    }
-    window.push(now);
-    this.windows.set(name, window);
-    return { ok: true };
+    const limit = Math.max(guardMinimum, Math.floor(guardShare * managed));
+    const isTripped = (await this.store.listJobs(name, { held: true, limit: 1 })).length > 0;
+    if (!isTripped && (await this.store.countInWindow(guardWindowKey(name), { windowMs, limit })).counted) return { ok: true };
+    const minutes = Math.round(windowMs / 60_000);
+    return {
+      ok: false,
+      reason: `mass-deprovisioning guard: more than ${limit} of ${managed} managed accounts would lose access within ${minutes} min; run "scim-bridge approve --connection ${name}" to let them proceed`,
+    };
   }
 
+  // The base of the share, read at most every 30 s (a summary counts the connection's states).
   private async managedCount(connection: SyncConnection): Promise<number> {
     const cached = this.managed.get(connection.name);
     const now = this.now();
@@ -57,4 +53,11 @@ export class RemovalGuard {
     this.managed.set(connection.name, { count, at: now });
     return count;
   }
+}
+
+/** After an approval: once nothing of the connection is held any more, its guard starts a fresh window. */
+export async function resetGuardIfClear(store: Store, connection: string): Promise<boolean> {
+  if ((await store.listJobs(connection, { held: true, limit: 1 })).length > 0) return false;
+  await store.resetWindow(guardWindowKey(connection));
+  return true;
 }

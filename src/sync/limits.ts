@@ -30,8 +30,14 @@ export function createRateLimiter(perSecond: number): RequestLimiter {
   };
 }
 
-/** Runs one task at a time (Redis Cloud processes one task per account, sheet §1.3). */
-export class Mutex {
+/** Runs one write at a time toward a target (Redis Cloud processes one task per account). */
+export interface WriteLock {
+  /** Runs `fn` once every earlier holder is done; `signal` stops the wait. */
+  run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+}
+
+/** One task at a time within this process (Redis Cloud processes one task per account, process-lifecycle.md). */
+export class Mutex implements WriteLock {
   private tail: Promise<void> = Promise.resolve();
 
   /** Runs `fn` once every earlier holder is done. */

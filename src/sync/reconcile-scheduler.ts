@@ -3,7 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import type { SyncConnection } from './connection.js';
 import { reconcileConnection, type ReconcileReport } from './reconciler.js';
 
-/** Runs the reconciler every `intervalMs` (default 15 min) and prunes the audit log; a start/stop resource. */
+/** Runs the reconciler every `intervalMs` (default 15 min) and prunes the audit log and coordination state; a start/stop resource. */
 export class ReconcileScheduler {
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<ReconcileReport[]> | null = null;
@@ -65,6 +65,8 @@ export class ReconcileScheduler {
     }
     const purged = await store.purgeAudit(Date.now() - this.options.auditRetentionDays * 86_400_000).catch(() => 0);
     if (purged > 0) logger.info('audit log pruned', { records: purged });
+    // Expired leases, refilled rate buckets, events out of every window: nothing reads them any more.
+    await store.pruneCoordination().catch((err: unknown) => logger.error('cannot prune coordination state', { error: err instanceof Error ? err.message : String(err) }));
     return reports;
   }
 }

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyStoreCommand, copyStoreNotes } from '../../src/commands/copy-store.js';
 import { reportError, type CliIo } from '../../src/commands/context.js';
-import { copyStore, copyTables } from '../../src/directory/copy.js';
+import { copyStore, copyTables, uncopiedTables } from '../../src/directory/copy.js';
 import { createStore } from '../../src/directory/create-store.js';
 import { parseFilter } from '../../src/directory/filter.js';
 import { migrations } from '../../src/directory/migrations.js';
@@ -175,9 +175,10 @@ describe('scim-bridge copy-store', () => {
     for (const schema of schemas) await dropSchema(schema);
   });
 
-  it('knows every table the migrations create, except schema_migrations', () => {
+  it('knows every table the migrations create, except schema_migrations, and copies all but coordination state', () => {
     const created = migrations.flatMap((m) => m.statements(sqliteDialect)).flatMap((s) => /^\s*CREATE TABLE (\w+)/.exec(s)?.[1] ?? []);
-    expect(copyTables.map((t) => t.name).sort()).toEqual([...created].sort());
+    expect([...copyTables.map((t) => t.name), ...uncopiedTables].sort()).toEqual([...created].sort());
+    expect(uncopiedTables.every((name) => name.startsWith('coord_'))).toBe(true);
   });
 
   it('says in --help to stop the bridge first', () => {

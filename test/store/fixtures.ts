@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import type { UserInput, WriteContext } from '../../src/directory/model.js';
 import type { Store } from '../../src/directory/store.js';
 
@@ -80,4 +80,20 @@ export function waitPast(ms: number): void {
 export async function jobsByUser(store: Store, connection: string): Promise<Map<string, Awaited<ReturnType<Store['listJobs']>>[number]>> {
   const jobs = await store.listJobs(connection, { limit: 100_000 });
   return new Map(jobs.map((job) => [job.userId, job]));
+}
+
+/** Claim options: a worker, a lease (default 60 s) and a batch size (default 10). */
+export function claim(workerId: string, leaseMs = 60_000, limit = 10): { workerId: string; leaseMs: number; limit: number } {
+  return { workerId, leaseMs, limit };
+}
+
+/** Runs `fn` while this process's clock (Date) is `skewMs` off, as on a replica whose clock drifted; the database keeps its own. */
+export async function withSkewedClock<T>(skewMs: number, fn: () => Promise<T>): Promise<T> {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  try {
+    vi.setSystemTime(Date.now() + skewMs);
+    return await fn();
+  } finally {
+    vi.useRealTimers();
+  }
 }

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { Store } from '../../src/directory/store.js';
 import type { SuiteContext } from './fixtures.js';
+import { coordinationTests } from './suite-coordination.js';
 import { filterTests } from './suite-filters.js';
 import { groupTests } from './suite-groups.js';
 import { jobTests } from './suite-jobs.js';
+import { leaseTests } from './suite-leases.js';
 import { syncTests } from './suite-sync.js';
 import { userTests } from './suite-users.js';
 
@@ -37,6 +39,8 @@ export function runStoreSuite(name: string, createStore: () => Store | Promise<S
     filterTests(context);
     groupTests(context);
     jobTests(context);
+    leaseTests(context);
+    coordinationTests(context);
     syncTests(context);
   });
 }

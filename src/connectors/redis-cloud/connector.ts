@@ -119,6 +119,16 @@ export function createRedisCloudConnector(target: RedisCloudTarget, deps: Connec
     return final.status === 'processing-completed' ? 'confirmed' : 'unconfirmed';
   }
 
+  // A task an earlier attempt stopped waiting for. Redis Cloud lists tasks of the past 10 days
+  // (manage-tasks.md): one it no longer knows ended long ago.
+  async function awaitPending(taskId: string, options: CallOptions = {}): Promise<void> {
+    const task = await client.getTask(taskId, options.signal).catch((err: unknown) => {
+      if (err instanceof BridgeError && err.code === 'TARGET_NOT_FOUND') return null;
+      throw err;
+    });
+    if (task) await waitForTask(client, task, { timeoutMs: taskTimeoutMs, signal: options.signal });
+  }
+
   async function checkAccess(options: CallOptions = {}): Promise<AccessCheck> {
     try {
       const root = await client.getAccount(options.signal);
@@ -148,6 +158,7 @@ export function createRedisCloudConnector(target: RedisCloudTarget, deps: Connec
       throw new BridgeError('UNSUPPORTED_OPERATION', 'Redis Cloud has no disable or suspend: deactivation deletes the user (sheet §1.2)');
     },
     deleteAccount,
+    awaitPending,
     checkAccess,
     close: () => client.close(),
   };

@@ -21,7 +21,9 @@ export function isFinalTask(task: RedisCloudTask): boolean {
 /**
  * Polls a task with growing pauses until it is final or `timeoutMs` has passed. Returns the
  * final task (completed or errored); a task still queued or running at the deadline is a
- * transient TARGET_TASK_PENDING, since Redis Cloud runs one task per account at a time (sheet §1.3).
+ * transient TARGET_TASK_PENDING, since Redis Cloud runs one task per account at a time
+ * (process-lifecycle.md). Its `pendingHandle` is the task id: the next attempt waits for that
+ * task (`awaitPending`) instead of submitting the write a second time.
  */
 export async function waitForTask(
   client: RedisCloudClient,
@@ -34,7 +36,7 @@ export async function waitForTask(
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
       throw new BridgeError('TARGET_TASK_PENDING', `Redis Cloud task ${task.taskId} is still ${task.status} after ${options.timeoutMs} ms`, {
-        details: { taskId: task.taskId, taskStatus: task.status, commandType: task.commandType },
+        details: { taskId: task.taskId, taskStatus: task.status, commandType: task.commandType, pendingHandle: task.taskId },
       });
     }
     await sleep(Math.min(firstPollMs * 1.5 ** poll, maxPollMs, remaining), options.signal);

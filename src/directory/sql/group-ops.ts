@@ -80,9 +80,9 @@ function* enqueueAffected(d: Dialect, connection: string, groupId: string, delta
   if (isRenamed) {
     const users = sql`SELECT member_id AS user_id FROM group_members WHERE connection = ${connection} AND group_id = ${groupId}
       UNION SELECT value FROM (${d.list([...delta.removed])}) AS removed`;
-    yield* enqueue(d, connection, users, 'group.renamed', ctx.requestId, now);
+    yield* enqueue(d, connection, users, 'group.renamed', ctx.requestId);
   } else if (delta.changed.length > 0) {
-    yield* enqueue(d, connection, userIdList(d, delta.changed), 'group.membership', ctx.requestId, now);
+    yield* enqueue(d, connection, userIdList(d, delta.changed), 'group.membership', ctx.requestId);
   }
 }
 
@@ -180,7 +180,7 @@ export function* patchGroup(d: Dialect, connection: string, id: string, change: 
 export function* deleteGroup(d: Dialect, connection: string, id: string, options: WriteOptions, ctx: WriteContext): Tx<void> {
   yield* lockGroup(d, connection, id, options);
   const members = sql`SELECT member_id AS user_id FROM group_members WHERE connection = ${connection} AND group_id = ${id}`;
-  yield* enqueue(d, connection, members, 'group.deleted', ctx.requestId, Date.now());
+  yield* enqueue(d, connection, members, 'group.deleted', ctx.requestId);
   yield* exec(sql`DELETE FROM group_members WHERE connection = ${connection} AND group_id = ${id}`);
   yield* exec(sql`DELETE FROM groups WHERE connection = ${connection} AND id = ${id}`);
 }

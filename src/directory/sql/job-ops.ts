@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { JobReason } from '../model.js';
-import type { ClaimedJob, ClaimOptions, JobRow, JobStats } from '../store.js';
+import type { ClaimedJob, ClaimOptions, JobLease, JobRow, JobStats, RetryOptions } from '../store.js';
 import type { Dialect } from './dialect.js';
 import { jobColumns, toJob, toNumber } from './rows.js';
 import { empty, raw, sql, type Sql } from './sql.js';
@@ -9,6 +10,10 @@ import { exec, rows, type Tx } from './tx.js';
  * The outbox: one `sync_jobs` row per user, coalesced. Enqueueing is one upsert statement
  * whatever the number of users (a 10,000-member group change is one INSERT ... SELECT ... ON
  * CONFLICT), and it runs in the transaction of the write that caused it.
+ *
+ * Every time here (due, enqueued, lease) is on the database's clock (`d.now`), so replicas whose
+ * clocks disagree still agree on which job is due and who holds it. Each claim gets a lease
+ * token; completing, retrying and the sync-state writes of a job check it (fencing).
  */
 
 const MAX_REQUEST_IDS = 10;
@@ -26,13 +31,13 @@ export function userIdList(d: Dialect, ids: Iterable<string>): Sql {
  * duplicates): a new row is due now; an existing one gets generation + 1, the new reason, the
  * request id appended (last 10 kept), its oldest enqueued_at, is due now and keeps its hold.
  */
-export function* enqueue(d: Dialect, connection: string, users: Sql, reason: Reason, requestId: string | undefined, now: number): Tx<number> {
+export function* enqueue(d: Dialect, connection: string, users: Sql, reason: Reason, requestId: string | undefined): Tx<number> {
   const requestIds = requestId === undefined ? [] : [requestId];
   const current = raw('sync_jobs.request_ids');
   const appended = requestId === undefined ? current : d.appendCapped(current, requestId, MAX_REQUEST_IDS);
   // SQLite needs a WHERE in INSERT ... SELECT ... ON CONFLICT to parse it (sqlite.org/lang_upsert.html).
   return yield* exec(sql`INSERT INTO sync_jobs (connection, user_id, generation, reason, request_ids, enqueued_at, available_at, attempts)
-    SELECT CAST(${connection} AS TEXT), src.user_id, 1, CAST(${reason} AS TEXT), ${d.json(requestIds)}, CAST(${now} AS BIGINT), CAST(${now} AS BIGINT), 0
+    SELECT CAST(${connection} AS TEXT), src.user_id, 1, CAST(${reason} AS TEXT), ${d.json(requestIds)}, ${d.now}, ${d.now}, 0
     FROM (${users}) AS src WHERE true
     ON CONFLICT (connection, user_id) DO UPDATE SET generation = sync_jobs.generation + 1, reason = excluded.reason,
       request_ids = ${appended},
@@ -44,44 +49,56 @@ export function* enqueue(d: Dialect, connection: string, users: Sql, reason: Rea
 export function* enqueueUsers(d: Dialect, connection: string, reason: Reason, userIds: readonly string[] | undefined, requestId?: string): Tx<number> {
   const only = userIds === undefined ? empty : sql` AND u.id IN (${d.list([...new Set(userIds)])})`;
   const users = sql`SELECT u.id AS user_id FROM users u WHERE u.connection = ${connection}${only}`;
-  return yield* enqueue(d, connection, users, reason, requestId, Date.now());
+  return yield* enqueue(d, connection, users, reason, requestId);
 }
 
-/** Claims due, unheld jobs whose lease is free or expired, oldest first. */
+/** Claims due, unheld jobs whose lease is free or expired, oldest first, in one statement. */
 export function* claimJobs(d: Dialect, connection: string, options: ClaimOptions): Tx<ClaimedJob[]> {
-  const now = options.now ?? Date.now();
-  const leaseUntil = now + options.leaseMs;
-  const due = sql`SELECT user_id FROM sync_jobs WHERE connection = ${connection} AND held_reason IS NULL AND available_at <= ${now}
-    AND (locked_until IS NULL OR locked_until <= ${now}) ORDER BY available_at, user_id LIMIT ${Math.max(0, options.limit)}${d.lock.skipLocked}`;
-  const claimed = yield* rows(sql`UPDATE sync_jobs SET locked_by = ${options.workerId}, locked_until = ${leaseUntil}
-    WHERE connection = ${connection} AND user_id IN (${due}) RETURNING ${jobColumns}`);
+  const leaseToken = randomUUID();
+  const due = sql`SELECT user_id FROM sync_jobs WHERE connection = ${connection} AND held_reason IS NULL AND available_at <= ${d.now}
+    AND (locked_until IS NULL OR locked_until <= ${d.now}) ORDER BY available_at, user_id LIMIT ${Math.max(0, options.limit)}${d.lock.skipLocked}`;
+  // A materialized CTE picks the rows once. As an IN (subquery), PostgreSQL may rescan the
+  // subquery per row; a rescan skips the row this statement just updated and locks the next one,
+  // so a claim of 1 could take 2 (seen with a 2-row queue).
+  const claimed = yield* rows(sql`WITH due AS MATERIALIZED (${due})
+    UPDATE sync_jobs SET locked_by = ${options.workerId}, locked_until = ${d.now} + ${options.leaseMs}, lease_token = ${leaseToken}
+    WHERE connection = ${connection} AND user_id IN (SELECT user_id FROM due) RETURNING ${jobColumns}`);
   return claimed
-    .map(toJob)
-    .sort((a, b) => a.availableAt - b.availableAt || (a.userId < b.userId ? -1 : 1))
-    .map((job) => ({ ...job, workerId: options.workerId, leaseUntil }));
+    .map((row) => ({ ...toJob(row), workerId: options.workerId, leaseToken, leaseUntil: toNumber(row.locked_until) }))
+    .sort((a, b) => a.availableAt - b.availableAt || (a.userId < b.userId ? -1 : 1));
 }
 
-/** Extends this worker's leases on these jobs (a live worker renews; a killed one's leases run out). */
-export function* renewLeases(d: Dialect, connection: string, workerId: string, userIds: readonly string[], leaseUntil: number): Tx<number> {
-  if (userIds.length === 0) return 0;
-  return yield* exec(sql`UPDATE sync_jobs SET locked_until = ${leaseUntil}
-    WHERE connection = ${connection} AND locked_by = ${workerId} AND user_id IN (${d.list(userIds)})`);
+/** Extends the leases of these claims (a live worker renews; a killed one's leases run out). */
+export function* renewLeases(d: Dialect, connection: string, leaseTokens: readonly string[], leaseMs: number): Tx<number> {
+  if (leaseTokens.length === 0) return 0;
+  return yield* exec(sql`UPDATE sync_jobs SET locked_until = ${d.now} + ${leaseMs}
+    WHERE connection = ${connection} AND lease_token IN (${d.list(leaseTokens)})`);
 }
+
+const leased = (lease: JobLease): Sql => sql`connection = ${lease.connection} AND user_id = ${lease.userId} AND lease_token = ${lease.leaseToken}`;
+const unleased = raw('locked_by = NULL, locked_until = NULL, lease_token = NULL');
 
 /** Deletes a job if nothing changed since it was claimed; otherwise frees its lease (it is due already). */
 export function* completeJob(job: ClaimedJob): Tx<boolean> {
-  const key = sql`connection = ${job.connection} AND user_id = ${job.userId}`;
-  const deleted = yield* exec(sql`DELETE FROM sync_jobs WHERE ${key} AND generation = ${job.generation} AND locked_by = ${job.workerId}`);
+  const deleted = yield* exec(sql`DELETE FROM sync_jobs WHERE ${leased(job)} AND generation = ${job.generation}`);
   if (deleted > 0) return true;
-  yield* exec(sql`UPDATE sync_jobs SET locked_by = NULL, locked_until = NULL WHERE ${key} AND locked_by = ${job.workerId}`);
+  yield* exec(sql`UPDATE sync_jobs SET ${unleased} WHERE ${leased(job)}`);
   return false;
 }
 
-/** Frees a job for a later attempt. */
-export function* retryJob(job: ClaimedJob, retryAt: number, lastError: string): Tx<void> {
-  yield* exec(sql`UPDATE sync_jobs SET attempts = attempts + 1, available_at = ${retryAt}, last_error = ${lastError.slice(0, MAX_ERROR_LENGTH)},
-    locked_by = NULL, locked_until = NULL
-    WHERE connection = ${job.connection} AND user_id = ${job.userId} AND locked_by = ${job.workerId}`);
+/** Frees a job for a later attempt; a change that arrived while it ran makes it due now, whatever the backoff. */
+export function* retryJob(d: Dialect, job: ClaimedJob, retry: RetryOptions): Tx<boolean> {
+  const delay = Math.max(0, Math.round(retry.delayMs));
+  const changed = yield* exec(sql`UPDATE sync_jobs SET attempts = attempts + 1,
+    available_at = CASE WHEN generation = ${job.generation} THEN ${d.now} + ${delay} ELSE ${d.now} END,
+    last_error = ${retry.lastError.slice(0, MAX_ERROR_LENGTH)}, pending_handle = ${retry.pendingHandle ?? null}, ${unleased}
+    WHERE ${leased(job)}`);
+  return changed > 0;
+}
+
+/** Whether `lease` still holds its job, locking the row until the transaction ends (a claim skips it meanwhile). */
+export function* holdsLease(d: Dialect, lease: JobLease): Tx<boolean> {
+  return (yield* rows(sql`SELECT user_id FROM sync_jobs WHERE ${leased(lease)}${d.lock.update}`)).length > 0;
 }
 
 /** Holds the jobs of these users. */
@@ -97,8 +114,7 @@ export function* holdJobs(d: Dialect, connection: string, userIds: readonly stri
  */
 export function* releaseJobs(d: Dialect, connection: string, userIds: readonly string[] | undefined): Tx<number> {
   const only = userIds === undefined ? empty : sql` AND user_id IN (${d.list(userIds)})`;
-  const now = Date.now();
-  return yield* exec(sql`UPDATE sync_jobs SET held_reason = NULL, reason = 'approved', available_at = ${d.least(raw('available_at'), sql`CAST(${now} AS BIGINT)`)}
+  return yield* exec(sql`UPDATE sync_jobs SET held_reason = NULL, reason = 'approved', available_at = ${d.least(raw('available_at'), d.now)}
     WHERE connection = ${connection} AND held_reason IS NOT NULL${only}`);
 }
 
@@ -107,18 +123,17 @@ export function* releaseJobs(d: Dialect, connection: string, userIds: readonly s
  * oldest unheld job whether due, waiting out a retry backoff or in flight, so a target that keeps
  * failing shows a growing age (a due-only age drops to 0 while every job sits in backoff).
  */
-export function* jobStats(): Tx<JobStats[]> {
-  const now = Date.now();
+export function* jobStats(d: Dialect): Tx<JobStats[]> {
   const found = yield* rows(sql`SELECT connection,
       SUM(CASE WHEN held_reason IS NULL THEN 1 ELSE 0 END) AS pending,
       SUM(CASE WHEN held_reason IS NULL THEN 0 ELSE 1 END) AS held,
-      MIN(CASE WHEN held_reason IS NULL THEN enqueued_at END) AS oldest
+      ${d.now} - MIN(CASE WHEN held_reason IS NULL THEN enqueued_at END) AS oldest_age
     FROM sync_jobs GROUP BY connection ORDER BY connection`);
   return found.map((row) => ({
     connection: String(row.connection),
     pending: toNumber(row.pending),
     held: toNumber(row.held),
-    oldestAgeMs: row.oldest === null || row.oldest === undefined ? null : Math.max(0, now - toNumber(row.oldest)),
+    oldestAgeMs: row.oldest_age === null || row.oldest_age === undefined ? null : Math.max(0, toNumber(row.oldest_age)),
   }));
 }
 

@@ -1,5 +1,7 @@
 import type { GroupChange, GroupInput, GroupRecord, JobReason, ListPage, ListQuery, UserGroupRef, UserInput, UserRecord, WriteContext, WriteOptions } from '../model.js';
-import type { AuditRecord, ClaimedJob, ClaimOptions, JobRow, JobStats, Store, SyncState, SyncStatePage, SyncSummary } from '../store.js';
+import type { AuditRecord, ClaimedJob, ClaimOptions, JobLease, JobRow, JobStats, RetryOptions, Store, SyncState, SyncStatePage, SyncSummary } from '../store.js';
+import type { SlidingWindow, TokenBucket, WindowCount } from '../coordination.js';
+import * as coord from './coord-ops.js';
 import type { Dialect } from './dialect.js';
 import * as groups from './group-ops.js';
 import * as jobs from './job-ops.js';
@@ -92,15 +94,15 @@ export abstract class SqlStore implements Store {
   claimJobs(connection: string, options: ClaimOptions): Promise<ClaimedJob[]> {
     return this.run('write', () => jobs.claimJobs(this.d, connection, options));
   }
-  renewLeases(connection: string, workerId: string, userIds: readonly string[], leaseUntil: number): Promise<number> {
-    return this.run('write', () => jobs.renewLeases(this.d, connection, workerId, userIds, leaseUntil));
+  renewLeases(connection: string, leaseTokens: readonly string[], leaseMs: number): Promise<number> {
+    return this.run('write', () => jobs.renewLeases(this.d, connection, leaseTokens, leaseMs));
   }
 
   completeJob(job: ClaimedJob): Promise<boolean> {
     return this.run('write', () => jobs.completeJob(job));
   }
-  retryJob(job: ClaimedJob, retryAt: number, lastError: string): Promise<void> {
-    return this.run('write', () => jobs.retryJob(job, retryAt, lastError));
+  retryJob(job: ClaimedJob, retry: RetryOptions): Promise<boolean> {
+    return this.run('write', () => jobs.retryJob(this.d, job, retry));
   }
   holdJobs(connection: string, userIds: readonly string[], reason: string): Promise<void> {
     return this.run('write', () => jobs.holdJobs(this.d, connection, userIds, reason));
@@ -113,7 +115,7 @@ export abstract class SqlStore implements Store {
     return this.run('write', () => jobs.enqueueUsers(this.d, connection, reason, userIds, requestId));
   }
   jobStats(): Promise<JobStats[]> {
-    return this.run('read', () => jobs.jobStats());
+    return this.run('read', () => jobs.jobStats(this.d));
   }
   listJobs(connection: string, options?: { held?: boolean; limit?: number }): Promise<JobRow[]> {
     return this.run('read', () => jobs.listJobs(connection, options));
@@ -122,11 +124,11 @@ export abstract class SqlStore implements Store {
   getSyncStates(connection: string, userIds: readonly string[]): Promise<SyncState[]> {
     return this.run('read', () => sync.getSyncStates(this.d, connection, userIds));
   }
-  putSyncState(state: SyncState): Promise<void> {
-    return this.run('write', () => sync.putSyncState(state));
+  putSyncState(state: SyncState, lease?: JobLease): Promise<boolean> {
+    return this.run('write', () => sync.putSyncState(this.d, state, lease));
   }
-  deleteSyncState(connection: string, userId: string): Promise<void> {
-    return this.run('write', () => sync.deleteSyncState(connection, userId));
+  deleteSyncState(connection: string, userId: string, lease?: JobLease): Promise<boolean> {
+    return this.run('write', () => sync.deleteSyncState(this.d, connection, userId, lease));
   }
   findSyncStateByTarget(connection: string, targetId: string): Promise<SyncState | null> {
     return this.run('read', () => sync.findSyncStateByTarget(connection, targetId));
@@ -147,5 +149,24 @@ export abstract class SqlStore implements Store {
   }
   purgeAudit(before: number): Promise<number> {
     return this.run('write', () => sync.purgeAudit(before));
+  }
+
+  takeToken(key: string, bucket: TokenBucket): Promise<number> {
+    return this.run('write', () => coord.takeToken(this.d, key, bucket));
+  }
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    return this.run('write', () => coord.acquireLease(this.d, name, holder, ttlMs));
+  }
+  releaseLease(name: string, holder: string): Promise<void> {
+    return this.run('write', () => coord.releaseLease(name, holder));
+  }
+  countInWindow(key: string, window: SlidingWindow): Promise<WindowCount> {
+    return this.run('write', () => coord.countInWindow(this.d, key, window));
+  }
+  resetWindow(key: string): Promise<void> {
+    return this.run('write', () => coord.resetWindow(key));
+  }
+  pruneCoordination(): Promise<number> {
+    return this.run('write', () => coord.pruneCoordination(this.d));
   }
 }

@@ -1,5 +1,6 @@
-import type { AuditRecord, SyncState, SyncStatePage, SyncStatus, SyncSummary } from '../store.js';
+import type { AuditRecord, JobLease, SyncState, SyncStatePage, SyncStatus, SyncSummary } from '../store.js';
 import type { Dialect } from './dialect.js';
+import { holdsLease } from './job-ops.js';
 import { toAudit, toNumber, toSyncState } from './rows.js';
 import { empty, join, sql, type Sql } from './sql.js';
 import { exec, first, rows, type Tx } from './tx.js';
@@ -19,19 +20,23 @@ export function* getSyncStates(d: Dialect, connection: string, userIds: readonly
   return found.map(toSyncState);
 }
 
-/** Inserts or replaces one sync state. */
-export function* putSyncState(s: SyncState): Tx<void> {
+/** Inserts or replaces one sync state; with a lease, only while it holds the user's job. */
+export function* putSyncState(d: Dialect, s: SyncState, lease: JobLease | undefined): Tx<boolean> {
+  if (lease !== undefined && !(yield* holdsLease(d, lease))) return false;
   yield* exec(sql`INSERT INTO sync_state (${stateColumns}) VALUES (${s.connection}, ${s.userId}, ${s.status}, ${s.targetId}, ${s.targetEmail},
       ${s.role}, ${s.isManaged}, ${s.accountStatus}, ${s.lastError?.code ?? null}, ${s.lastError?.message ?? null}, ${s.lastSyncAt}, ${s.updatedAt})
     ON CONFLICT (connection, user_id) DO UPDATE SET status = excluded.status, target_id = excluded.target_id,
       target_email = excluded.target_email, role = excluded.role, is_managed = excluded.is_managed,
       account_status = excluded.account_status, last_error_code = excluded.last_error_code,
       last_error_message = excluded.last_error_message, last_sync_at = excluded.last_sync_at, updated_at = excluded.updated_at`);
+  return true;
 }
 
-/** Deletes one sync state. */
-export function* deleteSyncState(connection: string, userId: string): Tx<void> {
+/** Deletes one sync state; with a lease, only while it holds the user's job. */
+export function* deleteSyncState(d: Dialect, connection: string, userId: string, lease: JobLease | undefined): Tx<boolean> {
+  if (lease !== undefined && !(yield* holdsLease(d, lease))) return false;
   yield* exec(sql`DELETE FROM sync_state WHERE connection = ${connection} AND user_id = ${userId}`);
+  return true;
 }
 
 /** The sync state linked to a target account id. */

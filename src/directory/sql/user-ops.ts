@@ -60,7 +60,7 @@ export function* createUser(d: Dialect, connection: string, input: UserInput, ct
     throw uniquenessOf(err, 'userName', input.userName);
   }
   yield* insertEmails(connection, id, input.emails);
-  yield* enqueue(d, connection, userIdList(d, [id]), 'user.created', ctx.requestId, now);
+  yield* enqueue(d, connection, userIdList(d, [id]), 'user.created', ctx.requestId);
   const { userName, externalId, active, attributes } = input;
   return { id, userName, externalId, active, attributes, version: 1, created: now, lastModified: now };
 }
@@ -89,7 +89,7 @@ export function* replaceUser(d: Dialect, connection: string, id: string, input: 
   }
   yield* exec(sql`DELETE FROM user_emails WHERE connection = ${connection} AND user_id = ${id}`);
   yield* insertEmails(connection, id, input.emails);
-  yield* enqueue(d, connection, userIdList(d, [id]), 'user.replaced', ctx.requestId, now);
+  yield* enqueue(d, connection, userIdList(d, [id]), 'user.replaced', ctx.requestId);
   return toLiveUser(updated[0] as Row);
 }
 
@@ -108,7 +108,7 @@ export function* deleteUser(d: Dialect, connection: string, id: string, options:
   yield* exec(sql`UPDATE groups SET version = version + 1, last_modified = ${now} WHERE ${ofUser}`);
   yield* exec(sql`DELETE FROM group_members WHERE connection = ${connection} AND member_id = ${id}`);
   yield* exec(sql`DELETE FROM user_emails WHERE connection = ${connection} AND user_id = ${id}`);
-  yield* enqueue(d, connection, userIdList(d, [id]), 'user.deleted', ctx.requestId, now);
+  yield* enqueue(d, connection, userIdList(d, [id]), 'user.deleted', ctx.requestId);
 }
 
 /** Removes a tombstone for good. */

@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import * as okta from '../fixtures/okta/requests.js';
+import { simRequests } from '../contract/connector-contract.js';
+import { eventually, startTestBridge, type StoreKind, type TestBridge } from '../helpers/bridge.js';
+import { createScimUser, person, waitForAccount, waitForSync } from './sync-helpers.js';
+
+/**
+ * A Redis Cloud task that outlives the connector's wait (`taskTimeoutMs`): the job keeps the
+ * task id, and the next attempt waits for that task instead of submitting the write again.
+ * Tasks here take 2 × `taskStepMs` (received → processing → completed); the connector waits
+ * 100 ms for each, so every write outlives its first attempt.
+ */
+describe.each(['sqlite', 'postgres'] as const)('a Redis Cloud task slower than the wait, on %s', (kind: StoreKind) => {
+  let tb: TestBridge | undefined;
+  afterEach(async () => {
+    await tb?.close();
+    tb = undefined;
+  });
+
+  const start = (taskStepMs: number): Promise<TestBridge> =>
+    startTestBridge({ store: kind, types: ['redis-cloud'], simulator: { taskStepMs, autoAcceptSeconds: 0.1 }, targets: { 'redis-cloud': { taskTimeoutMs: 100 } } });
+  const writes = async (bridge: TestBridge, method: string, path: RegExp): Promise<number> =>
+    (await simRequests(bridge.sims.get('redis-cloud')!)).filter((r) => r.method === method && path.test(r.path)).length;
+
+  it('submits a slow create once and links the account its task made', async () => {
+    tb = await start(400);
+    const id = await createScimUser(tb, 'redis-cloud', okta.createUser(person('slowcreate')));
+    await waitForSync(tb, 'redis-cloud', id, (s) => s.state === 'synced' && typeof s.targetId === 'string', 'linked once the task completed');
+    expect(await writes(tb, 'POST', /\/v1\/users$/)).toBe(1);
+  });
+
+  it('submits a slow update once', async () => {
+    tb = await start(400);
+    const p = person('slowupdate');
+    const id = await createScimUser(tb, 'redis-cloud', okta.createUser(p));
+    await waitForSync(tb, 'redis-cloud', id, (s) => s.state === 'synced' && typeof s.targetId === 'string', 'created');
+    await waitForAccount(tb, 'redis-cloud', p.userName, (a) => a?.status === 'active', 'invitation accepted');
+    await tb.scim('redis-cloud').put(`/Users/${id}`, okta.putUser(id, p, { givenName: 'Renamed' })).expect(200);
+    await waitForAccount(tb, 'redis-cloud', p.userName, (a) => a?.name === 'Renamed Test', 'renamed');
+    await eventually(async () => (await tb!.store.listJobs('redis-cloud')).length === 0, { what: 'the job done' });
+    expect(await writes(tb, 'PUT', /\/v1\/users\/\d+$/)).toBe(1);
+  });
+
+  it('lets other users through while a task is still pending', async () => {
+    tb = await start(1_500);
+    const first = await createScimUser(tb, 'redis-cloud', okta.createUser(person('pendingfirst')));
+    await eventually(async () => (await tb!.store.listJobs('redis-cloud')).some((j) => j.userId === first && j.attempts > 0), { what: 'the first attempt timed out' });
+    const firstTaskDone = Date.now() + 2_000;
+    await createScimUser(tb, 'redis-cloud', okta.createUser(person('pendingsecond')));
+    // The second create is submitted while the first task still runs: nobody waits out the task holding the account's write lock.
+    await eventually(async () => (await writes(tb!, 'POST', /\/v1\/users$/)) === 2, { what: 'the second create submitted', timeoutMs: 5_000 });
+    expect(Date.now()).toBeLessThan(firstTaskDone);
+  });
+});

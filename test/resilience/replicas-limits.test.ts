@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SimulatorOptions } from '../../src/connectors/definition.js';
+import { connectorRegistry } from '../../src/connectors/registry.js';
+import { serveSimulator, type RunningSimulator, type SimRequestRecord } from '../../src/connectors/simulator-kit.js';
+import type { ConnectorType } from '../../src/connectors/types.js';
+import { simRequests } from '../contract/connector-contract.js';
+import { createStore } from '../../src/directory/create-store.js';
+import type { Store } from '../../src/directory/store.js';
+import { eventually, simState, TEST_DATABASE_URL } from '../helpers/bridge.js';
+import { postgresSchemaUrl, runCli, scimCreate, scimRequest, startBridgeProcess, withConcurrency, writeConfig, type BridgeProcess, type ProcessConfigOptions } from './processes.js';
+
+/**
+ * DESIGN.md invariant 11: with PostgreSQL, the target's rate limit, Redis Cloud's one task at a
+ * time and the mass-deprovisioning guard's window hold across replicas. Two bridge processes on
+ * one schema, SCIM writes sent to both in turn.
+ */
+
+interface Replicas {
+  sim: RunningSimulator;
+  processes: BridgeProcess[];
+  config: string;
+  /** The replicas' store, opened by the test. */
+  store: Store;
+  close(): Promise<void>;
+}
+
+async function startReplicas(type: ConnectorType, simulator: SimulatorOptions & Record<string, unknown>, config: Partial<ProcessConfigOptions>): Promise<Replicas> {
+  const sim = await serveSimulator(connectorRegistry[type].createSimulator(simulator));
+  const schema = await postgresSchemaUrl();
+  const credentials = connectorRegistry[type].createSimulator().credentials;
+  const file = writeConfig({ store: schema.url, targetUrl: sim.targetUrl, credentials, type, extra: 'reconcile: { intervalMs: 3600000 }', ...config });
+  const processes = [await startBridgeProcess(file), await startBridgeProcess(file)];
+  const store = createStore(TEST_DATABASE_URL, { schema: schema.schema });
+  return {
+    sim,
+    processes,
+    config: file,
+    store,
+    close: async () => {
+      await store.close();
+      await Promise.all(processes.map((p) => p.kill('SIGTERM')));
+      await sim.close();
+      await schema.drop();
+    },
+  };
+}
+
+const emails = (state: { users: { email: string }[] }): string[] => state.users.map((u) => u.email);
+
+describe('two replicas share one target rate limit', () => {
+  let replicas: Replicas;
+  const rate = 8;
+  beforeAll(async () => {
+    replicas = await startReplicas('redis-enterprise', {}, { limits: `requestsPerSecond: ${rate}` });
+  });
+  afterAll(() => replicas.close());
+
+  it('sends no more than the configured rate, whichever replica converges', async () => {
+    const names = Array.from({ length: 48 }, (_, i) => `rate${i}@example.com`);
+    await withConcurrency(names, 8, async (name, i) => {
+      expect(await scimCreate(replicas.processes[i % 2]!.url, name)).toBe(201);
+    });
+    await eventually(async () => {
+      const state = await simState<{ users: { email: string }[] }>(replicas.sim);
+      return names.every((n) => emails(state).includes(n));
+    }, { timeoutMs: 60_000, intervalMs: 250, what: 'every account created' });
+    const log: SimRequestRecord[] = await simRequests(replicas.sim);
+    const span = (log.at(-1)!.at - log[0]!.at) / 1000;
+    // A bucket of `rate` tokens refilled at `rate` per second: at most rate + rate × span requests.
+    expect(log.length, `${log.length} requests in ${span.toFixed(1)} s`).toBeLessThanOrEqual(Math.ceil(rate + rate * span * 1.1));
+  });
+});
+
+describe('two replicas serialise Redis Cloud tasks', () => {
+  let replicas: Replicas;
+  beforeAll(async () => {
+    replicas = await startReplicas('redis-cloud', { taskStepMs: 60 }, {});
+  });
+  afterAll(() => replicas.close());
+
+  it('never has two of its tasks in flight at once', async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `serial${i}@example.com`);
+    await withConcurrency(names, 6, async (name, i) => {
+      expect(await scimCreate(replicas.processes[i % 2]!.url, name, 'redis-cloud')).toBe(201);
+    });
+    await eventually(async () => {
+      const state = await simState<{ users: { email: string }[] }>(replicas.sim);
+      return names.every((n) => emails(state).includes(n));
+    }, { timeoutMs: 60_000, intervalMs: 250, what: 'every invitation created' });
+    // Each task is busy from its write to the last poll of it; a write only starts once the previous task is final.
+    const log = await simRequests(replicas.sim);
+    const writes = log.filter((r) => r.method === 'POST' && r.path.endsWith('/v1/users'));
+    const lastPoll = new Map<string, number>();
+    for (const r of log) if (r.method === 'GET' && r.path.includes('/v1/tasks/')) lastPoll.set(r.path, r.at);
+    const finished = [...lastPoll.values()].sort((a, b) => a - b);
+    expect(writes).toHaveLength(names.length);
+    for (let i = 1; i < writes.length; i++) expect(writes[i]!.at, `write ${i} started before task ${i - 1} was final`).toBeGreaterThanOrEqual(finished[i - 1]!);
+  });
+});
+
+describe('two replicas share one mass-deprovisioning guard', () => {
+  let replicas: Replicas;
+  const minimum = 3;
+  beforeAll(async () => {
+    replicas = await startReplicas('yardstik', {}, { sync: `guardMinimum: ${minimum}, guardShare: 0, guardWindowMs: 600000` });
+  });
+  afterAll(() => replicas.close());
+
+  const deactivate = async (url: string, id: string): Promise<number> =>
+    (await scimRequest(url, 'PATCH', `/Users/${id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', value: { active: false } }] }, 'yardstik')).status;
+  const accounts = async (): Promise<string[]> => (await simState<{ users: { email_address: string }[] }>(replicas.sim)).users.map((u) => u.email_address);
+
+  it('admits the window\'s removals once across replicas, holds the rest on both, and starts afresh after approval', async () => {
+    const names = Array.from({ length: 10 }, (_, i) => `guard${i}@example.com`);
+    const ids: string[] = [];
+    for (const [i, name] of names.entries()) {
+      const created = await scimRequest(replicas.processes[i % 2]!.url, 'POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: name, emails: [{ value: name, primary: true }], active: true }, 'yardstik');
+      expect(created.status).toBe(201);
+      ids.push((created.body as { id: string }).id);
+    }
+    await eventually(async () => (await accounts()).filter((e) => names.includes(e)).length === names.length, { timeoutMs: 30_000, what: 'every account created' });
+    // Eight deactivations, four through each replica: the guard admits `minimum` of them in all.
+    await withConcurrency(ids.slice(0, 8), 8, async (id, i) => {
+      expect(await deactivate(replicas.processes[i % 2]!.url, id)).toBe(200);
+    });
+    await settled(replicas);
+    expect(await heldCount(replicas)).toBe(8 - minimum);
+    expect((await accounts()).filter((e) => names.includes(e))).toHaveLength(names.length - minimum);
+    // Tripped on both: a ninth removal through either replica waits too.
+    expect(await deactivate(replicas.processes[1]!.url, ids[8]!)).toBe(200);
+    await settled(replicas);
+    expect(await heldCount(replicas)).toBe(9 - minimum);
+
+    expect((await runCli(['approve', '--connection', 'yardstik'], replicas.config)).code).toBe(0);
+    await eventually(async () => (await accounts()).filter((e) => names.includes(e)).length === 1, { timeoutMs: 30_000, what: 'the approved removals done' });
+    // After the approval the window starts afresh: the last removal is admitted, not held.
+    expect(await deactivate(replicas.processes[0]!.url, ids[9]!)).toBe(200);
+    await eventually(async () => (await accounts()).filter((e) => names.includes(e)).length === 0, { timeoutMs: 30_000, what: 'the last removal admitted' });
+  });
+});
+
+/** Waits until every job of the connection is done or held. */
+async function settled(replicas: Replicas): Promise<void> {
+  await eventually(async () => (await replicas.store.listJobs('yardstik', { held: false })).length === 0, { timeoutMs: 30_000, what: 'every job done or held' });
+}
+
+/** Held jobs of the connection, read from the replicas' store. */
+async function heldCount(replicas: Replicas): Promise<number> {
+  return (await replicas.store.listJobs('yardstik', { held: true })).length;
+}
