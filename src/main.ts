@@ -10,6 +10,7 @@ import { createStore } from './directory/create-store.js';
 import type { Store } from './directory/store.js';
 import { adminAccess, adminAccessMode, adminCaller } from './http/admin-access.js';
 import { createApp } from './http/app.js';
+import { createSharedAuthFailureLimiter } from './http/auth-failures.js';
 import { clientErrorHandler } from './http/client-error.js';
 import { listenTracked } from './http/listen.js';
 import { createAccessTokens } from './http/access-tokens.js';
@@ -132,6 +133,7 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
   const collect = () => collectStatus({ version, storeLabel, store, connections: syncConnections, reconciler, access });
   let draining = false;
   const app = createApp({
+    authFailures: createSharedAuthFailureLimiter(store, logger),
     logger,
     connections,
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),

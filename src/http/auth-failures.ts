@@ -1,3 +1,5 @@
+import type { Coordination } from '../directory/coordination.js';
+import type { Logger } from '../logging/logger.js';
 import { createRateLimiter } from './rate-limit.js';
 
 /**
@@ -7,11 +9,9 @@ import { createRateLimiter } from './rate-limit.js';
  * it). Someone else's failures, from another address, or against another connection, never
  * slow down the IdP.
  *
- * The in-process implementation below counts per bridge process. Across replicas on
- * PostgreSQL, a store-backed implementation of {@link AuthFailureLimiter} takes its place: it
- * needs one atomic "take a token from bucket K (capacity C, refilled at R per ms), on the
- * database's clock" that answers the wait until the next token when the bucket is empty, with
- * idle buckets expiring. Nothing else in the bridge changes.
+ * The bridge counts failures in the store ({@link createSharedAuthFailureLimiter}), so the brake
+ * holds across every replica on PostgreSQL; the in-process one serves when no store is given
+ * (tests of the HTTP layer alone) and while the store cannot be reached.
  */
 
 /** Whose failures are counted together. */
@@ -55,6 +55,31 @@ export function createMemoryAuthFailureLimiter(limits: AuthFailureLimits = defau
       } catch (err) {
         return Promise.resolve((err as { retryAfterMs?: number }).retryAfterMs ?? 1_000);
       }
+    },
+  };
+}
+
+/**
+ * The brake shared by every replica: one token bucket per source in the store, on the database's
+ * clock (a failure takes a token; an empty bucket answers how long until the next one). When the
+ * store cannot be reached, this process brakes on its own and says so once.
+ */
+export function createSharedAuthFailureLimiter(coordination: Pick<Coordination, 'takeToken'>, logger: Logger, limits: AuthFailureLimits = defaultAuthFailureLimits): AuthFailureLimiter {
+  const bucket = { ratePerSecond: limits.perMinute / 60, burst: limits.burst };
+  const local = createMemoryAuthFailureLimiter(limits);
+  let isFallingBack = false;
+  return {
+    async recordFailure(source, now) {
+      let waitMs: number;
+      try {
+        waitMs = await coordination.takeToken(`auth-failures:${JSON.stringify([source.connection, source.client])}`, bucket);
+      } catch (err) {
+        if (!isFallingBack) logger.error('cannot reach the store for the failed-authentication brake: braking in this process alone', { error: err instanceof Error ? err.message : String(err) });
+        isFallingBack = true;
+        return local.recordFailure(source, now);
+      }
+      isFallingBack = false;
+      return waitMs > 0 ? waitMs : null;
     },
   };
 }

@@ -148,3 +148,23 @@ async function settled(replicas: Replicas): Promise<void> {
 async function heldCount(replicas: Replicas): Promise<number> {
   return (await replicas.store.listJobs('yardstik', { held: true })).length;
 }
+
+describe('two replicas share the brake on failed authentications', () => {
+  let replicas: Replicas;
+  beforeAll(async () => {
+    replicas = await startReplicas('redis-enterprise', {}, {});
+  });
+  afterAll(() => replicas.close());
+
+  const wrongToken = (url: string): Promise<number> =>
+    fetch(`${url}/scim/v2/redis-enterprise/Users`, { headers: { authorization: 'Bearer wrong-token-0123456789' }, signal: AbortSignal.timeout(10_000) }).then((r) => r.status);
+
+  it('counts one source\'s failures on every replica together, and never brakes the valid token', async () => {
+    // The brake lets 20 failures pass from one source: 12 on each replica are 24 together.
+    const statuses: number[] = [];
+    for (let i = 0; i < 24; i++) statuses.push(await wrongToken(replicas.processes[i % 2]!.url));
+    expect(statuses.slice(0, 20).every((s) => s === 401), statuses.join(',')).toBe(true);
+    expect(statuses.slice(20).every((s) => s === 429), statuses.join(',')).toBe(true);
+    for (const process of replicas.processes) expect((await scimRequest(process.url, 'GET', '/Users?count=1', undefined)).status).toBe(200);
+  });
+});
