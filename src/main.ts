@@ -6,7 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { LoadedConfig } from './config/load.js';
 import type { Simulator } from './connectors/simulator-kit.js';
 import type { ConnectorType } from './connectors/types.js';
-import { createStore } from './directory/create-store.js';
+import { openMigratedStore } from './directory/create-store.js';
 import type { Store } from './directory/store.js';
 import { adminAccess, adminAccessMode } from './http/admin-access.js';
 import { createApp } from './http/app.js';
@@ -72,8 +72,8 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
   const version = bridgeVersion();
   const metrics = new BridgeMetrics({ version, store: describeStore(config.store).kind });
   const syncConnections = buildSyncConnections(loaded.connections, { logger, onCall: (name, event) => metrics.recordCall(name, event) });
-  const store = options.store ?? (await createStore(config.store, { logger }));
-  await store.migrate();
+  const store = options.store ?? (await openMigratedStore(config.store, { logger }));
+  if (options.store) await store.migrate();
   const engine = new SyncEngine({ store, connections: syncConnections, logger, onOutcome: (name, outcome, ms) => metrics.recordOutcome(name, outcome, ms), ...options.engine });
   const reconciler = new ReconcileScheduler({
     store,
