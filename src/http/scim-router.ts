@@ -94,7 +94,7 @@ export function createScimRouter(options: ScimRouterOptions): Router {
 
 const ok = (body: Record<string, unknown>): ScimResult => ({ status: 200, body });
 
-/** Refuses a body or query that nests too deep or holds text no database can store as sent (DESIGN.md invariant 7). */
+/** Refuses a body or query that nests too deep or holds text no database can store as sent (docs/architecture.md, promise 7). */
 function inputProblem(req: Request): BridgeError | undefined {
   for (const [what, value] of [['body', req.body as unknown], ['query', req.query as unknown]] as const) {
     const problem = findJsonProblem(value);

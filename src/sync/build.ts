@@ -58,7 +58,7 @@ export function buildSyncConnections(connections: readonly ResolvedConnection[],
       settings: connection.sync,
       concurrency: connection.limits.concurrency,
       drift: connection.drift,
-      // Redis Cloud processes one task per account at a time (sheet §1.3): serialise our writes too.
+      // Redis Cloud processes one task per account at a time (Redis Cloud's task docs): serialise our writes too.
       writeLock: connection.type === 'redis-cloud' ? new Mutex() : null,
       protectedEmails: new Set(mapping.protected.emails.map((e: string) => e.toLowerCase())),
       logger,

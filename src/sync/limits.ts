@@ -30,7 +30,7 @@ export function createRateLimiter(perSecond: number): RequestLimiter {
   };
 }
 
-/** Runs one task at a time (Redis Cloud processes one task per account, sheet §1.3). */
+/** Runs one task at a time (Redis Cloud processes one task per account, Redis Cloud's task docs). */
 export class Mutex {
   private tail: Promise<void> = Promise.resolve();
 

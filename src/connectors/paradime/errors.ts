@@ -3,7 +3,7 @@ import type { ParadimeGraphqlError } from './schemas.js';
 
 /**
  * Turns Paradime GraphQL `errors` into classified BridgeErrors. Paradime's real error codes and
- * messages are a GAP (sheet §4.3): `extensions.code` is read first (the simulator sets the codes
+ * messages are a GAP (Paradime documents none): `extensions.code` is read first (the simulator sets the codes
  * below), then the message is matched, so a real server without codes is still classified.
  */
 
@@ -38,7 +38,7 @@ const byMessage: Array<[RegExp, ErrorCode]> = [
   [/unauthori[sz]ed|unauthenticated|forbidden|permission|invalid (api )?(key|secret|token|credentials)/i, 'TARGET_AUTH'],
 ];
 
-/** Why a disabled user cannot be given access again (sheet §4.3; docs manage-users page). */
+/** Why a disabled user cannot be given access again (Paradime's User Management API and Manage users docs). */
 export const paradimeReEnableHint =
   'the user is disabled in Paradime and the API cannot re-enable users: re-enable them in the Paradime UI (Settings > Users > Disabled)';
 
