@@ -22,7 +22,8 @@ const nouns: Record<string, string> = { string: 'a string', number: 'a number', 
 /** The message of one zod issue at `path`; `written` is the value as the file has it (before `${VAR}` expansion). */
 export function issueMessage(issue: z.core.$ZodIssue, path: readonly PropertyKey[], written: unknown): string {
   const isDefault = /^(Invalid input: expected |Too (small|big): )/.test(issue.message);
-  if (issue.code === 'invalid_type' && written === undefined && isDefault) {
+  // A key with nothing after it (`scim:`) is null in YAML: as missing as no key at all.
+  if (issue.code === 'invalid_type' && (written === undefined || written === null) && isDefault) {
     return `missing: ${hintFor(path) ?? `${nouns[issue.expected] ?? issue.expected} is required here`}`;
   }
   if ((issue.code === 'invalid_format' && issue.format === 'url') || (issue.code === 'custom' && /^expected a URL$/.test(issue.message))) {

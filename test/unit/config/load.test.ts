@@ -102,6 +102,7 @@ connections:
     target: { url: https://api.redislabs.com/v1, apiKey: k, apiSecretKey: s }
 `);
     expect(issues).toEqual(['4 connections.rc.scim: missing: the SCIM credentials the IdP sends, like scim: { tokens: ["${SCIM_TOKEN}"] } (or basic: { username, password })']);
+    expect(issuesOf('connections:\n  rc:\n    type: redis-cloud\n    scim:\n    target: { url: https://api.redislabs.com/v1, apiKey: k, apiSecretKey: s }\n')[0]).toMatch(/^\d+ connections\.rc\.scim: missing: the SCIM credentials/);
     expect(issuesOf('listen: { port: 8080 }\n')).toEqual(['1 connections: missing: at least one connection, like connections: { redis-cloud: { type: redis-cloud, scim: { tokens: [...] }, target: { url: ..., ... } } }']);
     const target = issuesOf(`
 connections:
