@@ -11,6 +11,7 @@ import { statusCommand, type StatusOptions } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
 import { validateCommand, type ValidateOptions } from './commands/validate.js';
 import { connectorTypes } from './connectors/types.js';
+import { bridgeVersion } from './observability/startup.js';
 
 /** The `scim-bridge` command line: a table of commands; each command's logic lives in src/commands/. Reference: docs/cli.md. */
 
@@ -49,7 +50,7 @@ const isoTime = (value: string): number => {
 const configOption = ['-c, --config <file>', 'configuration file (else SCIM_BRIDGE_CONFIG, else ./bridge.yaml, else the sandbox)'] as const;
 const connectionOption = ['--connection <name>', 'only this connection'] as const;
 
-const program = new Command('scim-bridge').description('SCIM 2.0 bridge for applications without SCIM').showHelpAfterError();
+const program = new Command('scim-bridge').description('SCIM 2.0 bridge for applications without SCIM').version(bridgeVersion()).showHelpAfterError();
 program
   .command('serve', { isDefault: true })
   .description('run the bridge (the sandbox when no configuration file exists)')

@@ -6,7 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { LoadedConfig } from './config/load.js';
 import type { Simulator } from './connectors/simulator-kit.js';
 import type { ConnectorType } from './connectors/types.js';
-import { createStore } from './directory/create-store.js';
+import { openMigratedStore } from './directory/create-store.js';
 import type { Store } from './directory/store.js';
 import { adminAccess, adminAccessMode, adminCaller } from './http/admin-access.js';
 import { createApp } from './http/app.js';
@@ -84,9 +84,9 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
   const metrics = new BridgeMetrics({ version, store: describeStore(config.store).kind });
   // Mappings are checked before the database is touched; the store then coordinates the limits every replica shares.
   loadMappings(loaded.connections);
-  const store = options.store ?? (await createStore(config.store, { logger }));
+  const store = options.store ?? (await openMigratedStore(config.store, { logger }));
+  if (options.store) await store.migrate();
   const syncConnections = buildSyncConnections(loaded.connections, { logger, coordination: store, onCall: (name, event) => metrics.recordCall(name, event) });
-  await store.migrate();
   const access = createAccessMonitor(syncConnections, {
     ...(options.accessCacheMs === undefined ? {} : { ttlMs: options.accessCacheMs }),
     onChange: (report) => onAccessChange(report),

@@ -32,6 +32,15 @@ const recordSchema = z.object({
 
 type Account = z.infer<typeof accountSchema>;
 
+/** A record's decision, narrowed. */
+export type AuditDecision = z.infer<typeof recordSchema>;
+
+/** The decision of a record, or null when it was written in a shape this version does not read. */
+export function parseAuditDecision(record: AuditRecord): AuditDecision | null {
+  const parsed = recordSchema.safeParse(record.decision);
+  return parsed.success ? parsed.data : null;
+}
+
 /** The email an audit record is about (the desired one, else the account's), for `--user` and display. */
 export function emailOf(record: AuditRecord): string | null {
   const parsed = recordSchema.safeParse(record.decision);

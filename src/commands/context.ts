@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfigFile, resolveConfigPath, type LoadedConfig, type ResolvedConnection } from '../config/load.js';
 import { buildSandbox, type Sandbox } from '../config/sandbox.js';
 import { formatIssue, type SourceIssue } from '../config/yaml-source.js';
-import { createStore } from '../directory/create-store.js';
+import { openMigratedStore } from '../directory/create-store.js';
 import type { Store } from '../directory/store.js';
 import { isBridgeError } from '../errors.js';
 import { createLogger, type Logger } from '../logging/logger.js';
@@ -69,16 +69,9 @@ export function createCommandLogger(loaded: LoadedConfig, env: NodeJS.ProcessEnv
   });
 }
 
-/** Opens and migrates the configured store. */
-export async function openStore(loaded: LoadedConfig, logger: Logger): Promise<Store> {
-  const store = createStore(loaded.config.store, { logger });
-  try {
-    await store.migrate();
-  } catch (err) {
-    await store.close().catch(() => undefined);
-    throw err;
-  }
-  return store;
+/** Opens and migrates the configured store (an error names the file or the database). */
+export function openStore(loaded: LoadedConfig, logger: Logger): Promise<Store> {
+  return openMigratedStore(loaded.config.store, { logger });
 }
 
 /** What a store-only command (status, approve, audit) works with. */

@@ -4,6 +4,7 @@ import { SyncEngine } from '../sync/engine.js';
 import { reconcileConnection, type ReconcileReport } from '../sync/reconciler.js';
 import { plural, processIo, type CliIo } from './context.js';
 import { startProgress } from './progress.js';
+import { collectChanges, renderChanges, type UserChanges } from './sync-changes.js';
 import { openRuntime, type RuntimeOptions } from './runtime.js';
 import { renderDetails } from './status.js';
 import { isUnsettled, readStatuses, type ConnectionStatus } from './summary.js';
@@ -19,6 +20,9 @@ import { isUnsettled, readStatuses, type ConnectionStatus } from './summary.js';
 interface SyncRun {
   jobs: number;
   reconcile: (ReconcileReport & { error?: undefined }) | { error: string };
+  /** When the run of this connection started (epoch ms), and what its audit records say it changed. */
+  since: number;
+  changes: UserChanges[];
 }
 
 /** Runs `scim-bridge sync`; returns 0 when every user converged, 2 when some are pending, failed or held. */
@@ -41,6 +45,7 @@ export async function syncCommand(options: RuntimeOptions, io: CliIo = processIo
 }
 
 async function syncConnection(engine: SyncEngine, store: Store, connection: SyncConnection, io: CliIo): Promise<SyncRun> {
+  const since = Date.now();
   const label = (phase: string): string => `${connection.name}: ${phase}`;
   // Approved jobs run first: `enqueueJobs` would replace their reason and the guard would hold
   // them again. Other queued jobs simply coalesce with the new ones (their request ids stay).
@@ -55,7 +60,7 @@ async function syncConnection(engine: SyncEngine, store: Store, connection: Sync
     reconcile = { error: err instanceof Error ? err.message : String(err) };
   }
   if (reconcile.error === undefined && reconcile.queued > 0) jobs += await drain(engine, store, connection.name, label('repairing drift'), io);
-  return { jobs, reconcile };
+  return { jobs, reconcile, since, changes: await collectChanges(store, connection.name, since) };
 }
 
 /** Runs every due job of a connection with a progress display. */
@@ -69,10 +74,15 @@ async function drain(engine: SyncEngine, store: Store, connection: string, label
 
 function renderRun(status: ConnectionStatus, run: SyncRun | undefined): string {
   const lines = [`${status.connection} (${status.type}): ${plural(run?.jobs ?? 0, 'job')} run`];
+  if (run) lines.push(...renderChanges(run.changes, status.connection, run.since));
   const reconcile = run?.reconcile;
   if (reconcile?.error !== undefined) lines.push(`  reconcile failed: ${reconcile.error}`);
   else if (reconcile?.skipped) lines.push('  reconcile skipped: another process is reconciling this connection');
-  else if (reconcile) lines.push(`  reconcile: ${plural(reconcile.accounts, 'account')} in the target, ${reconcile.drift.length} drift or link item(s), ${reconcile.queued} queued`);
+  else if (reconcile) {
+    // The reconcile runs after every user was converged: what it finds is what converging left.
+    const found = reconcile.drift.length === 0 ? 'no drift left' : `${plural(reconcile.drift.length, 'drift or link item')} left, ${reconcile.queued} queued`;
+    lines.push(`  reconcile, after converging: ${plural(reconcile.accounts, 'account')} in the target, ${found}`);
+  }
   lines.push(`  users ${status.users}: synced ${status.synced}, pending ${status.pending}, failed ${status.failed}, unsupported ${status.unsupported}, held ${status.held}`);
   if (reconcile?.error === undefined && reconcile) {
     for (const item of reconcile.drift.slice(0, 20)) lines.push(`  ${item.kind}: ${item.email} (${item.detail})`);

@@ -1,5 +1,9 @@
 import path from 'node:path';
-import { toBridgeError } from '../errors.js';
+import { ConfigError, type LoadedConfig } from '../config/load.js';
+import { readYamlSource } from '../config/yaml-source.js';
+import { sqlitePathOf } from '../directory/create-store.js';
+import { checkSqliteLocation } from '../directory/store-location.js';
+import { isBridgeError, toBridgeError } from '../errors.js';
 import { createSilentLogger } from '../logging/logger.js';
 import { buildSyncConnections, loadMappings } from '../sync/build.js';
 import { describeSource, loadConfiguration, processIo, type CliIo } from './context.js';
@@ -21,6 +25,7 @@ export interface ValidateOptions {
 export async function validateCommand(options: ValidateOptions, io: CliIo = processIo): Promise<number> {
   const { loaded } = loadConfiguration(options.config);
   loadMappings(loaded.connections);
+  checkStoreLocation(loaded);
   const rows = loaded.connections.map((c) => [c.name, c.type, c.mode, displayPath(c.mappingPath)]);
   io.stdout.write(`configuration OK: ${describeSource(loaded)}\n${renderTable(['CONNECTION', 'TYPE', 'MODE', 'MAPPING'], rows)}`);
   if (!options.checkTargets) return 0;
@@ -41,6 +46,20 @@ export async function validateCommand(options: ValidateOptions, io: CliIo = proc
     }
   }
   return isOk ? 0 : 1;
+}
+
+/** A SQLite store needs a usable place (nothing is created here): a problem is reported on the `store` line. */
+function checkStoreLocation(loaded: LoadedConfig): void {
+  const file = sqlitePathOf(loaded.config.store);
+  if (file === null) return;
+  try {
+    checkSqliteLocation(file, { create: false });
+  } catch (err) {
+    if (!isBridgeError(err)) throw err;
+    const display = describeSource(loaded);
+    const line = loaded.file ? readYamlSource(loaded.file).source?.lineOf(['store']) : undefined;
+    throw new ConfigError([{ file: display, ...(line !== undefined ? { line } : {}), path: 'store', message: err.message }]);
+  }
 }
 
 /** Relative to the working directory when inside it, else absolute. */

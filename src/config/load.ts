@@ -53,10 +53,13 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
     const line = source.lineOf(['connections', name]);
     return { file: display, ...(line !== undefined ? { line } : {}), path: `connections.${name}`, message };
   });
-  const issues = [...expanded.issues, ...names, ...(parsed.success ? [] : zodIssues(source, parsed.error.issues))];
+  // An unset variable is one problem: what the schema says about the empty value it left is dropped.
+  const unset = new Set(expanded.issues.map((issue) => issue.path));
+  const schemaIssues = (list: SourceIssue[]): SourceIssue[] => list.filter((issue) => !unset.has(issue.path));
+  const issues = [...expanded.issues, ...names, ...(parsed.success ? [] : schemaIssues(zodIssues(source, parsed.error.issues)))];
   if (!parsed.success || names.length > 0) throw new ConfigError(issues);
   const connections = resolveConnections(parsed.data, path.dirname(file), (name, zodProblems) =>
-    issues.push(...zodIssues(source, zodProblems, ['connections', name, 'target'])),
+    issues.push(...schemaIssues(zodIssues(source, zodProblems, ['connections', name, 'target']))),
   );
   if (issues.length > 0) throw new ConfigError(issues);
   return { config: parsed.data, connections, file, secrets: [...expanded.secrets, ...collectSecrets(parsed.data, connections)] };

@@ -80,7 +80,7 @@ export const connectionSchema = z
   })
   .strict();
 
-/** Connection names are URL path segments; Okta rejects base URLs with `_` (sheet §5.1). */
+/** Connection names are URL path segments; Okta rejects base URLs with `_` (Okta's SCIM prepare guide). */
 export const connectionName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/i, { error: 'connection names use letters, digits and "-" (Okta rejects "_" in base URLs)' });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import { issueMessage } from './issue-messages.js';
 
 /**
  * YAML files with positions: configuration and mapping errors name the file, the line and the
@@ -33,10 +34,11 @@ export function readYamlSource(file: string, text?: string): { source?: YamlSour
   }
   const lineCounter = new LineCounter();
   const doc = parseDocument(content, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    return {
-      issues: doc.errors.map((e) => ({ file, line: lineCounter.linePos(e.pos[0]).line, path: '(yaml)', message: e.message.split('\n')[0] ?? e.message })),
-    };
+  const [first] = doc.errors;
+  if (first) {
+    // Only the first: one bad line makes the parser report every line after it as well.
+    const { line, col } = lineCounter.linePos(first.pos[0]);
+    return { issues: [{ file, line, path: '(yaml)', message: `${first.message.split('\n')[0] ?? first.message} (column ${col})` }] };
   }
   return { source: { file, value: doc.toJS() as unknown, lineOf: (path) => lineOf(doc, lineCounter, path) }, issues: [] };
 }
@@ -58,10 +60,20 @@ export function zodIssues(source: YamlSource, issues: readonly z.core.$ZodIssue[
     return keys.map((key) => {
       const path = [...prefix, ...issue.path, ...(key === undefined ? [] : [key])];
       const line = source.lineOf(path);
-      const message = key === undefined ? issue.message.replace(/^Invalid input: /, '') : 'unknown field';
+      const message = key === undefined ? issueMessage(issue, path, valueAt(source.value, path)) : 'unknown field';
       return { file: source.file, ...(line !== undefined ? { line } : {}), path: formatPath(path), message };
     });
   });
+}
+
+/** The value at `path` as the file has it; undefined when any part is missing. */
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let node = value;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, key)) return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
 }
 
 /** `connections.paradime.target.url`, `scim.tokens[0]`. */

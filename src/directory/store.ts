@@ -16,7 +16,7 @@ import type {
 /**
  * The one store interface, implemented by SQLite (embedded default) and PostgreSQL. Every
  * directory write enqueues the affected users' convergence jobs in the same transaction
- * (DESIGN.md invariant 1): durability is never retrofitted.
+ * (docs/architecture.md, promise 1): durability is never retrofitted.
  *
  * Errors: UNIQUENESS (userName or group displayName taken, case-insensitively), NOT_FOUND,
  * VERSION_MISMATCH (If-Match), INVALID_VALUE (a member id that is not a user of the

@@ -37,7 +37,7 @@ const mapping: Partial<Record<ErrorCode, HttpMapping>> = {
   INVALID_SCOPE: { status: 400 },
   STORE_UNAVAILABLE: { status: 503 },
   SHUTTING_DOWN: { status: 503 },
-  // Strict mode: the target's answer decides the SCIM answer (DESIGN.md, modes).
+  // Strict mode: the target's answer decides the SCIM answer (docs/architecture.md, "Modes per connection").
   TARGET_CONFLICT: { status: 409, scimType: 'uniqueness' },
   TARGET_REJECTED: { status: 400, scimType: 'invalidValue' },
   TARGET_TASK_FAILED: { status: 400, scimType: 'invalidValue' },

@@ -101,7 +101,7 @@ function authSchemesOf(scope: ScimScope, connection: ScimConnection): AuthScheme
   return { bearer, basic, ...(oauth ? { oauthTokenEndpoint: `${base}/oauth/${scope.connection}/token` } : {}) };
 }
 
-/** Refuses a body or query that nests too deep or holds text no database can store as sent (DESIGN.md invariant 7). */
+/** Refuses a body or query that nests too deep or holds text no database can store as sent (docs/architecture.md, promise 7). */
 function inputProblem(req: Request): BridgeError | undefined {
   for (const [what, value] of [['body', req.body as unknown], ['query', req.query as unknown]] as const) {
     const problem = findJsonProblem(value);

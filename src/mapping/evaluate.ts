@@ -58,7 +58,7 @@ function firstValue(attributes: Record<string, unknown>, paths: readonly Attribu
 }
 
 // Protection looks at every address the user carries, not only the resolved one: a protected
-// account must not be touched because a mapping chose another of its emails (DESIGN.md invariant 5).
+// account must not be touched because a mapping chose another of its emails (docs/architecture.md, promise 5).
 function protectedEmail(mapping: Mapping, attributes: Record<string, unknown>, profile: DesiredProfile | null): string | undefined {
   if (mapping.protected.emails.length === 0) return undefined;
   const listed = new Set(mapping.protected.emails);

@@ -9,7 +9,7 @@ import { canonicalRole, parsePolicy, type Checked } from './roles.js';
  * and normalised to its spelling, so the evaluator can trust every value.
  */
 
-/** What `active: false` and a SCIM DELETE do when the file does not say (DESIGN.md, deactivation table). */
+/** What `active: false` and a SCIM DELETE do when the file does not say (docs/architecture.md, "Deactivation, per target"). */
 export const defaultDeprovision: Record<ConnectorType, { deactivate: string; delete: string }> = {
   'redis-cloud': { deactivate: 'delete', delete: 'delete' },
   'redis-enterprise': { deactivate: 'role:none', delete: 'delete' },

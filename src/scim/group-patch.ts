@@ -58,7 +58,7 @@ function applyAttribute(fold: Fold, op: 'add' | 'replace' | 'remove', key: strin
     case 'id':
     case 'schemas':
     case 'meta':
-      return; // Okta's rename PATCH echoes the id (sheet §5.3): read-only, ignored.
+      return; // Okta's rename PATCH echoes the id (Okta's SCIM 2.0 reference): read-only, ignored.
     case 'displayname':
       if (typeof value !== 'string' || value.trim() === '') throw new BridgeError('INVALID_VALUE', `${where}: displayName must be a non-empty string`);
       fold.change.displayName = value;
@@ -79,7 +79,7 @@ function applyAttribute(fold: Fold, op: 'add' | 'replace' | 'remove', key: strin
 function removeAttribute(fold: Fold, key: string, value: unknown, where: string): void {
   switch (key.toLowerCase()) {
     case 'members':
-      // Entra without aadOptscim062020 names the members to remove in `value` (sheet §6.4).
+      // Entra without aadOptscim062020 names the members to remove in `value` (Microsoft's SCIM tutorial).
       if (value === undefined) replaceMembers(fold, []);
       else for (const id of memberIds(value)) removeMember(fold, id);
       return;

@@ -33,7 +33,7 @@ export async function listGroups(scope: ScimScope, query: Query): Promise<ScimRe
   return { status: 200, body: listResponse(page.totalResults, listQuery.startIndex, resources) };
 }
 
-/** GET /Groups/{id} (`excludedAttributes=members` skips loading them, sheet §6.4). */
+/** GET /Groups/{id} (`excludedAttributes=members` skips loading them, Microsoft's SCIM tutorial). */
 export async function getGroup(scope: ScimScope, id: string, query: Query): Promise<ScimResult> {
   const projection = parseProjection(query.attributes, query.excludedAttributes);
   const record = await scope.directory.getGroup(scope.connection, id, { members: wantsMembers(projection) });
@@ -55,7 +55,7 @@ export async function replaceGroup(scope: ScimScope, id: string, body: unknown, 
   return single(scope, withMembers ?? record, 200);
 }
 
-/** PATCH /Groups/{id}: 204, as Entra asks (sheet §6.4); Okta accepts 204 too (sheet §5.3). */
+/** PATCH /Groups/{id}: 204, as Entra asks (Microsoft's SCIM tutorial); Okta accepts 204 too (Okta's SCIM 2.0 reference). */
 export async function patchGroup(scope: ScimScope, id: string, body: unknown, ifMatch: string | undefined): Promise<ScimResult> {
   const operations = normalizePatchOperations(body);
   if (typeof operations === 'string') throw new BridgeError('INVALID_SYNTAX', operations);

@@ -58,14 +58,14 @@ function prepare(operation: PatchOperation, current: Json, index: number): Patch
   if (operation.op !== 'remove' && value === undefined) throw new BridgeError('INVALID_VALUE', `${where}: ${operation.op} needs a value`);
   if (parsed.filter && parsed.sub && operation.op !== 'remove' && !anyMatch(current, parsed.path.attr, parsed.filter)) {
     // Entra replaces emails[type eq "work"].value on a user that has no work email yet
-    // (sheet §6.3): RFC 7644 would answer noTarget; we add the element the filter describes.
+    // (Microsoft's SCIM tutorial): RFC 7644 would answer noTarget; we add the element the filter describes.
     const element = elementFromFilter(parsed.filter);
     if (element) return { op: 'add', path: parsed.path.attr, value: [{ ...element, [parsed.sub]: value }] };
   }
   return { op: operation.op, path: operation.path, ...(value !== undefined ? { value } : {}) };
 }
 
-/** A path-less value: read-only keys dropped, the manager normalised (Okta sends `id` in it, sheet §5.3). */
+/** A path-less value: read-only keys dropped, the manager normalised (Okta sends `id` in it, Okta's SCIM 2.0 reference). */
 function pathlessValue(value: Json): Json {
   const out: Json = {};
   for (const [key, item] of Object.entries(value)) {

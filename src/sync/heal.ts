@@ -2,7 +2,7 @@ import type { Store } from '../directory/store.js';
 import type { SyncConnection } from './connection.js';
 
 /**
- * Nothing waits for a human forever (DESIGN.md invariant 10): when a connection's target
+ * Nothing waits for a human forever (docs/architecture.md, promise 12): when a connection's target
  * recovers (its access check passes again) or the bridge starts with a new configuration, every
  * `failed` user of that connection is queued again at once. Jobs coalesce per user, so queueing
  * a user whose job is waiting out the long backoff only makes it due now.

@@ -8,7 +8,7 @@ import type { SyncConnection } from './connection.js';
  * users' jobs. Checks run every `intervalMs`; when a change waits on an invitation (a removal or
  * a role change, which need the signed-up account), they start after `firstCheckMs` and back off
  * by doubling to the interval, so the change lands seconds after the person signs up.
- * In memory: after a restart the reconciler links what was pending (DESIGN.md, reconciler).
+ * In memory: after a restart the reconciler links what was pending (docs/architecture.md, "The reconciler").
  */
 
 /** Options of {@link InvitationWatcher}. */

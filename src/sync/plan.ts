@@ -112,7 +112,7 @@ function planRemoval(input: PlanInput, goal: 'absent' | 'disabled'): Plan {
     return unsupported([], stateOf(account), 'this target can neither delete nor disable accounts through its API');
   }
   if (account.status === 'invited') {
-    // Neither Paradime nor Redis Cloud can touch an invitation (sheet §1.3, §4.3): check again
+    // Neither Paradime nor Redis Cloud can touch an invitation (Redis Cloud's task docs and Paradime's User Management API docs): check again
     // until it is accepted, then remove access.
     return { kind: 'wait', steps: [], expected: stateOf(account), summary: 'an invitation cannot be withdrawn through the API; access is removed once it is accepted' };
   }

@@ -66,7 +66,7 @@ export async function prepareInput(
  * Finds the account: by the linked id (one small call where the connector can), else by the
  * linked email, else by the desired email. An unlinked user who should get an account is not
  * looked up: the create answers TARGET_CONFLICT if the email exists, and the account is adopted
- * then (DESIGN.md invariant 2), which spares a full listing per new user.
+ * then (docs/architecture.md, promise 2), which spares a full listing per new user.
  */
 async function locateAccount(
   connection: SyncConnection,

@@ -2,7 +2,7 @@ import type { CallOptions, Connector, RemovalResult, TargetAccount } from '../co
 import { BridgeError } from '../errors.js';
 
 /**
- * Access removal is confirmed, never assumed (DESIGN.md invariant 9). A disable or delete the
+ * Access removal is confirmed, never assumed (docs/architecture.md, promise 9). A disable or delete the
  * target did not answer with a clear success (`unconfirmed`: the connector found the account
  * gone, or the target answered an exact "no such user" code) counts only once a fresh read
  * agrees: the account is gone, or (for a disable) disabled. Anything else fails with

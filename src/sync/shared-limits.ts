@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import { createRateLimiter, Mutex, type WriteLock } from './limits.js';
 
 /**
- * Limits toward a target that hold across every replica sharing the store (DESIGN.md invariant
+ * Limits toward a target that hold across every replica sharing the store (docs/architecture.md, promise
  * 11), built on the store's {@link Coordination}: the request rate is one token bucket in the
  * database, and writes to one Redis Cloud account take one named lease. With SQLite the store
  * serves one process, and the same code simply runs there.

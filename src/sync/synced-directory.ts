@@ -11,7 +11,7 @@ import { prepareInput } from './prepare.js';
 
 /**
  * The directory the SCIM layer writes to. Every write is first durable with its outbox job (the
- * store does both in one transaction); then, per connection mode (DESIGN.md):
+ * store does both in one transaction); then, per connection mode (docs/architecture.md):
  * - `eventual`: wake the worker and wait up to `sync.inlineWaitMs` for the first attempt, so the
  *   response can show the state reached;
  * - `strict`: user writes are applied to the target first and stored only if it accepted them;

@@ -37,7 +37,7 @@ describe('scim-bridge sync', () => {
     // Not a terminal: plain progress lines instead of a bar.
     expect(result.stdout).toContain('redis-enterprise: converging every user: 2/2\n');
     expect(result.stdout).not.toContain('\r');
-    expect(result.stdout).toMatch(/redis-enterprise \(redis-enterprise\): \d+ jobs? run\n {2}reconcile: \d+ accounts in the target/);
+    expect(result.stdout).toMatch(/redis-enterprise \(redis-enterprise\): \d+ jobs? run\n {2}changed in the target: 2 users \(2 accounts created\)\n(?: {4}.+\n){2} {2}reconcile, after converging: \d+ accounts in the target, no drift left\n/);
     expect(result.stdout).toContain('users 2: synced 2, pending 0, failed 0, unsupported 0, held 0');
 
     const users = await reUsers();
@@ -80,6 +80,23 @@ describe('scim-bridge sync', () => {
     expect((await reUsers()).map((u) => u.email)).toContain('ada@example.com');
   });
 
+  it('reports what it changed, per user, with a total: a role fixed and an account re-created', async () => {
+    const users = await reUsers();
+    const ada = users.find((u) => u.email === 'ada@example.com');
+    const bob = users.find((u) => u.email === 'bob@example.com');
+    const headers = { authorization: `Basic ${Buffer.from('admin@sandbox.local:sandbox').toString('base64')}`, 'content-type': 'application/json' };
+    expect((await fetch(`${sim('redis-enterprise').url}/v1/users/${ada?.uid}`, { method: 'DELETE', headers })).ok).toBe(true);
+    const demoted = await fetch(`${sim('redis-enterprise').url}/v1/users/${bob?.uid}`, { method: 'PUT', headers, body: JSON.stringify({ role: 'db_viewer' }) });
+    expect(demoted.ok).toBe(true);
+    const result = await env.run('sync', '--connection', 'redis-enterprise');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('  changed in the target: 2 users (1 account created, 1 role changed)\n');
+    expect(result.stdout).toMatch(/\n {4}ada@example\.com +created the account with role db_viewer\n/);
+    expect(result.stdout).toMatch(/\n {4}bob@example\.com +role db_viewer → admin\n/);
+    const again = await env.run('sync', '--connection', 'redis-enterprise');
+    expect(again.stdout).toContain('  changed in the target: nothing\n');
+  });
+
   it('exits 2 and gives the reason when users cannot be converged', async () => {
     await fetch(`${sim('yardstik').url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'status', status: 400, method: 'POST', count: 5 }) });
     await env.createUser('yardstik', 'zed@example.com');
@@ -87,6 +104,8 @@ describe('scim-bridge sync', () => {
     await fetch(`${sim('yardstik').url}/_sim/faults`, { method: 'DELETE' });
     expect(result.code).toBe(2);
     expect(result.stdout).toMatch(/failed 1/);
+    expect(result.stdout).toContain('  changed in the target: nothing; 1 user not converged\n');
+    expect(result.stdout).toMatch(/\n {4}zed@example\.com +failed: TARGET_REJECTED: /);
     expect(result.stdout).toMatch(/yardstik: top problems\n\s+1 × TARGET_REJECTED: /);
   });
 

@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +22,8 @@ const connectionYaml = (extra: string[], target: string[] = ['      url: http://
     '      password: x',
     '',
   ].join('\n');
+
+const mappingsDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../mappings');
 
 const badMapping = ['type: redis-enterprise', 'roles:', '  default: db_viewer', '  rules:', '    - group: Admins', '      role: emperor', 'deactivate: role:none', ''].join('\n');
 
@@ -105,6 +108,49 @@ describe('scim-bridge validate', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('bad.mapping.yaml:6 roles.rules[0].role');
     expect(hasStackTrace(result.stderr)).toBe(false);
+  });
+
+  it('shows only the first YAML syntax error of a bad line, with its line and column', async () => {
+    const file = write('bad-indent.yaml', connectionYaml([]).replace('    scim:\n', '   oops: [x\n    scim:\n'));
+    const result = await runCli(['validate', '--config', file], dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^scim-bridge: invalid configuration or mapping \(1 problem\):\n {2}bad-indent\.yaml:5 \(yaml\): .+ \(column \d+\)\n$/);
+  });
+
+  it('reports an unset variable in one line: which variable, where', async () => {
+    const file = write('unset.yaml', connectionYaml([]).replace('[long-enough-token-123]', '["${I13_UNSET_TOKEN}"]'));
+    const result = await runCli(['validate', '--config', file], dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('scim-bridge: invalid configuration or mapping (1 problem):\n  unset.yaml:6 connections.rc.scim.tokens[0]: environment variable I13_UNSET_TOKEN is not set\n');
+  });
+
+  it('says which block is missing and shows its shape', async () => {
+    const file = write('no-scim.yaml', connectionYaml([]).replace('    scim:\n      tokens: [long-enough-token-123]\n', ''));
+    const result = await runCli(['validate', '--config', file], dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('no-scim.yaml:4 connections.rc.scim: missing: the SCIM credentials the IdP sends, like scim: { tokens: ["${SCIM_TOKEN}"] }');
+    expect(result.stderr).not.toContain('received undefined');
+  });
+
+  it('quotes a bad URL', async () => {
+    const file = write('bad-url.yaml', connectionYaml([], ['      url: htp//cluster.example.com:9443']));
+    const result = await runCli(['validate', '--config', file], dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('bad-url.yaml:8 connections.rc.target.url: expected an http(s) URL like https://api.example.com, got "htp//cluster.example.com:9443"');
+  });
+
+  it('serve names the address that is already in use', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (busy.address() as AddressInfo).port;
+      const file = write('busy.yaml', connectionYaml([]).replace('store: sqlite:./bridge.db', `store: sqlite:./bridge.db\nlisten: { host: 127.0.0.1, port: ${port} }`).replace('    type: redis-enterprise\n', `    type: redis-enterprise\n    mapping: ${mappingsDir}/redis-enterprise.yaml\n`));
+      const result = await runCli(['serve', '--config', file], dir, { LOG_LEVEL: 'error' });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`address already in use 127.0.0.1:${port}`);
+    } finally {
+      busy.close();
+    }
   });
 
   it('names the connections when --connection names none', async () => {

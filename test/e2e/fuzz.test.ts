@@ -7,7 +7,7 @@ import { DirectoryWatch, RUNS, expectSane, groupBody, patchBody, seedDirectory, 
 /**
  * Property-based fuzzing of SCIM bodies and PATCH operations on Users and Groups: never a 5xx,
  * never a crash, always an RFC 7644 error body on 4xx, and a rejected request leaves the
- * directory exactly as it was (issue 5, DESIGN.md invariant 7). Filters, ids and headers:
+ * directory exactly as it was (issue 5, docs/architecture.md, promise 7). Filters, ids and headers:
  * fuzz-http.test.ts.
  */
 

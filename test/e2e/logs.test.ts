@@ -7,7 +7,7 @@ import { eventually, startTestBridge, type StoreKind, type TestBridge } from '..
 /**
  * The logs of a full run: one access line per request with requestId, connection, method, path,
  * status and ms; no token, password, Basic credential or target secret; no request body
- * (issue 2 §7, DESIGN.md invariant 6). Run with the production redaction and without it, so the
+ * (issue 2 §7, docs/architecture.md, promise 6). Run with the production redaction and without it, so the
  * code itself is shown to log nothing secret, not only the redactor to catch it.
  */
 

@@ -10,7 +10,7 @@ import { failOutboxWrites, snapshot } from './store-faults.js';
 /**
  * A store failure answers 5xx, never 404 (an IdP that reads 404 creates a duplicate): 503 with
  * Retry-After when the database is unavailable, 500 for anything unknown, always an RFC 7644 body;
- * and a write that fails half-way leaves nothing behind (DESIGN.md invariants 1 and 7).
+ * and a write that fails half-way leaves nothing behind (docs/architecture.md, promises 1 and 7).
  */
 
 type Mode = 'transient' | 'unknown';

@@ -8,7 +8,7 @@ import { createScimUser, hasRoleOf, targetAccount, waitForAccount, waitForSync }
  * Entra's requests (sheet §6) against every target: app roles (on POST, and on PATCH as
  * stringified JSON) set the role through the shipped mappings' attribute rules; an email change
  * follows the target's capability; disable (string "False"), re-enable and DELETE follow the
- * deactivation table of DESIGN.md.
+ * deactivation table of docs/architecture.md.
  */
 
 interface Case {

@@ -7,7 +7,7 @@ import { createScimUser, hasRoleOf, waitForAccount, waitForSync } from './sync-h
 /**
  * Okta's lifecycle (sheet §5) against every target through the shipped default mappings:
  * create → default role; Group Push → the group's role; removal from the group → back;
- * deactivate and reactivate as DESIGN.md's table says, on SQLite and PostgreSQL.
+ * deactivate and reactivate as the table in docs/architecture.md says, on SQLite and PostgreSQL.
  */
 
 interface Case {

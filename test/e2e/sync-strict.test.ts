@@ -4,7 +4,7 @@ import * as okta from '../fixtures/okta/requests.js';
 import { startTestBridge, type StoreKind, type TestBridge } from '../helpers/bridge.js';
 import { hasRoleOf, SYNC, targetAccount, waitForAccount, person } from './sync-helpers.js';
 
-/** Strict mode (DESIGN.md): a SCIM write succeeds only if the target accepted it; nothing is stored otherwise. */
+/** Strict mode (docs/architecture.md, "Modes per connection"): a SCIM write succeeds only if the target accepted it; nothing is stored otherwise. */
 
 describe.each(['sqlite', 'postgres'] as const)('strict mode on %s', (kind: StoreKind) => {
   let tb: TestBridge | undefined;

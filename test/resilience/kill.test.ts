@@ -10,7 +10,7 @@ import { eventually } from '../helpers/bridge.js';
 import { postgresSchemaUrl, scimCreate, startBridgeProcess, withConcurrency, writeConfig, type BridgeProcess } from './processes.js';
 
 /**
- * DESIGN.md invariant 1: `kill -9` at any instant loses nothing an IdP was told succeeded.
+ * docs/architecture.md, promise 1: `kill -9` at any instant loses nothing an IdP was told succeeded.
  * A burst of 500 SCIM creates against a simulator with latency; the bridge is killed in the
  * middle; after a restart, every user that got a 2xx exists exactly once in the target with the
  * mapped role.

@@ -10,7 +10,7 @@ import { eventually, simState, TEST_DATABASE_URL } from '../helpers/bridge.js';
 import { postgresSchemaUrl, runCli, scimCreate, scimRequest, startBridgeProcess, withConcurrency, writeConfig, type BridgeProcess, type ProcessConfigOptions } from './processes.js';
 
 /**
- * DESIGN.md invariant 11: with PostgreSQL, the target's rate limit, Redis Cloud's one task at a
+ * docs/architecture.md, promise 11: with PostgreSQL, the target's rate limit, Redis Cloud's one task at a
  * time and the mass-deprovisioning guard's window hold across replicas. Two bridge processes on
  * one schema, SCIM writes sent to both in turn.
  */

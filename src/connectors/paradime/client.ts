@@ -18,11 +18,11 @@ import {
 } from './schemas.js';
 
 /**
- * One function per Paradime GraphQL operation (seed 003; SDK `paradime/apis/users/client.py`),
+ * One function per Paradime GraphQL operation (Paradime's User Management API docs; SDK `paradime/apis/users/client.py`),
  * all sent as `POST <url>` with `{query, variables, operationName}` to the workspace endpoint.
  */
 
-// The documents use variables, as in the docs' cURL examples; no paging exists (sheet §4.2).
+// The documents use variables, as in the docs' cURL examples; no paging exists (Paradime's User Management API docs).
 const documents = {
   listUsers: {
     name: 'ListUsers',
@@ -53,7 +53,7 @@ export interface ParadimeClient {
   close(): Promise<void>;
 }
 
-/** The credential headers: legacy key pair (seed 003) or a bearer token (SDK `api_client.py`). */
+/** The credential headers: legacy key pair (Paradime's User Management API docs) or a bearer token (SDK `api_client.py`). */
 export function paradimeAuthHeaders(target: ParadimeTarget): Record<string, string> {
   if (target.bearerToken !== undefined) {
     return {

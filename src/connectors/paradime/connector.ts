@@ -16,11 +16,11 @@ import { paradimeErrorCodes, paradimeReEnableHint } from './errors.js';
 import { paradimeAccountTypes, type ParadimeAccountType, type ParadimeListUsersResult, type ParadimeTarget } from './schemas.js';
 
 /**
- * Paradime through its GraphQL user-management API (sheet §4): accounts are invited (no uid
+ * Paradime through its GraphQL user-management API (Paradime's User Management API docs): accounts are invited (no uid
  * until sign-up), disabled natively, re-roled by accountType; nothing else can be changed.
  */
 
-/** What Paradime's API can do (sheet §4.3: no enable, delete, name or email update). */
+/** What Paradime's API can do (Paradime's User Management API docs: no enable, delete, name or email update). */
 export const paradimeCapabilities: ConnectorCapabilities = {
   create: 'invitation',
   deactivation: 'native',
@@ -67,7 +67,7 @@ function unsupported(what: string): BridgeError {
 }
 
 function invitationPending(account: TargetAccount): BridgeError {
-  // The mutations need a uid, which exists only once the invitee signs up (sheet §4.3).
+  // The mutations need a uid, which exists only once the invitee signs up (Paradime's User Management API docs).
   return new BridgeError('TARGET_REJECTED', `${account.email} has not accepted the Paradime invitation yet: it has no uid to change`, {
     details: { reason: 'invitation-pending', email: account.email },
   });
@@ -156,7 +156,7 @@ export function createParadimeConnector(target: ParadimeTarget, deps: ConnectorD
     },
     updateAccount,
     disableAccount,
-    deleteAccount: () => Promise.reject(unsupported('delete users: the engine disables them instead (DESIGN.md, deactivation per target)')),
+    deleteAccount: () => Promise.reject(unsupported('delete users: the engine disables them instead (the default mapping, docs/architecture.md)')),
     checkAccess,
     close: () => client.close(),
   };

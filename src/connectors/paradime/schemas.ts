@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Paradime's GraphQL user-management shapes (facts sheet §4; seeds 003/004; SDK
+ * Paradime's GraphQL user-management shapes (Paradime's User Management API docs; SDK
  * `paradime/apis/users/types.py`) and the schema of a paradime connection's `target` block.
  */
 
@@ -21,7 +21,7 @@ export const paradimeAccountTypes = [
 /** A Paradime account type (the connector's role vocabulary). */
 export type ParadimeAccountType = (typeof paradimeAccountTypes)[number];
 
-/** Invitation states: the SDK says SENT/EXPIRED, the docs example shows ACTIVE/EXPIRED; all three are accepted (sheet §0). */
+/** Invitation states: the SDK says SENT/EXPIRED, the docs example shows ACTIVE/EXPIRED; all three are accepted (docs/simulators/paradime.md). */
 export const paradimeInviteStatuses = ['SENT', 'EXPIRED', 'ACTIVE'] as const;
 
 /** A Paradime invitation state. */
@@ -68,7 +68,7 @@ export type ParadimeListWorkspacesResult = z.infer<typeof paradimeListWorkspaces
 export const paradimeOkResultSchema = z.object({ ok: z.boolean() });
 export type ParadimeOkResult = z.infer<typeof paradimeOkResultSchema>;
 
-/** One GraphQL error; `extensions.code` is the simulator's (Paradime's own codes are a GAP, sheet §4.3). */
+/** One GraphQL error; `extensions.code` is the simulator's (Paradime documents no codes). */
 export const paradimeGraphqlErrorSchema = z.object({
   message: z.string(),
   extensions: z.object({ code: z.string().optional() }).loose().optional(),

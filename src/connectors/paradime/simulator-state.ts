@@ -14,7 +14,7 @@ import {
 
 /**
  * The in-memory workspace behind the Paradime simulator: signed-up users (active or disabled)
- * and invitations, with the rules of sheet §4.3 and the simulator's own choices for the GAPs.
+ * and invitations, with the rules of Paradime's User Management API docs and the simulator's own choices for the GAPs.
  */
 
 interface SimUser {
@@ -48,7 +48,7 @@ export const paradimeSeedSchema = z.object({
 /** The email of the ADMIN every fresh simulator holds. */
 export const paradimeSandboxAdminEmail = 'admin@sandbox.local';
 
-/** Uids are 64 hex characters (seed 003 examples). */
+/** Uids are 64 hex characters (Paradime's User Management API docs examples). */
 export function paradimeUid(): string {
   return randomBytes(32).toString('hex');
 }
@@ -126,7 +126,7 @@ export function createParadimeSimState(options: { workspace: ParadimeWorkspace; 
 
   function signedUpUser(uid: string): SimUser {
     const user = users.get(uid);
-    // Invitations have no uid, so an invited person is "not found" here too (seed 003: "a current signed up user").
+    // Invitations have no uid, so an invited person is "not found" here too (Paradime's User Management API docs: "a current signed up user").
     if (!user) fail(`No signed up user with uid ${uid} in this workspace`, paradimeErrorCodes.notFound);
     return user;
   }

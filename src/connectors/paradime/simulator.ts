@@ -12,7 +12,7 @@ import { createParadimeSimState, type ParadimeSimState } from './simulator-state
 /**
  * Simulator of Paradime's GraphQL user-management API: one endpoint per workspace,
  * `POST /api/v1/<token>/graphql`, executed by the real `graphql` package against the schema
- * below (seed 003 operations; SDK `types.py` enums). Routes and choices: docs/simulators/paradime.md.
+ * below (Paradime's User Management API docs operations; SDK `types.py` enums). Routes and choices: docs/simulators/paradime.md.
  */
 
 const sdl = `
@@ -184,7 +184,7 @@ export function createParadimeSimulator(options: SimulatorOptions = {}): Simulat
   const rootValue = rootResolvers(state, injected);
   const authenticate = (req: Request, res: Response, next: NextFunction): void => {
     const problem = authProblem(req, creds);
-    // The real status for bad credentials is a GAP (sheet §4.3): the simulator answers 401.
+    // The real status for bad credentials is a GAP (undocumented): the simulator answers 401.
     if (problem !== null) return void res.status(401).json({ errors: [{ message: problem, extensions: { code: paradimeErrorCodes.unauthenticated } }] });
     next();
   };

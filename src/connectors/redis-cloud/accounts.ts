@@ -24,7 +24,7 @@ export function isKeyUser(user: RedisCloudAccountUser, key: RedisCloudKeyUser): 
 }
 
 /**
- * Whether the user is an invitation not yet verified. RC-OAS has no status field (sheet §0); the
+ * Whether the user is an invitation not yet verified. RC-OAS has no status field (docs/simulators/redis-cloud.md); the
  * simulator sends `signUp: ""` until the invitee verifies. A missing `signUp` reads as active,
  * because the RC-OAS `AccountUser` example omits it for an ordinary user.
  */

@@ -20,7 +20,7 @@ export interface RedisCloudClient {
   getAccount(signal?: AbortSignal): Promise<RedisCloudRootAccount>;
   listUsers(signal?: AbortSignal): Promise<RedisCloudAccountUser[]>;
   getUser(userId: number, signal?: AbortSignal): Promise<RedisCloudAccountUser>;
-  /** Seed 000's invitation; RC-OAS has no such operation (sheet §0). */
+  /** The agent page's invitation; RC-OAS has no such operation (docs/simulators/redis-cloud.md). */
   createUser(body: RedisCloudUserCreateRequest, signal?: AbortSignal): Promise<RedisCloudTask>;
   updateUser(userId: number, body: RedisCloudUserUpdateRequest, signal?: AbortSignal): Promise<RedisCloudTask>;
   deleteUser(userId: number, signal?: AbortSignal): Promise<RedisCloudTask>;
@@ -48,7 +48,7 @@ export function createRedisCloudClient(target: RedisCloudTarget, deps: Connector
       (await http.request({ method: 'GET', route: '/users/{userId}', path: userPath(userId), schema: redisCloudAccountUserSchema, signal })).body,
     createUser: async (body, signal) =>
       (await http.request({ method: 'POST', route: '/users', body, schema: redisCloudTaskSchema, signal })).body,
-    // PUT and DELETE answer 200 in RC-OAS and 202 in the redisctl mocks (sheet §1.3): any 2xx is taken.
+    // PUT and DELETE answer 200 in RC-OAS and 202 in the redisctl mocks (Redis Cloud's task docs): any 2xx is taken.
     updateUser: async (userId, body, signal) =>
       (await http.request({ method: 'PUT', route: '/users/{userId}', path: userPath(userId), body, schema: redisCloudTaskSchema, signal })).body,
     deleteUser: async (userId, signal) =>
@@ -62,7 +62,7 @@ export function createRedisCloudClient(target: RedisCloudTarget, deps: Connector
 }
 
 /**
- * RC-OAS documents no synchronous error body (sheet §1.2 GAP). The redisctl mocks use
+ * RC-OAS documents no synchronous error body (a GAP). The redisctl mocks use
  * `{"error":"User not found"}`, which the shared default already reads; this also reads a nested
  * `{"error":{"type","description"}}` so a target error code is kept whichever shape comes back.
  */

@@ -6,11 +6,11 @@ import { createRedisCloudClient } from './client.js';
 import { canonicalRedisCloudRole, redisCloudRoles, type RedisCloudAccountUser, type RedisCloudTarget, type RedisCloudTask } from './schemas.js';
 import { defaultTaskTimeoutMs, taskFailureToError, waitForTask, type RedisCloudWrite } from './tasks.js';
 
-/** What Redis Cloud's account-user API can do (sheet §1.2, §8). */
+/** What Redis Cloud's account-user API can do (Redis Cloud's OpenAPI document and docs/targets.md). */
 export const redisCloudCapabilities: ConnectorCapabilities = {
-  // Only through seed 000's POST /users; the official API has none (sheet §0).
+  // Only through the agent page's POST /users; the official API has none (docs/simulators/redis-cloud.md).
   create: 'async-task',
-  // No suspend or disable exists: deactivation deletes, reactivation invites again (sheet §1.2).
+  // No suspend or disable exists: deactivation deletes, reactivation invites again (Redis Cloud's OpenAPI document).
   deactivation: 'delete',
   canReactivate: true,
   canDelete: true,
@@ -88,7 +88,7 @@ export function createRedisCloudConnector(target: RedisCloudTarget, deps: Connec
 
   async function updateAccount(account: TargetAccount, change: AccountChange, options: CallOptions = {}): Promise<TargetAccount> {
     if (change.email !== undefined && change.email.toLowerCase() !== account.email.toLowerCase()) {
-      throw new BridgeError('UNSUPPORTED_OPERATION', 'Redis Cloud cannot change a user\'s email: remove the user and invite the new address (sheet §1.2)', {
+      throw new BridgeError('UNSUPPORTED_OPERATION', 'Redis Cloud cannot change a user\'s email: remove the user and invite the new address', {
         details: { accountId: account.id },
       });
     }
@@ -147,7 +147,7 @@ export function createRedisCloudConnector(target: RedisCloudTarget, deps: Connec
     type: 'redis-cloud',
     capabilities: redisCloudCapabilities,
     async *listAccounts(options: CallOptions = {}) {
-      // GET /users has no paging (RC-OAS, sheet §1.2): one call returns everyone.
+      // GET /users has no paging (Redis Cloud's OpenAPI document): one call returns everyone.
       yield* await readAccounts(options.signal);
     },
     findByEmail,
@@ -155,7 +155,7 @@ export function createRedisCloudConnector(target: RedisCloudTarget, deps: Connec
     createAccount,
     updateAccount,
     disableAccount: async () => {
-      throw new BridgeError('UNSUPPORTED_OPERATION', 'Redis Cloud has no disable or suspend: deactivation deletes the user (sheet §1.2)');
+      throw new BridgeError('UNSUPPORTED_OPERATION', 'Redis Cloud has no disable or suspend: deactivation deletes the user');
     },
     deleteAccount,
     awaitPending,
@@ -164,7 +164,7 @@ export function createRedisCloudConnector(target: RedisCloudTarget, deps: Connec
   };
 }
 
-/** The problems with a key whose user is missing or is not an Owner (sheet §1.1: only an Owner's key can change users). */
+/** The problems with a key whose user is missing or is not an Owner (Redis Cloud's access-management docs: only an Owner's key can change users). */
 function accessProblems(users: RedisCloudAccountUser[], key: RedisCloudKeyUser): { ok: boolean; problems: string[] } {
   const me = users.find((user) => isKeyUser(user, key));
   if (!me) return { ok: false, problems: ["the API key's user is not among the account's users: cannot tell its role"] };
@@ -173,7 +173,7 @@ function accessProblems(users: RedisCloudAccountUser[], key: RedisCloudKeyUser):
   return { ok: false, problems: [`the API key's user is a ${role}: only an Owner's key can change users`] };
 }
 
-/** A 404 or 405 on `POST /users` means the official API, which has no user creation (sheet §0). */
+/** A 404 or 405 on `POST /users` means the official API, which has no user creation (docs/simulators/redis-cloud.md). */
 function unsupportedCreate(err: unknown): BridgeError | undefined {
   if (!(err instanceof BridgeError) || (err.details.status !== 404 && err.details.status !== 405)) return undefined;
   return new BridgeError(

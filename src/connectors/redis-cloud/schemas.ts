@@ -1,16 +1,16 @@
 import { z } from 'zod';
 
-/** Redis Cloud account-user roles, spelled as the RC-OAS `AccountUserUpdateRequest.role` enum (sheet §1.2). */
+/** Redis Cloud account-user roles, spelled as the RC-OAS `AccountUserUpdateRequest.role` enum (Redis Cloud's OpenAPI document). */
 export const redisCloudRoles = ['Owner', 'Member', 'Viewer', 'Logs Viewer (API use only)', 'Manager', 'Billing Admin'] as const;
 /** One canonical Redis Cloud role. */
 export type RedisCloudRole = (typeof redisCloudRoles)[number];
 
-// The console and DESIGN.md call it "Logs Viewer"; the API enum adds "(API use only)" (sheet §1.4, RC-OAS).
+// The console and docs/architecture.md call it "Logs Viewer"; the API enum adds "(API use only)" (Redis Cloud's access-management docs, RC-OAS).
 const roleAliases: Record<string, RedisCloudRole> = { 'logs viewer': 'Logs Viewer (API use only)' };
 
 /**
- * The canonical role for any spelling, or undefined. Seed 000 writes roles lowercase (`member`);
- * the RC-OAS enum is capitalised (`Member`): accept both, case-insensitively (sheet §0).
+ * The canonical role for any spelling, or undefined. The agent page (docs/simulators/redis-cloud.md) writes roles lowercase (`member`);
+ * the RC-OAS enum is capitalised (`Member`): accept both, case-insensitively.
  */
 export function canonicalRedisCloudRole(role: string): RedisCloudRole | undefined {
   const wanted = role.trim().toLowerCase();
@@ -53,7 +53,7 @@ export const redisCloudAccountUserSchema = z.object({
 /** One Redis Cloud account user. */
 export type RedisCloudAccountUser = z.infer<typeof redisCloudAccountUserSchema>;
 
-/** RC-OAS `AccountUsers`: the schema declares only `account`; the example carries `users` (sheet §1.2). */
+/** RC-OAS `AccountUsers`: the schema declares only `account`; the example carries `users` (Redis Cloud's OpenAPI document). */
 export const redisCloudAccountUsersSchema = z.object({
   account: z.number().int().optional(),
   users: z.array(redisCloudAccountUserSchema).default([]),
@@ -69,7 +69,7 @@ export const redisCloudUserUpdateRequestSchema = z.object({
 /** The body of `PUT /users/{userId}`. */
 export type RedisCloudUserUpdateRequest = z.infer<typeof redisCloudUserUpdateRequestSchema>;
 
-/** Seed 000's `POST /users` invitation body (not in RC-OAS, sheet §0). */
+/** The agent page's `POST /users` invitation body (not in RC-OAS, docs/simulators/redis-cloud.md). */
 export const redisCloudUserCreateRequestSchema = z.object({
   name: z.string(),
   email: z.string(),
@@ -96,7 +96,7 @@ export type RedisCloudProcessorResponse = z.infer<typeof redisCloudProcessorResp
 
 const linkSchema = z.object({ href: z.string(), title: z.string().optional(), type: z.string().optional() });
 
-/** RC-OAS `TaskStateUpdate`, with the HAL `_links` object real answers carry (manage-tasks.md, sheet §1.3). */
+/** RC-OAS `TaskStateUpdate`, with the HAL `_links` object real answers carry (Redis Cloud's manage-tasks docs). */
 export const redisCloudTaskSchema = z.object({
   taskId: z.string(),
   commandType: z.string().optional(),

@@ -75,7 +75,7 @@ export function findSimUserByEmail(state: SimAccountState, email: string): SimUs
 
 const fail = (error: string, additionalInfo: string): SimTaskOutcome => ({ error, additionalInfo });
 
-// The API key's user must be an Owner to change users (sheet §1.1, access-management.md).
+// The API key's user must be an Owner to change users (Redis Cloud's access-management docs).
 function ownerCheck(state: SimAccountState, errorCode: string): SimTaskOutcome | undefined {
   const key = state.users.get(state.keyUserId);
   return key?.role === 'Owner' ? undefined : fail(errorCode, "The API key's user is not an account Owner");

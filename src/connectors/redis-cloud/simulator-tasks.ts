@@ -39,7 +39,7 @@ export interface SimTask {
 /** What running a task produced: a resource id, or an RC-OAS `ProcessorResponse.error` code. */
 export type SimTaskOutcome = { resourceId: number } | { error: string; additionalInfo: string };
 
-// Descriptions as in manage-tasks.md's examples (sheet §1.3).
+// Descriptions as in the examples of Redis Cloud's manage-tasks docs.
 const descriptions: Record<RedisCloudTaskStatus, string> = {
   initialized: 'Task request initialized.',
   received: 'Task request received and is being queued for processing.',
@@ -60,7 +60,7 @@ interface QueuedTask {
 
 /**
  * The account's task processor: one task at a time, the others wait in `received`
- * (process-lifecycle.md, sheet §1.3); each status step takes `stepMs`.
+ * (Redis Cloud's process-lifecycle docs); each status step takes `stepMs`.
  */
 export class SimTaskQueue {
   private readonly all = new Map<string, QueuedTask>();

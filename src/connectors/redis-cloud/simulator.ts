@@ -17,13 +17,13 @@ import { createSimTimers, SimTaskQueue, type SimTask, type SimTaskOutcome, type 
 
 /** Options of the Redis Cloud simulator. */
 export interface RedisCloudSimulatorOptions extends SimulatorOptions {
-  /** Serve seed 000's `POST /v1/users` invitation (default true); off, the route does not exist, as in RC-OAS. */
+  /** Serve the agent page's `POST /v1/users` invitation (default true); off, the route does not exist, as in RC-OAS. */
   inviteEndpoint?: boolean;
   /** Tasks that may wait in `received` before writes answer 429 (default 10). */
   maxQueuedTasks?: number;
   /** Duration of each task step, received → in progress → final (default 25 ms). */
   taskStepMs?: number;
-  /** Status of an accepted write: 200 as in RC-OAS (default) or 202 as in the redisctl mocks (sheet §1.3). */
+  /** Status of an accepted write: 200 as in RC-OAS (default) or 202 as in the redisctl mocks (Redis Cloud's task docs). */
   writeStatus?: 200 | 202;
   /** The API key's own user (default: `Sandbox Owner`, `owner@sandbox.local`, Owner). */
   apiKeyUser?: SimKeyUserOptions;
@@ -109,7 +109,7 @@ function createApiRouter(ctx: SimContext): Router {
   return router;
 }
 
-// Two headers on every call, both apiKey security schemes (RC-OAS securitySchemes, sheet §1.1).
+// Two headers on every call, both apiKey security schemes (RC-OAS securitySchemes, Redis Cloud's access-management docs).
 function requireKeys(credentials: SimContext['credentials']) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (req.get('x-api-key') === credentials.apiKey && req.get('x-api-secret-key') === credentials.apiSecretKey) return next();
@@ -117,7 +117,7 @@ function requireKeys(credentials: SimContext['credentials']) {
   };
 }
 
-// Seed 000's invitation. RC-OAS has no POST /users (sheet §0); 409 on a known email follows seed 000.
+// The agent page's invitation. RC-OAS has no POST /users (docs/simulators/redis-cloud.md); 409 on a known email follows the agent page.
 function invite(ctx: SimContext, req: Request, res: Response): void {
   const parsed = redisCloudUserCreateRequestSchema.safeParse(req.body);
   const role = parsed.success ? canonicalRedisCloudRole(parsed.data.role) : undefined;
@@ -141,7 +141,7 @@ function invite(ctx: SimContext, req: Request, res: Response): void {
 function update(ctx: SimContext, req: Request, res: Response): void {
   const userId = Number(req.params.userId);
   const parsed = redisCloudUserUpdateRequestSchema.safeParse(req.body);
-  // Seed 000 sends roles lowercase; the RC-OAS enum is capitalised: accept both (sheet §0).
+  // The agent page (docs/simulators/redis-cloud.md) sends roles lowercase; the RC-OAS enum is capitalised: accept both.
   const role: RedisCloudRole | undefined = parsed.success && parsed.data.role !== undefined ? canonicalRedisCloudRole(parsed.data.role) : undefined;
   if (!parsed.success || (parsed.data.role !== undefined && !role)) return reject(res, 400, 'Bad Request - name is required and role must be one of the documented roles');
   if (!ctx.state.users.has(userId)) return reject(res, 404, 'User not found');
@@ -149,7 +149,7 @@ function update(ctx: SimContext, req: Request, res: Response): void {
   startTask(ctx, req, res, 'userUpdateRequest', () => runUpdate(ctx.state, userId, change));
 }
 
-// The task with 200 (RC-OAS) or 202 (redisctl mocks), or 429 when too many tasks wait (sheet §1.2, §1.3).
+// The task with 200 (RC-OAS) or 202 (redisctl mocks), or 429 when too many tasks wait (Redis Cloud's OpenAPI document and Redis Cloud's task docs).
 function startTask(ctx: SimContext, req: Request, res: Response, commandType: string, run: () => SimTaskOutcome): SimTask | undefined {
   const task = ctx.queue.enqueue(commandType, run);
   if (!task) {
@@ -160,7 +160,7 @@ function startTask(ctx: SimContext, req: Request, res: Response, commandType: st
   return task;
 }
 
-// HAL `_links` object as in manage-tasks.md, not RC-OAS's `links` array (sheet §1.3); built from the
+// HAL `_links` object as in Redis Cloud's manage-tasks docs, not RC-OAS's `links` array; built from the
 // request so the simulator works at a root and under a prefix.
 function taskBody(task: SimTask, req: Request, linkName: 'task' | 'self'): SimTask & { _links: Record<string, { href: string; title: string; type: string }> } {
   const base = `${req.protocol}://${req.get('host') ?? 'localhost'}${req.baseUrl}`;
@@ -205,7 +205,7 @@ function parseUserId(raw: string | undefined): number | undefined {
   return id <= 2_147_483_647 ? id : undefined;
 }
 
-// RC-OAS documents no error body; the redisctl mocks' `{"error": "..."}` shape is used (sheet §1.2).
+// RC-OAS documents no error body; the redisctl mocks' `{"error": "..."}` shape is used (Redis Cloud's OpenAPI document).
 function reject(res: Response, status: number, message: string): void {
   res.status(status).json({ error: message });
 }

@@ -47,7 +47,7 @@ export async function waitForTask(
 
 type Failure = { code: ErrorCode; reason?: string; message: string };
 
-// Task error codes from the RC-OAS `ProcessorResponse.error` enum (sheet §1.3).
+// Task error codes from the RC-OAS `ProcessorResponse.error` enum (Redis Cloud's task docs).
 const protectedSelf: Failure = { code: 'PROTECTED_ACCOUNT', reason: 'api-key-user', message: 'Redis Cloud does not let an API key change the role of, or delete, its own user' };
 const noOwnerRights: Failure = { code: 'TARGET_AUTH', reason: 'not-owner', message: "the API key's user is not an Owner: only an Owner's key can change users" };
 const failures: Record<string, Failure> = {
@@ -89,7 +89,7 @@ function failureFor(targetError: string, write: RedisCloudWrite): Failure | null
     return { code: 'TARGET_NOT_FOUND', message: 'the Redis Cloud user no longer exists' };
   }
   if (targetError === 'CONFLICT_ERROR') {
-    // On create it can only be the email (seed 000: "user with this email already exists"); on
+    // On create it can only be the email (the agent page: "user with this email already exists"); on
     // update or delete the simulator uses it for "an account keeps at least one Owner" (access-management.md).
     return write === 'create'
       ? { code: 'TARGET_CONFLICT', message: 'a Redis Cloud user with this email already exists' }

@@ -15,13 +15,13 @@ export function toTargetAccount(user: RedisEnterpriseUser, protection?: TargetPr
     name: user.name === undefined || user.name === '' ? null : user.name,
     role: user.role ?? null,
     ...(user.role_uids ? { roleAliases: [formatRoleUids(user.role_uids)] } : {}),
-    // `status` is read-only, `active` or `locked` (sheet §2.2); role `none` is still an active account.
+    // `status` is read-only, `active` or `locked` (redis.io user object); role `none` is still an active account.
     status: user.status === 'locked' ? 'disabled' : 'active',
     ...(protection ? { protection } : {}),
   };
 }
 
-/** The uid of the only user whose `role` is admin, when there is exactly one (the cluster refuses to demote it, sheet §2.5). */
+/** The uid of the only user whose `role` is admin, when there is exactly one (the cluster refuses to demote it: `change_last_admin_role_not_allowed`, redis.io users requests). */
 export function soleAdminUid(users: readonly RedisEnterpriseUser[]): number | undefined {
   const admins = users.filter((user) => user.role === 'admin');
   return admins.length === 1 ? admins[0]?.uid : undefined;
@@ -47,7 +47,7 @@ export function alreadyHasRole(account: TargetAccount, role: string): boolean {
   return hasRole(account, uids ? formatRoleUids([...new Set(uids)]) : role.trim());
 }
 
-/** A name the cluster accepts: ASCII only and none of `& < > "` (sheet §2.2); accents are folded, the rest dropped. */
+/** A name the cluster accepts: ASCII only and none of `& < > "` (redis.io user object); accents are folded, the rest dropped. */
 export function clusterName(name: string): string {
   return name
     .normalize('NFKD')

@@ -43,7 +43,7 @@ export const classifyRedisEnterpriseError: ErrorClassifier = (status, body, rout
       return new BridgeError('PROTECTED_ACCOUNT', 'the cluster refuses: at least one user with the admin role must exist', { details });
     case 'email_already_exists':
       return new BridgeError('TARGET_CONFLICT', 'a cluster user with this email already exists', { details });
-    // Names are unique on POST (seed 001): not an email conflict, so not something to adopt.
+    // Names are unique on POST (redis.io users requests): not an email conflict, so not something to adopt.
     case 'name_already_exists':
       return new BridgeError('TARGET_REJECTED', 'a cluster user with this name already exists', { details });
     case 'password_not_complex':

@@ -6,10 +6,10 @@ import { createRedisEnterpriseClient, targetErrorCode, type RedisEnterpriseClien
 import { generatedPasswordLength, generatePassword } from './password.js';
 import { redisEnterpriseManagementRoles, type RedisEnterpriseTarget, type RedisEnterpriseUser, type RedisEnterpriseUserWrite } from './schemas.js';
 
-/** What Redis Enterprise can do (sheet §2, §8). */
+/** What Redis Enterprise can do (the redis.io REST API reference and docs/targets.md). */
 export const redisEnterpriseCapabilities: ConnectorCapabilities = {
   create: 'sync',
-  // No disable endpoint and `status` is read-only: role `none` takes REST/UI access away (sheet §2.5).
+  // No disable endpoint and `status` is read-only: role `none` takes REST/UI access away (redis.io permissions).
   deactivation: 'role',
   noAccessRole: 'none',
   canReactivate: true,
@@ -22,7 +22,7 @@ export const redisEnterpriseCapabilities: ConnectorCapabilities = {
 };
 
 const userManagers = new Set(['admin', 'user_manager']);
-// The documented maximum of password_min_length (sheet §2.5): a password this long meets any cluster setting.
+// The documented maximum of password_min_length (redis.io password complexity rules): a password this long meets any cluster setting.
 const longestMinimum = 256;
 
 /** Builds the Redis Enterprise connector for one connection. */
@@ -88,7 +88,7 @@ export function createRedisEnterpriseConnector(target: RedisEnterpriseTarget, de
     try {
       return await ignoreMissing(client.deleteUser(uidOf(current), options.signal));
     } catch (err) {
-      // 406 "The request is not acceptable" on DELETE: the last admin, or the caller itself (inferred, sheet §2.5).
+      // 406 "The request is not acceptable" on DELETE: the last admin, or the caller itself (inferred from redis.io users requests).
       if (!(err instanceof BridgeError) || err.details.status !== 406) throw err;
       throw new BridgeError('PROTECTED_ACCOUNT', `the cluster refuses to delete ${current.email} (406): it keeps at least one admin`, {
         details: err.details,
@@ -113,8 +113,8 @@ export function createRedisEnterpriseConnector(target: RedisEnterpriseTarget, de
 }
 
 /**
- * POST /v1/users with a generated password (POST requires one, sheet §2.5). A taken name
- * (`name_already_exists`, seed 001) is retried once with the email appended; a password the
+ * POST /v1/users with a generated password (POST requires one, redis.io users requests). A taken name
+ * (`name_already_exists`, redis.io users requests, v7.22) is retried once with the email appended; a password the
  * cluster still finds too simple (a raised `password_min_length`) once at the longest minimum.
  */
 async function createUser(client: RedisEnterpriseClient, wanted: NewAccount, signal?: AbortSignal): Promise<RedisEnterpriseUser> {
@@ -138,7 +138,7 @@ async function createUser(client: RedisEnterpriseClient, wanted: NewAccount, sig
   }
 }
 
-/** Reads the caller's own user and checks that its roles may manage users (admin or user_manager, sheet §2.4). */
+/** Reads the caller's own user and checks that its roles may manage users (admin or user_manager, redis.io roles and permissions). */
 async function checkAccess(client: RedisEnterpriseClient, username: string, signal?: AbortSignal): Promise<AccessCheck> {
   try {
     const me = (await client.listUsers(signal)).find((user) => user.email.toLowerCase() === username.toLowerCase());

@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
 
 /**
- * Redis Enterprise password complexity (sheet §2.5, `redis/docs: …/manage-passwords/password-complexity-rules.md`):
+ * Redis Enterprise password complexity (redis.io password complexity rules,
+ * https://redis.io/docs/latest/operate/rs/security/access-control/manage-passwords/password-complexity-rules/):
  * at least 1 uppercase, 1 lowercase, 1 digit and 1 special character, a minimum length (8 by
  * default, configurable 8..256), no copy of the email nor its reverse, no more than 3 repeating
  * characters. Shared by the connector (which must invent a password, POST requires one) and the

@@ -2,10 +2,10 @@ import { z } from 'zod';
 
 /**
  * Shapes of the Redis Enterprise Software REST API (`/v1/users`, `/v1/roles`) and of the
- * connection's `target` block. Sources: sheet §2, seed 001 (docs v7.22), the redisctl fixture.
+ * connection's `target` block. Sources: the redis.io REST API reference (users requests as of v7.22), the redisctl fixture.
  */
 
-/** The management roles a `role` field accepts (sheet §2.2, §2.4: `user_manager` is a management role too). */
+/** The management roles a `role` field accepts (redis.io user object and redis.io roles and permissions: `user_manager` is a management role too). */
 export const redisEnterpriseManagementRoles = ['admin', 'cluster_member', 'cluster_viewer', 'db_member', 'db_viewer', 'user_manager', 'none'] as const;
 /** A management role. */
 export type RedisEnterpriseManagementRole = (typeof redisEnterpriseManagementRoles)[number];
@@ -29,10 +29,10 @@ export const redisEnterpriseUserSchema = z.object({
 /** A Redis Enterprise user. */
 export type RedisEnterpriseUser = z.infer<typeof redisEnterpriseUserSchema>;
 
-/** `GET /v1/users`: a bare array, no paging (sheet §2.3). */
+/** `GET /v1/users`: a bare array, no paging (redis.io users requests). */
 export const redisEnterpriseUserListSchema = z.array(redisEnterpriseUserSchema);
 
-/** A role object (sheet §2.4, `…/objects/role.md`). */
+/** A role object (redis.io roles and permissions, `…/objects/role.md`). */
 export const redisEnterpriseRoleSchema = z.object({
   uid: z.number().int(),
   name: z.string(),
@@ -57,11 +57,11 @@ export const redisEnterpriseUserWriteSchema = z.strictObject({
   email_alerts: z.boolean().optional(),
   bdbs_email_alerts: z.array(z.string()).optional(),
   cluster_email_alerts: z.boolean().optional(),
-  // seed 001 lists `external`; the REST docs list only `regular` (deprecated in 7.2) and
-  // certificate users use `certificate` (sheet §0): accept all three.
+  // The v7.22 users-requests page lists `external`; the REST docs list only `regular` (deprecated in 7.2) and
+  // certificate users use `certificate` (docs/simulators/redis-enterprise.md): accept all three.
   auth_method: z.enum(['regular', 'certificate', 'external']).optional(),
   certificate_subject_line: z.string().optional(),
-  // A pre-hashed password comes with password_hash_method "1" (sheet §2.2).
+  // A pre-hashed password comes with password_hash_method "1" (redis.io user object).
   password_hash_method: z.literal('1').optional(),
 });
 /** A user write (POST body, or a PUT's partial object). */
@@ -79,7 +79,7 @@ export const caConflictMessage =
 /** `connections.<name>.target` for a redis-enterprise connection. */
 export const redisEnterpriseTargetSchema = z
   .object({
-    /** `https://<cluster-fqdn>:9443` (sheet §2.1); requests go to `<url>/v1/...`. */
+    /** `https://<cluster-fqdn>:9443` (redis.io REST API overview); requests go to `<url>/v1/...`. */
     url: z.url({ protocol: /^https?$/ }),
     /** The email of the cluster user the bridge signs in as (HTTP Basic). */
     username: z.string().min(1),

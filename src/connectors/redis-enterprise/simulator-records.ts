@@ -9,7 +9,7 @@ import {
 
 /**
  * The user records of the Redis Enterprise simulator: how a write is validated and applied, and
- * how a record looks on the wire (sheet §2.2, seed 001, the redisctl fixture).
+ * how a record looks on the wire (redis.io user object and users requests, the redisctl fixture).
  */
 
 /** An error the simulator answers as `{error_code, message}` with this status. */
@@ -98,7 +98,7 @@ export function applyWrite(user: SimUser, write: SimUserWrite): SimUser {
     next.password = write.password;
     next.passwordIssueDate = issueDate();
   }
-  // Writing `role` drops `role_uids`, and the reverse (seed 001 shows one or the other being sent).
+  // Writing `role` drops `role_uids`, and the reverse (redis.io users requests shows one or the other being sent).
   if (write.role !== undefined) [next.role, next.roleUids] = [write.role, null];
   if (write.role_uids !== undefined) next.roleUids = [...new Set(write.role_uids)];
   if (write.email_alerts !== undefined) next.emailAlerts = write.email_alerts;
@@ -117,7 +117,7 @@ export function managementsOf(user: SimUser, roles: SimRoles): Set<string> {
 
 /** A record on the wire, shaped like the redisctl fixture (`role_uids` only when the user has them). */
 export function viewUser(user: SimUser, roles: SimRoles): RedisEnterpriseUser {
-  // With role_uids, `role` shows the first role's management (the brief); seed 001's examples
+  // With role_uids, `role` shows the first role's management (the brief); the users-requests page's examples
   // (role_uids [3,4] shown as db_viewer) match no rule, so they are not followed.
   const role = user.roleUids === null ? user.role : (roles.get(user.roleUids[0] ?? 0)?.management ?? 'none');
   return {

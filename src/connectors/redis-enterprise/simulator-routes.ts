@@ -5,15 +5,15 @@ import type { RedisEnterpriseSimState } from './simulator-state.js';
 
 /**
  * The REST routes of the Redis Enterprise simulator: HTTP Basic auth on every `/v1` call, the
- * management-role permissions (permissions.md, sheet §2.4) and `{error_code, message}` errors.
+ * management-role permissions (redis.io permissions) and `{error_code, message}` errors.
  */
 
-// Reading every user needs view_all_users_info: admin and user_manager hold it (sheet §2.4);
+// Reading every user needs view_all_users_info: admin and user_manager hold it (redis.io roles and permissions);
 // cluster_member and cluster_viewer "view cluster info" and are given it too [inferred].
 const viewers = new Set(['admin', 'user_manager', 'cluster_member', 'cluster_viewer']);
-// "Only admin and user_manager can create, update or delete users" (sheet §2.4).
+// "Only admin and user_manager can create, update or delete users" (redis.io roles and permissions).
 const managers = new Set(['admin', 'user_manager']);
-// "Any user can change their own name, password, or alert preferences" (seed 001, Update user).
+// "Any user can change their own name, password, or alert preferences" (redis.io users requests, Update user).
 const selfFields = new Set(['name', 'password', 'password_hash_method', 'email_alerts', 'bdbs_email_alerts', 'cluster_email_alerts']);
 
 /** Mounts `/v1/users`, `/v1/roles` and `PUT /v1/cluster` on the app, then the 404 and error handlers. */
@@ -45,7 +45,7 @@ export function mountClusterApi(app: Express, state: RedisEnterpriseSimState): v
     if (uid !== callerUid(req) && !holds(req, viewers)) throw forbidden();
     res.json(state.getUser(uid));
   });
-  // 200, not 201, with the created user (seed 001, sheet §2.3).
+  // 200, not 201, with the created user (redis.io users requests).
   app.post('/v1/users', only(managers), ...jsonBody, (req, res) => void res.status(200).json(state.createUser(req.body, dryRun(req))));
   app.put('/v1/users/:uid', ...jsonBody, (req, res) => {
     const uid = uidParam(req);
@@ -74,7 +74,7 @@ function authenticate(state: RedisEnterpriseSimState, header: string | undefined
   return state.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1));
 }
 
-// "Content-Type: application/json is required on PUT and POST; an invalid header gives 400" (sheet §2.1).
+// "Content-Type: application/json is required on PUT and POST; an invalid header gives 400" (redis.io REST API overview).
 function requireJsonContentType(req: Request, _res: Response, next: NextFunction): void {
   if (!req.is('application/json')) throw new RedisEnterpriseSimError(400, 'invalid_header', 'Content-Type must be application/json');
   next();

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { redisEnterpriseManagementRoles, type RedisEnterpriseRole } from './schemas.js';
 
-/** The built-in roles of `GET /v1/roles` (`redis/docs: …/requests/roles/_index.md` example, sheet §2.4). */
+/** The built-in roles of `GET /v1/roles` (the example of redis.io roles requests). */
 export const builtInRoles: readonly RedisEnterpriseRole[] = [
   { uid: 1, name: 'Admin', management: 'admin' },
   { uid: 2, name: 'Cluster Member', management: 'cluster_member' },

@@ -15,7 +15,7 @@ import { builtInRoles, parseSeed, type RedisEnterpriseSeedUser } from './simulat
 
 /**
  * The in-memory cluster behind the Redis Enterprise simulator: users, roles, the password
- * complexity setting, and the rules the REST API enforces (sheet §2, seed 001). No HTTP here:
+ * complexity setting, and the rules the REST API enforces (the redis.io REST API reference). No HTTP here:
  * simulator.ts does auth, permissions and routes.
  */
 
@@ -108,14 +108,14 @@ export class RedisEnterpriseSimState {
     this.checkNewPassword(user, write);
     const next = applyWrite(user, write);
     if (this.isAdmin(user) && !this.isAdmin(next) && this.adminCount() === 1) {
-      // PUT lists 406 "requested configuration is invalid" (sheet §2.3): the status is inferred.
+      // PUT lists 406 "requested configuration is invalid" (redis.io users requests): the status is inferred.
       throw new RedisEnterpriseSimError(406, 'change_last_admin_role_not_allowed', 'At least one user with admin role should exist');
     }
     if (!dryRun) this.users.set(uid, next);
     return this.view(next);
   }
 
-  /** `DELETE /v1/users/{uid}`: 406 for the caller itself and for the last admin (inferred, sheet §2.5). */
+  /** `DELETE /v1/users/{uid}`: 406 for the caller itself and for the last admin (inferred from redis.io users requests). */
   deleteUser(uid: number, callerUid: number): void {
     const user = this.record(uid);
     if (uid === callerUid) throw new RedisEnterpriseSimError(406, 'delete_self_not_allowed', 'The request is not acceptable: a user cannot delete itself');
@@ -174,7 +174,7 @@ export class RedisEnterpriseSimState {
   }
 
   // Pre-hashed passwords cannot be checked, and the rules "are not applied to accounts
-  // authenticated by an external identity provider" (password-complexity-rules.md, sheet §2.5).
+  // authenticated by an external identity provider" (redis.io password complexity rules).
   private isComplexityChecked(write: SimUserWrite, authMethod: string): boolean {
     return write.password_hash_method === undefined && (write.auth_method ?? authMethod) !== 'external';
   }

@@ -6,9 +6,9 @@ import { RedisEnterpriseSimState } from './simulator-state.js';
 
 /** Options of the Redis Enterprise simulator. */
 export interface RedisEnterpriseSimulatorOptions extends SimulatorOptions {
-  /** Serve HTTPS with a self-signed certificate generated at start (the real API is HTTPS-only on 9443, sheet §2.1). */
+  /** Serve HTTPS with a self-signed certificate generated at start (the real API is HTTPS-only on 9443, redis.io REST API overview). */
   https?: boolean;
-  /** Start with password complexity on (off by default, as on a real cluster, sheet §2.5). */
+  /** Start with password complexity on (off by default, as on a real cluster, redis.io password complexity rules). */
   passwordComplexity?: boolean;
   /** `password_min_length` (8..256, default 8). */
   passwordMinLength?: number;

@@ -105,7 +105,7 @@ export function createYardstikClassifier(accountId: string): ErrorClassifier {
     if (status === 401) {
       return new BridgeError('TARGET_AUTH', "Yardstik rejected the API key (401): check target.apiKey and target.authScheme ('Account' or 'User')", { details });
     }
-    // Only a wrong account answers 403 or 404 on the collection route: the sheet lists no 404 there.
+    // Only a wrong account answers 403 or 404 on the collection route: the Account Users docs list no 404 there.
     if (status === 403 || (status === 404 && route === yardstikRoutes.users)) {
       return new BridgeError('TARGET_AUTH', `the API key may not use Yardstik account ${accountId} (${status}): check target.accountId`, { details: { ...details, accountId } });
     }
@@ -113,7 +113,7 @@ export function createYardstikClassifier(accountId: string): ErrorClassifier {
     if (route === yardstikRoutes.users && texts.some((text) => /already (been )?taken|already exists|duplicate/i.test(text))) {
       return new BridgeError('TARGET_CONFLICT', 'a Yardstik account user with this email already exists', { details });
     }
-    // The owner is the only documented reason a user cannot be deleted or have MFA reset (seed 002).
+    // The owner is the only documented reason a user cannot be deleted or have MFA reset (developer.yardstik.com Account Users).
     if (route === yardstikRoutes.user || (route === yardstikRoutes.resetMfa && texts.some((text) => /owner/i.test(text)))) {
       return new BridgeError('PROTECTED_ACCOUNT', 'Yardstik refuses this change to the account owner', { details });
     }

@@ -12,10 +12,10 @@ import type {
 import { createYardstikClient, type YardstikClient } from './client.js';
 import { yardstikIdSchema, type YardstikCreateUserRequest, type YardstikTarget, type YardstikUserSummary } from './schemas.js';
 
-/** The one role a Yardstik account user has: the API has no roles, only report groups (sheet §3.3). */
+/** The one role a Yardstik account user has: the API has no roles, only report groups (developer.yardstik.com Groups). */
 export const yardstikRole = 'member';
 
-/** What the Yardstik Account Users API can do (sheet §3.2, §8). */
+/** What the Yardstik Account Users API can do (developer.yardstik.com Account Users and docs/targets.md). */
 export const yardstikCapabilities: ConnectorCapabilities = {
   create: 'sync',
   deactivation: 'delete',
@@ -30,7 +30,7 @@ export const yardstikCapabilities: ConnectorCapabilities = {
 /** Builds the Yardstik connector for one connection. */
 export function createYardstikConnector(target: YardstikTarget, deps: ConnectorDeps): Connector {
   const client = createYardstikClient(target, deps);
-  // Only the list names the owner (the AccountUser shape has no owner flag, seed 002), so its id is kept
+  // Only the list names the owner (the AccountUser shape has no owner flag, developer.yardstik.com Account Users), so its id is kept
   // from the last listing. A transferred ownership shows at the next listing; until then the
   // target still refuses to delete the new owner (422 → PROTECTED_ACCOUNT).
   let ownerId: string | undefined;
@@ -85,7 +85,7 @@ export function createYardstikConnector(target: YardstikTarget, deps: ConnectorD
 async function* listAccounts(client: YardstikClient, options?: CallOptions, onOwner?: (id: string) => void): AsyncGenerator<TargetAccount> {
   const { owner, users } = await client.listUsers(options?.signal);
   onOwner?.(owner.id);
-  // The owner comes apart from `users` and cannot be deleted through the API (seed 002).
+  // The owner comes apart from `users` and cannot be deleted through the API (developer.yardstik.com Account Users).
   yield toTargetAccount(owner, true);
   for (const user of users) if (user.id !== owner.id) yield toTargetAccount(user);
 }
@@ -105,7 +105,7 @@ export function toTargetAccount(user: YardstikUserSummary, isOwner = false): Tar
 
 /**
  * The create body: first and last name from givenName/familyName, else from splitting `name`,
- * else the email's local part. All three fields are required (seed 002), so none is ever empty.
+ * else the email's local part. All three fields are required (developer.yardstik.com Account Users), so none is ever empty.
  */
 export function yardstikUserBody(account: NewAccount): YardstikCreateUserRequest {
   const clean = (value: string | null | undefined): string | undefined => (value?.trim() ? value.trim() : undefined);
@@ -122,7 +122,7 @@ export function yardstikUserBody(account: NewAccount): YardstikCreateUserRequest
 }
 
 function updateAccount(account: TargetAccount, change: AccountChange): TargetAccount {
-  // No PUT/PATCH exists for account users (sheet §3.2); re-creating is the engine's decision.
+  // No PUT/PATCH exists for account users (developer.yardstik.com Account Users); re-creating is the engine's decision.
   if (change.email !== undefined && change.email.toLowerCase() !== account.email.toLowerCase()) {
     throw new BridgeError('UNSUPPORTED_OPERATION', 'the Yardstik API has no update for account users: the email cannot be changed in place', {
       details: { field: 'email', accountId: account.id },

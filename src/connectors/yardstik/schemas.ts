@@ -1,11 +1,11 @@
 import { z } from 'zod';
 
 /**
- * Shapes of the Yardstik Account Users and Groups APIs (sheet §3; seed 002 is the
- * developer.yardstik.com "Account Users" page word for word) and of the connection config.
+ * Shapes of the Yardstik Account Users and Groups APIs (developer.yardstik.com "Account Users"
+ * and "Groups" pages) and of the connection config.
  */
 
-/** A Yardstik id: `string <uuid>` (seed 002); guid() does not insist on RFC version bits a real id may lack. */
+/** A Yardstik id: `string <uuid>` (developer.yardstik.com Account Users); guid() does not insist on RFC version bits a real id may lack. */
 export const yardstikIdSchema = z.guid();
 
 /** The `connections.<name>.target` block of a Yardstik connection. */
@@ -13,14 +13,14 @@ export const yardstikTargetSchema = z.object({
   url: z.url({ protocol: /^https?$/ }),
   accountId: yardstikIdSchema,
   apiKey: z.string().min(1),
-  // The prefix for account keys is a GAP (sheet §3.1): `User <key>` in the official api_token
+  // The prefix for account keys is a GAP (developer.yardstik.com Accounts): `User <key>` in the official api_token
   // answer, `Account <key>` in a [3p] client. Both are offered; the simulator accepts both.
   authScheme: z.enum(['Account', 'User']).default('Account'),
 });
 /** A validated Yardstik target config. */
 export type YardstikTarget = z.infer<typeof yardstikTargetSchema>;
 
-/** The short user object: the list's `owner` and the `user` inside a membership (seed 002). */
+/** The short user object: the list's `owner` and the `user` inside a membership (developer.yardstik.com Account Users). */
 export const yardstikUserSummarySchema = z.object({
   id: z.string(),
   first_name: z.string().nullable(),
@@ -30,7 +30,7 @@ export const yardstikUserSummarySchema = z.object({
 /** A user as embedded in a list or membership. */
 export type YardstikUserSummary = z.infer<typeof yardstikUserSummarySchema>;
 
-/** A group membership, the same shape on users and on groups (sheet §3.2, §3.3). */
+/** A group membership, the same shape on users and on groups (developer.yardstik.com Account Users and developer.yardstik.com Groups). */
 export const yardstikMembershipSchema = z.object({
   id: z.string(),
   group_id: z.string(),
@@ -42,14 +42,14 @@ export const yardstikMembershipSchema = z.object({
 /** A group membership. */
 export type YardstikMembership = z.infer<typeof yardstikMembershipSchema>;
 
-/** An account user (seed 002 response sample). */
+/** An account user (developer.yardstik.com Account Users response sample). */
 export const yardstikAccountUserSchema = yardstikUserSummarySchema.extend({
   group_memberships: z.array(yardstikMembershipSchema).default([]),
 });
 /** An account user. */
 export type YardstikAccountUser = z.infer<typeof yardstikAccountUserSchema>;
 
-/** `GET /accounts/{accountId}/users`: the owner apart, never inside `users`; no paging (seed 002). */
+/** `GET /accounts/{accountId}/users`: the owner apart, never inside `users`; no paging (developer.yardstik.com Account Users). */
 export const yardstikAccountUsersSchema = z.object({
   owner: yardstikUserSummarySchema,
   users: z.array(yardstikAccountUserSchema),
@@ -57,7 +57,7 @@ export const yardstikAccountUsersSchema = z.object({
 /** The account users list. */
 export type YardstikAccountUsers = z.infer<typeof yardstikAccountUsersSchema>;
 
-/** A report group (sheet §3.3). */
+/** A report group (developer.yardstik.com Groups). */
 export const yardstikGroupSchema = z.object({
   id: z.string(),
   object: z.literal('group'),
@@ -75,7 +75,7 @@ export const yardstikGroupSchema = z.object({
 /** A report group. */
 export type YardstikGroup = z.infer<typeof yardstikGroupSchema>;
 
-/** Paging metadata of Yardstik lists (sheet §3.3). */
+/** Paging metadata of Yardstik lists (developer.yardstik.com Groups). */
 export const yardstikListMetaSchema = z.object({
   page: z.number().int(),
   per_page: z.number().int(),
@@ -94,7 +94,7 @@ export const yardstikGroupListSchema = z.object({
 /** One page of groups. */
 export type YardstikGroupList = z.infer<typeof yardstikGroupListSchema>;
 
-/** One item of an `{"errors": [...]}` body; the item shape is a GAP (sheet §3.2), so strings are accepted too. */
+/** One item of an `{"errors": [...]}` body; the item shape is a GAP (the Account Users samples show none), so strings are accepted too. */
 export const yardstikErrorItemSchema = z.union([
   z.string(),
   z.object({ field: z.string().optional(), message: z.string().optional() }),
@@ -102,7 +102,7 @@ export const yardstikErrorItemSchema = z.union([
 /** One error item. */
 export type YardstikErrorItem = z.infer<typeof yardstikErrorItemSchema>;
 
-/** The error body Yardstik answers with (seed 002 samples show only `{"errors": [ … ]}`). */
+/** The error body Yardstik answers with (developer.yardstik.com Account Users samples show only `{"errors": [ … ]}`). */
 export const yardstikErrorBodySchema = z.object({ errors: z.array(yardstikErrorItemSchema) });
 /** An error body. */
 export type YardstikErrorBody = z.infer<typeof yardstikErrorBodySchema>;
@@ -115,7 +115,7 @@ function railsMessage(issue: { input?: unknown }): string {
 
 const requiredText = z.string({ error: railsMessage }).refine((value) => value.trim() !== '', { error: "can't be blank" });
 
-/** `POST /accounts/{accountId}/users` body: every field required (seed 002); no role field exists. */
+/** `POST /accounts/{accountId}/users` body: every field required (developer.yardstik.com Account Users); no role field exists. */
 export const yardstikCreateUserRequestSchema = z.object({
   email_address: z.email({ error: railsMessage }),
   first_name: requiredText,
@@ -124,7 +124,7 @@ export const yardstikCreateUserRequestSchema = z.object({
 /** The create-user body. */
 export type YardstikCreateUserRequest = z.infer<typeof yardstikCreateUserRequestSchema>;
 
-/** `POST /groups` body (sheet §3.3): only `label` is required. */
+/** `POST /groups` body (developer.yardstik.com Groups): only `label` is required. */
 export const yardstikCreateGroupRequestSchema = z.object({
   label: requiredText,
   name: requiredText.optional(),

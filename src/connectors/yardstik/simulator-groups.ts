@@ -2,9 +2,9 @@ import express, { type Request, type Response, type Router } from 'express';
 import { yardstikCreateGroupRequestSchema, type YardstikErrorItem, type YardstikGroupList } from './schemas.js';
 import type { SimYardstikGroup, YardstikSimState } from './simulator-state.js';
 
-/** The simulator's `/groups` routes (sheet §3.3): a paginated list and create; memberships only through `/_sim/seed`. */
+/** The simulator's `/groups` routes (developer.yardstik.com Groups): a paginated list and create; memberships only through `/_sim/seed`. */
 
-/** Default and largest `per_page`: 25 is documented (sheet §3.3); the maximum is a GAP. */
+/** Default and largest `per_page`: 25 is documented (developer.yardstik.com Groups); the maximum is a GAP. */
 export const yardstikGroupPageSize = { default: 25, max: 100 } as const;
 
 const sortable = new Set(['created_at', 'updated_at', 'name', 'label']);
@@ -45,7 +45,7 @@ function listGroups(state: YardstikSimState, req: Request): YardstikGroupList {
   return { object: 'list', meta: { page, per_page: perPage, total_count: matching.length, total_pages: totalPages }, data };
 }
 
-// `query[...]` filters (sheet §3.3): only the documented created_at bounds are simulated.
+// `query[...]` filters (developer.yardstik.com Groups): only the documented created_at bounds are simulated.
 function createdWithin(from: string | undefined, to: string | undefined): (group: SimYardstikGroup) => boolean {
   const lower = from === undefined ? Number.NEGATIVE_INFINITY : Date.parse(from);
   const upper = to === undefined ? Number.POSITIVE_INFINITY : Date.parse(to);

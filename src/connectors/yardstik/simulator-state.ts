@@ -119,12 +119,12 @@ export class YardstikSimState {
     return membership;
   }
 
-  /** The AccountUser body (seed 002), memberships with their `user` embedded. */
+  /** The AccountUser body (developer.yardstik.com Account Users), memberships with their `user` embedded. */
   userJson(user: SimYardstikUser): YardstikAccountUser {
     return { ...summary(user), group_memberships: this.memberships.filter((m) => m.account_user_id === user.id).map((m) => this.membershipJson(m)) };
   }
 
-  /** The Group body (sheet §3.3). */
+  /** The Group body (developer.yardstik.com Groups). */
   groupJson(group: SimYardstikGroup): YardstikGroup {
     const { seq: _seq, ...rest } = group;
     return { ...rest, memberships: this.memberships.filter((m) => m.group_id === group.id).map((m) => this.membershipJson(m)) };
@@ -175,7 +175,7 @@ export class YardstikSimState {
     return group;
   }
 
-  // `name` is "auto-generated from label if omitted" (sheet §3.3); the exact rule is a GAP.
+  // `name` is "auto-generated from label if omitted" (developer.yardstik.com Groups); the exact rule is a GAP.
   private uniqueName(label: string): string {
     const base = label.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'group';
     let name = base;

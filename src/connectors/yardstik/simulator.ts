@@ -13,11 +13,11 @@ export const yardstikDefaultAccountId = '00000000-0000-4000-8000-000000000001';
 export interface YardstikSimulatorOptions extends SimulatorOptions {
   /** The owner's email (default `owner@sandbox.local`). */
   ownerEmail?: string;
-  /** Authorization schemes accepted (default both `Account` and `User`: the prefix is a GAP, sheet §3.1). */
+  /** Authorization schemes accepted (default both `Account` and `User`: the prefix is a GAP, docs/targets.md). */
   authSchemes?: readonly ('Account' | 'User')[];
 }
 
-/** Builds the Yardstik simulator: Account Users (seed 002) and Groups (sheet §3.3). */
+/** Builds the Yardstik simulator: Account Users (developer.yardstik.com Account Users) and Groups (developer.yardstik.com Groups). */
 export function createYardstikSimulator(options: YardstikSimulatorOptions = {}): Simulator {
   const credentials = {
     accountId: options.credentials?.accountId ?? yardstikDefaultAccountId,
@@ -42,7 +42,7 @@ export function createYardstikSimulator(options: YardstikSimulatorOptions = {}):
     controls,
     credentials,
     targetUrl: (servedAt) => servedAt,
-    // No timers: everything here is synchronous (sheet §8: no async model).
+    // No timers: everything here is synchronous (docs/targets.md: no async model).
     close: () => controls.releaseHung(),
   };
 }
@@ -63,7 +63,7 @@ function digest(text: string): Buffer {
 
 function createUsersRouter(state: YardstikSimState): Router {
   const router = express.Router();
-  // A key answers only for its own account. 403 rather than 404: every route lists 403, only item routes list 404 (seed 002).
+  // A key answers only for its own account. 403 rather than 404: every route lists 403, only item routes list 404 (developer.yardstik.com Account Users).
   router.param('accountId', (req, res, next, accountId: string) => {
     if (accountId.toLowerCase() !== state.accountId.toLowerCase()) return sendYardstikErrors(res, 403, [{ message: 'Forbidden' }]);
     next();
@@ -77,7 +77,7 @@ function createUsersRouter(state: YardstikSimState): Router {
     if (!parsed.success) {
       return sendYardstikErrors(res, 422, parsed.error.issues.map((issue) => ({ field: String(issue.path[0] ?? 'base'), message: issue.message })));
     }
-    // Duplicate signal is 422 (sheet §8, inferred); the item shape is a GAP: Rails-style field + message.
+    // Duplicate signal is 422 (docs/targets.md, inferred); the item shape is a GAP: Rails-style field + message.
     if (state.findByEmail(parsed.data.email_address)) return sendYardstikErrors(res, 422, [{ field: 'email_address', message: 'has already been taken' }]);
     res.status(201).json(state.userJson(state.addUser(parsed.data)));
   });
@@ -89,7 +89,7 @@ function createUsersRouter(state: YardstikSimState): Router {
   });
   router.delete('/accounts/:accountId/users/:userId', (req, res) => {
     const { userId } = req.params;
-    // "The owner cannot be deleted" (seed 002); the status is a GAP (DELETE lists no 422): 422 as reset-mfa does.
+    // "The owner cannot be deleted" (developer.yardstik.com Account Users); the status is a GAP (DELETE lists no 422): 422 as reset-mfa does.
     if (userId === state.owner.id) return sendYardstikErrors(res, 422, [{ message: 'The account owner cannot be deleted' }]);
     const user = state.removeUser(userId);
     if (!user) return sendYardstikErrors(res, 404, [{ message: 'Not Found' }]);

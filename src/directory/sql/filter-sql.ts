@@ -161,7 +161,7 @@ function textCompare(s: Scalar, op: Comparator, input: string, d: Dialect): Sql 
   }
 }
 
-/** A boolean filter value: true/false, or Entra's "True"/"False" strings (reference §6.3). */
+/** A boolean filter value: true/false, or Entra's "True"/"False" strings (Microsoft's SCIM tutorial). */
 function toBoolean(value: Exclude<FilterValue, null>, label: string): boolean {
   if (typeof value === 'boolean') return value;
   if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';

@@ -32,7 +32,7 @@ function toSqliteValue(value: unknown): unknown {
  *
  * Durability: WAL with `synchronous = NORMAL`. A commit is in the WAL file, in the operating
  * system's page cache, before `commit` returns, so a killed process (kill -9, crash) loses
- * nothing it acknowledged (DESIGN.md invariant 1); only a power loss or kernel crash can drop
+ * nothing it acknowledged (docs/architecture.md, promise 1); only a power loss or kernel crash can drop
  * the last transactions, which FULL would prevent at the price of an fsync per commit.
  *
  * Query planning: without statistics SQLite prefers the (connection, created) index that gives

@@ -80,6 +80,84 @@ connections:
     expect(issuesOf('connections:\n  a: [unclosed\n')[0]).toMatch(/^\d+ \(yaml\): /);
   });
 
+  it('reports only the first YAML syntax error, with its column (one bad line gave 13 problems)', () => {
+    const text = good.replace('    type: redis-cloud\n', '    type: redis-cloud\n   bad: [x\n');
+    const issues = issuesOf(text);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatch(/^7 \(yaml\): .+ \(column \d+\)$/);
+  });
+
+  it('reports an unset variable once: which variable, where (not also "must not be empty" and "Too small")', () => {
+    expect(issuesOf(good, { PD_TOKEN: 'y' })).toEqual([
+      '8 connections.redis-cloud.scim.tokens[0]: environment variable SCIM_TOKEN_RC is not set',
+      '9 connections.redis-cloud.target.apiKey: environment variable RC_KEY is not set',
+    ]);
+  });
+
+  it('says what is missing and shows its shape (not "expected object, received undefined")', () => {
+    const issues = issuesOf(`
+connections:
+  rc:
+    type: redis-cloud
+    target: { url: https://api.redislabs.com/v1, apiKey: k, apiSecretKey: s }
+`);
+    expect(issues).toEqual(['4 connections.rc.scim: missing: the SCIM credentials the IdP sends, like scim: { tokens: ["${SCIM_TOKEN}"] } (or basic: { username, password })']);
+    expect(issuesOf('connections:\n  rc:\n    type: redis-cloud\n    scim:\n    target: { url: https://api.redislabs.com/v1, apiKey: k, apiSecretKey: s }\n')[0]).toMatch(/^\d+ connections\.rc\.scim: missing: the SCIM credentials/);
+    expect(issuesOf('listen: { port: 8080 }\n')).toEqual(['1 connections: missing: at least one connection, like connections: { redis-cloud: { type: redis-cloud, scim: { tokens: [...] }, target: { url: ..., ... } } }']);
+    const target = issuesOf(`
+connections:
+  rc:
+    type: redis-cloud
+    scim: { tokens: [long-enough-token-1] }
+    target: { url: https://api.redislabs.com/v1, apiSecretKey: s }
+`);
+    expect(target).toEqual(['6 connections.rc.target.apiKey: missing: a string is required here']);
+  });
+
+  it('quotes a bad URL as written (not just "Invalid URL")', () => {
+    const issues = issuesOf(`
+publicUrl: scim.example.com
+connections:
+  paradime:
+    type: paradime
+    scim: { tokens: [long-enough-token-1] }
+    target: { url: "htp//api.paradime.io", apiKey: k, apiSecret: s }
+  from-env:
+    type: paradime
+    scim: { tokens: [long-enough-token-1] }
+    target: { url: "\${PD_TOKEN}", apiKey: k, apiSecret: s }
+`);
+    expect(issues).toEqual([
+      '2 publicUrl: expected an http(s) URL like https://scim.example.com, got "scim.example.com"',
+    ]);
+    const targets = issuesOf(`
+connections:
+  paradime:
+    type: paradime
+    scim: { tokens: [long-enough-token-1] }
+    target: { url: "htp//api.paradime.io", apiKey: k, apiSecret: s }
+  from-env:
+    type: paradime
+    scim: { tokens: [long-enough-token-1] }
+    target: { url: "\${PD_TOKEN}", apiKey: k, apiSecret: s }
+`);
+    expect(targets).toEqual([
+      '6 connections.paradime.target.url: expected an http(s) URL like https://api.example.com, got "htp//api.paradime.io"',
+      '10 connections.from-env.target.url: expected an http(s) URL like https://api.example.com, got "${PD_TOKEN}" (its value is not shown: values from the environment are treated as secrets)',
+    ]);
+  });
+
+  it('says "must not be empty" rather than zod\'s "Too small"', () => {
+    const issues = issuesOf(`
+connections:
+  rc:
+    type: redis-cloud
+    scim: { tokens: [long-enough-token-1], basic: { username: "", password: long-enough-password } }
+    target: { url: https://api.redislabs.com/v1, apiKey: k, apiSecretKey: s }
+`);
+    expect(issues).toEqual(['5 connections.rc.scim.basic.username: must not be empty']);
+  });
+
   it('reports a missing file', () => {
     try {
       loadConfigFile('/nonexistent/bridge.yaml', env);

@@ -73,7 +73,7 @@ describe('mapping file validation', () => {
       '13 attributes.phone: unknown field',
       '14 extra: unknown field',
     ]],
-    ['YAML syntax', 'redis-cloud', 'type: redis-cloud\ntype: paradime\n', ['2 (yaml): Map keys must be unique']],
+    ['YAML syntax', 'redis-cloud', 'type: redis-cloud\ntype: paradime\n', ['2 (yaml): Map keys must be unique (column 1)']],
   ];
 
   it.each(cases)('%s', (_name, type, text, expected) => {

@@ -13,7 +13,7 @@ describe('shipped mappings', () => {
   });
 
   const defaultRoles: Record<ConnectorType, string> = { 'redis-cloud': 'Viewer', 'redis-enterprise': 'db_viewer', yardstik: 'member', paradime: 'DEVELOPER' };
-  // DESIGN.md, deactivation per target.
+  // docs/architecture.md, "Deactivation, per target".
   const policies: Record<ConnectorType, [DeprovisionPolicy, DeprovisionPolicy]> = {
     'redis-cloud': [{ kind: 'delete' }, { kind: 'delete' }],
     'redis-enterprise': [{ kind: 'role', role: 'none' }, { kind: 'delete' }],
