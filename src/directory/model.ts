@@ -1,4 +1,4 @@
-import type { AttrPath, Filter } from './filter.js';
+import type { AttrPath, Filter } from '../filter/index.js';
 
 /**
  * The directory's resource model: what the IdP asked for, per connection. Resources are stored

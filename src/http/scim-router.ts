@@ -2,7 +2,7 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { BridgeError } from '../errors.js';
 import { findById, listOf, resourceTypes, schemas, serviceProviderConfig } from '../scim/discovery.js';
 import * as groups from '../scim/groups.js';
-import { isStorableText } from '../directory/filter.js';
+import { isStorableText } from '../filter/index.js';
 import { findJsonProblem } from '../scim/json.js';
 import type { Directory, ScimResult, ScimScope } from '../scim/scope.js';
 import * as users from '../scim/users.js';

@@ -1,10 +1,10 @@
-import { matches, parsePatchPath, type Filter, type PatchPath } from '../directory/filter.js';
+import { matches, parsePatchPath, type Filter, type PatchPath } from '../filter/index.js';
 import type { Checked } from './roles.js';
 
 /**
  * SCIM attribute paths in mapping files (`roles.value`, `emails[primary eq true].value`,
  * `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department`) and the values they
- * select in a user's attributes. Parsing is the directory's (RFC 7644 §3.5.2 PATCH paths).
+ * select in a user's attributes. Parsing is the filter grammar's (src/filter/, RFC 7644 §3.5.2 PATCH paths).
  */
 
 /** A path as written in the file, with its parsed form. */

@@ -1,5 +1,6 @@
 import { BridgeError } from '../errors.js';
-import { matches, parsePatchPath, type Filter } from '../directory/filter.js';
+import { matches, type Filter } from '../filter/index.js';
+import { parsePatchPath } from './grammar.js';
 import type { GroupChange } from '../directory/model.js';
 import type { PatchOperation } from './quirks.js';
 import { memberIds } from './resources.js';

@@ -1,6 +1,7 @@
 import SCIMMY from 'scimmy';
 import { BridgeError } from '../errors.js';
-import { matches, parsePatchPath, type Filter } from '../directory/filter.js';
+import { matches, type Filter } from '../filter/index.js';
+import { parsePatchPath } from './grammar.js';
 import { normalizeManager, stripNulls, type PatchOperation } from './quirks.js';
 import { PATCH_OP, scimmyError, userSchemaClass } from './schemas.js';
 import { isJsonObject as isObject, type JsonObject as Json } from './json.js';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseFilter } from '../../src/directory/filter.js';
+import { parseFilter } from '../../src/filter/index.js';
 import { ENTERPRISE_USER } from '../../src/directory/sql/attributes.js';
 import { ctx, expectCode, newConnection, userInput, waitPast, type SuiteContext } from './fixtures.js';
 

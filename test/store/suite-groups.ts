@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFilter } from '../../src/directory/filter.js';
+import { parseFilter } from '../../src/filter/index.js';
 import type { GroupInput } from '../../src/directory/model.js';
 import { createManyUsers, createUsers, ctx, expectCode, jobsByUser, newConnection, type SuiteContext } from './fixtures.js';
 

@@ -1,5 +1,5 @@
 import { BridgeError } from '../../errors.js';
-import { attrName, type AttrPath, type Filter } from '../filter.js';
+import { attrName, type AttrPath, type Filter } from '../../filter/index.js';
 import type { ListSort } from '../model.js';
 import { canonicalAttr, canonicalSub, invalidFilter, isSubCaseExact, jsonKeyPath, subType, type AttrDef, type CanonicalAttr } from './attributes.js';
 import type { Dialect } from './dialect.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFilter } from '../../../src/directory/filter.js';
+import { parseFilter } from '../../../src/filter/index.js';
 import { postgresDialect, sqliteDialect, type Dialect } from '../../../src/directory/sql/dialect.js';
 import { filterToSql, toInstant } from '../../../src/directory/sql/filter-sql.js';
 import { groupScope, matchingMemberIds, orderBy, userScope } from '../../../src/directory/sql/scopes.js';
