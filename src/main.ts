@@ -10,7 +10,7 @@ import { createStore } from './directory/create-store.js';
 import type { Store } from './directory/store.js';
 import { adminAccess, adminAccessMode } from './http/admin-access.js';
 import { createApp } from './http/app.js';
-import { listenTracked } from './http/listen.js';
+import { listenTracked } from './net/listen.js';
 import { createAuthenticator } from './http/auth.js';
 import { metricsHandler } from './http/metrics.js';
 import type { ScimConnection } from './http/scim-router.js';
