@@ -60,13 +60,42 @@ export function normalizeSchemas(body: Json, resource: 'User' | 'Group'): Json {
   return fixed;
 }
 
-/** Entra's manager as `[{"$ref":...,"value":...}]` or a bare id string becomes `{value}` (sheet §6.3). */
+/**
+ * Entra's manager as `[{"$ref":...,"value":...}]` or a bare id string becomes `{value, $ref}`
+ * (Microsoft Learn, SCIM endpoint tutorial). `$ref` is readWrite (RFC 7643 §4.3): a string is
+ * kept; Entra's `"$ref": null` means unassigned and is dropped.
+ */
 export function normalizeManager(value: unknown): unknown {
   const first = Array.isArray(value) ? value[0] : value;
   if (typeof first === 'string') return { value: first };
   if (!isObject(first)) return first;
-  const { $ref: _ref, ...rest } = first;
-  return rest;
+  const { $ref: ref, ...rest } = first;
+  return typeof ref === 'string' ? { ...rest, $ref: ref } : rest;
+}
+
+/**
+ * Removes what RFC 7643 §2.5 calls unassigned, deeply: nulls and empty arrays ("assigning ... an
+ * empty array ... has the effect of making the attribute unassigned"), and complex values or
+ * elements left with no sub-attribute at all. A stored resource never holds `"emails": []` or
+ * `"name": {}`, so GET omits the attribute.
+ */
+export function stripUnassigned(value: Json): Json {
+  return (assigned(value) ?? {}) as Json;
+}
+
+function assigned(value: unknown): unknown {
+  if (value === null) return undefined;
+  if (Array.isArray(value)) {
+    const items = value.map(assigned).filter((v) => v !== undefined);
+    return items.length === 0 ? undefined : items;
+  }
+  if (!isObject(value)) return value;
+  const out: Json = {};
+  for (const [key, item] of Object.entries(value)) {
+    const kept = assigned(item);
+    if (kept !== undefined) out[key] = kept;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
 }
 
 /**
@@ -75,7 +104,7 @@ export function normalizeManager(value: unknown): unknown {
  * The password is never stored: the bridge does not sync passwords.
  */
 export function normalizeUserBody(body: Json): Json {
-  const cleaned = normalizeBooleans(stripNulls(body)) as Json;
+  const cleaned = normalizeBooleans(stripUnassigned(body)) as Json;
   const user = normalizeSchemas(cleaned, 'User');
   for (const key of Object.keys(user)) {
     const lower = key.toLowerCase();
@@ -91,7 +120,7 @@ export function normalizeUserBody(body: Json): Json {
 
 /** A Group body as scimmy should see it. */
 export function normalizeGroupBody(body: Json): Json {
-  const group = normalizeSchemas(stripNulls(body) as Json, 'Group');
+  const group = normalizeSchemas(stripUnassigned(body), 'Group');
   for (const key of Object.keys(group)) if (['id', 'meta'].includes(key.toLowerCase())) delete group[key];
   return group;
 }

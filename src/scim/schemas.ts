@@ -64,8 +64,16 @@ function coerce(build: () => object): Record<string, unknown> {
   }
 }
 
-/** Turns what scimmy throws (its SCIMError, or a TypeError from coercion) into a BridgeError. */
-export function scimmyError(err: unknown): BridgeError {
+// What the JavaScript engine says when scimmy trips over a value it did not expect (V8's TypeError
+// and RangeError texts): true, but about scimmy's internals, never about the request.
+const engineMessage = /Cannot (convert undefined or null|read propert|set propert|add property|assign to read only|define property|delete property|create property)|is not (extensible|a function|iterable)|Converting circular structure|Maximum call stack/;
+
+/**
+ * Turns what scimmy throws (its SCIMError, or a TypeError from coercion) into a BridgeError.
+ * scimmy's own messages say what is wrong with the value and are kept; an engine error from
+ * inside scimmy becomes `what` in our words, with the original kept as the cause for the logs.
+ */
+export function scimmyError(err: unknown, what = 'the request'): BridgeError {
   if (err instanceof BridgeError) return err;
   const scimType = (err as { scimType?: unknown }).scimType;
   const message = err instanceof Error ? err.message : String(err);
@@ -76,6 +84,9 @@ export function scimmyError(err: unknown): BridgeError {
     : scimType === 'invalidFilter' ? 'INVALID_FILTER'
     : scimType === 'mutability' ? 'MUTABILITY'
     : 'INVALID_VALUE';
+  if (engineMessage.test(message)) {
+    return new BridgeError(code, `${what} does not fit the schema of the resource (see /Schemas)`, { cause: err });
+  }
   return new BridgeError(code, message, { cause: err });
 }
 
