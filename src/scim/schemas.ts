@@ -96,6 +96,35 @@ export function userSchemaClass(): typeof SCIMMY.Schemas.User {
   return SCIMMY.Schemas.User;
 }
 
+let readOnlyUser: ReadonlySet<string> | undefined;
+
+/**
+ * The User attributes `/Schemas` marks readOnly (RFC 7643 §2.2), lower-cased as PATCH paths
+ * name them: `groups`, `groups.value`, `urn:...:enterprise:2.0:user:manager.displayname`.
+ * Derived from the same definitions `/Schemas` describes, so the two cannot disagree.
+ */
+export function readOnlyUserPaths(): ReadonlySet<string> {
+  if (readOnlyUser) return readOnlyUser;
+  configureScimmy();
+  const paths = new Set<string>(['id', 'meta']);
+  const described = JSON.parse(JSON.stringify([SCIMMY.Schemas.User.definition.describe(''), SCIMMY.Schemas.EnterpriseUser.definition.describe('')])) as {
+    id: string;
+    attributes: { name: string; mutability: string; subAttributes?: { name: string; mutability: string }[] }[];
+  }[];
+  for (const schema of described) {
+    const prefix = schema.id === USER_SCHEMA ? '' : `${schema.id}:`;
+    for (const attribute of schema.attributes) {
+      const name = `${prefix}${attribute.name}`;
+      if (attribute.mutability === 'readOnly') paths.add(name.toLowerCase());
+      for (const sub of attribute.subAttributes ?? []) {
+        if (attribute.mutability === 'readOnly' || sub.mutability === 'readOnly') paths.add(`${name}.${sub.name}`.toLowerCase());
+      }
+    }
+  }
+  readOnlyUser = paths;
+  return paths;
+}
+
 /** The `/Schemas` resources, located under `basepath` (`https://host/scim/v2/<connection>`). */
 export function describeSchemas(basepath: string): Record<string, unknown>[] {
   configureScimmy();

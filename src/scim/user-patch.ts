@@ -4,7 +4,7 @@ import { BridgeError } from '../errors.js';
 import { matches, type Filter } from '../filter/index.js';
 import { parsePatchPath } from './grammar.js';
 import { normalizeManager, stripNulls, type PatchOperation } from './quirks.js';
-import { ENTERPRISE_SCHEMA, PATCH_OP, SYNC_SCHEMA, USER_SCHEMA, scimmyError, userSchemaClass } from './schemas.js';
+import { ENTERPRISE_SCHEMA, PATCH_OP, SYNC_SCHEMA, USER_SCHEMA, readOnlyUserPaths, scimmyError, userSchemaClass } from './schemas.js';
 import { isJsonObject as isObject, type JsonObject as Json } from './json.js';
 
 /**
@@ -12,8 +12,8 @@ import { isJsonObject as isObject, type JsonObject as Json } from './json.js';
  * after the IdP quirks are normalised. Returns the patched attributes, or null when nothing changed.
  */
 
-/** Core attributes a client may not write (RFC 7643 §3.1, §4.1.2: `groups` is readOnly). */
-const readOnlyPaths = new Set(['id', 'meta', 'groups']);
+/** Top-level keys a path-less value may carry that the bridge ignores rather than refuses (Okta echoes `id`). */
+const ignoredKeys = new Set(['id', 'meta', 'groups', 'schemas', 'password']);
 
 /** One prepared operation: for scimmy, or applied here (whole-extension removal). */
 type Step = { kind: 'scimmy'; operation: PatchOperation } | { kind: 'direct'; apply: (current: Json) => Json };
@@ -49,7 +49,6 @@ const lower = (text: string): string => text.toLowerCase();
 // The manager is one reference: a new one replaces `value` and `$ref` together, so a `$ref` of
 // the previous manager never stays beside the new `value` (Entra sends `"$ref": null`).
 const dropManager = scimmy({ op: 'remove', path: `${ENTERPRISE_SCHEMA}:manager` });
-const dropManagerRef = scimmy({ op: 'remove', path: `${ENTERPRISE_SCHEMA}:manager.$ref` });
 const hasKey = (value: unknown, name: string): boolean => isObject(value) && Object.keys(value).some((k) => lower(k) === name);
 
 /** Normalises one operation against the current state into the steps that apply it; none for a no-op. */
@@ -72,8 +71,14 @@ function prepare(operation: PatchOperation, current: Json, index: number): Step[
   if (path === 'password' || path === `${lower(USER_SCHEMA)}:password`) return [];
   const parsed = parsePatchPath(operation.path);
   const isCore = parsed.path.schema === undefined || lower(parsed.path.schema) === lower(USER_SCHEMA);
-  if (isCore && readOnlyPaths.has(lower(parsed.path.attr))) {
-    throw new BridgeError('MUTABILITY', `${where}: "${parsed.path.attr}" is read-only`);
+  const named = `${isCore ? '' : `${lower(parsed.path.schema as string)}:`}${lower(parsed.path.attr)}`;
+  const sub = parsed.sub ?? parsed.path.sub;
+  const readOnly = readOnlyUserPaths();
+  if (readOnly.has(named) || (sub !== undefined && readOnly.has(`${named}.${lower(sub)}`))) {
+    throw new BridgeError('MUTABILITY', `${where}: "${operation.path.slice(0, 200)}" is read-only (see /Schemas)`);
+  }
+  if (!isCore && lower(parsed.path.schema as string) === lower(ENTERPRISE_SCHEMA) && parsed.path.sub !== undefined && !parsed.filter) {
+    return [extensionSub(operation, parsed.path.attr, parsed.path.sub, where)];
   }
   const isManager = lower(parsed.path.attr) === 'manager' && parsed.path.sub === undefined;
   const value = isManager && operation.op !== 'remove' ? normalizeManager(operation.value) : operation.value;
@@ -85,15 +90,8 @@ function prepare(operation: PatchOperation, current: Json, index: number): Step[
     const element = elementFromFilter(parsed.filter);
     if (element) return [scimmy({ op: 'add', path: parsed.path.attr, value: [{ ...element, [parsed.sub]: value }] })];
   }
-  const isExtensionSub = parsed.path.schema !== undefined && lower(parsed.path.schema) === lower(ENTERPRISE_SCHEMA) && parsed.path.sub !== undefined && !parsed.filter;
-  // scimmy finds no target for an add or replace of `urn:...:User:manager.value` (noTarget), but
-  // applies the same change written as a path-less value with that key.
-  const step = isExtensionSub && operation.op !== 'remove'
-    ? scimmy({ op: operation.op, value: { [`${ENTERPRISE_SCHEMA}:${parsed.path.attr}.${parsed.path.sub}`]: value } })
-    : scimmy({ op: operation.op, path: operation.path, ...(value !== undefined ? { value } : {}) });
-  if (operation.op === 'remove' || lower(parsed.path.attr) !== 'manager') return [step];
-  if (isManager) return [dropManager, step];
-  return parsed.path.sub !== undefined && lower(parsed.path.sub) === 'value' ? [dropManagerRef, step] : [step];
+  const step = scimmy({ op: operation.op, path: operation.path, ...(value !== undefined ? { value } : {}) });
+  return isManager && operation.op !== 'remove' ? [dropManager, step] : [step];
 }
 
 /**
@@ -109,6 +107,39 @@ function wholeExtension(operation: PatchOperation, where: string): Step[] {
   const step = scimmy({ op: operation.op, value: { [ENTERPRISE_SCHEMA]: extensionValue(operation.value) } });
   return hasKey(operation.value, 'manager') ? [dropManager, step] : [step];
 }
+
+/**
+ * A sub-attribute of a complex extension attribute (`urn:...:User:manager.value`), applied here:
+ * scimmy answers noTarget to an add or replace of it, and trips over a removal when the complex
+ * value is absent. The whole resource is validated by scimmy afterwards, as every PATCH result is.
+ * A new `manager.value` drops the previous manager's `$ref` with it.
+ */
+function extensionSub(operation: PatchOperation, attr: string, sub: string, where: string): Step {
+  if (operation.op !== 'remove' && operation.value === undefined) throw new BridgeError('INVALID_VALUE', `${where}: ${operation.op} needs a value`);
+  return {
+    kind: 'direct',
+    apply: (current) => {
+      const extensionKey = keyOf(current, ENTERPRISE_SCHEMA) ?? ENTERPRISE_SCHEMA;
+      const extension = isObject(current[extensionKey]) ? { ...current[extensionKey] } : {};
+      const complexKey = keyOf(extension, attr) ?? attr;
+      const complex = isObject(extension[complexKey]) ? { ...extension[complexKey] } : {};
+      const subKey = keyOf(complex, sub) ?? sub;
+      if (operation.op === 'remove') delete complex[subKey];
+      else {
+        complex[subKey] = operation.value;
+        if (lower(attr) === 'manager' && lower(sub) === 'value') delete complex[keyOf(complex, '$ref') ?? '$ref'];
+      }
+      if (Object.keys(complex).length > 0) extension[complexKey] = complex;
+      else delete extension[complexKey];
+      const next: Json = { ...current, [extensionKey]: extension };
+      if (Object.keys(extension).length === 0) return withoutEnterprise(next);
+      if (Array.isArray(next.schemas) && !next.schemas.some((s) => typeof s === 'string' && lower(s) === lower(ENTERPRISE_SCHEMA))) next.schemas = [...next.schemas, ENTERPRISE_SCHEMA];
+      return next;
+    },
+  };
+}
+
+const keyOf = (object: Json, name: string): string | undefined => Object.keys(object).find((k) => lower(k) === lower(name));
 
 function withoutEnterprise(current: Json): Json {
   const out: Json = {};
@@ -132,7 +163,7 @@ function pathlessValue(value: Json, where: string): Json {
   const out: Json = {};
   for (const [key, item] of Object.entries(value)) {
     const name = lower(key);
-    if (readOnlyPaths.has(name) || name === 'schemas' || name === 'password' || name === lower(SYNC_SCHEMA) || name.startsWith(`${lower(SYNC_SCHEMA)}:`)) continue;
+    if (ignoredKeys.has(name) || name === lower(SYNC_SCHEMA) || name.startsWith(`${lower(SYNC_SCHEMA)}:`)) continue;
     if (name === lower(ENTERPRISE_SCHEMA)) {
       if (!isObject(item)) throw new BridgeError('INVALID_VALUE', `${where}: the value of "${ENTERPRISE_SCHEMA}" must be an object of its attributes`);
       out[key] = extensionValue(item);
