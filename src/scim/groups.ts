@@ -38,7 +38,7 @@ export async function listGroups(scope: ScimScope, query: Query): Promise<ScimRe
   return { status: 200, body: listResponse(page.totalResults, request.query.startIndex, page.resources) };
 }
 
-/** GET /Groups/{id} (`excludedAttributes=members` skips loading them, sheet §6.4). */
+/** GET /Groups/{id} (`excludedAttributes=members` skips loading them, as Entra asks). */
 export async function getGroup(scope: ScimScope, id: string, query: Query): Promise<ScimResult> {
   const projection = parseProjection(query.attributes, query.excludedAttributes);
   const record = await scope.directory.getGroup(scope.connection, id, { members: wantsMembers(projection) });

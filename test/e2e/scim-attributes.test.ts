@@ -215,6 +215,33 @@ describe.each(['sqlite', 'postgres'] as const)('SCIM attributes and operations o
     });
   });
 
+  describe('the rest of ServiceProviderConfig holds', () => {
+    it('etag: If-None-Match with the current version answers 304 without a body (express checks freshness), another version the resource (RFC 7644 §3.14)', async () => {
+      const user = await newUser(okta.createUser(person('etag')));
+      const group = (await scim.post('/Groups', okta.createGroup(`etag-${++n}`)).expect(201)).body as Resource;
+      for (const path of [`/Users/${user.id}`, `/Groups/${group.id}`]) {
+        const version = String((await read(path)).meta.version);
+        for (const header of [version, version.replace(/^W\//, ''), `W/"999", ${version}`, '*']) {
+          const res = await scim.get(path).set('If-None-Match', header);
+          expect(res.status, header).toBe(304);
+          expect(res.text).toBe('');
+          expect(res.headers.etag).toBe(version);
+        }
+        expect((await scim.get(path).set('If-None-Match', 'W/"999"')).status).toBe(200);
+      }
+      await patchUser(user.id, op('replace', 'title', 'Changed'));
+      expect((await scim.get(`/Users/${user.id}`).set('If-None-Match', String(user.meta.version))).status).toBe(200);
+    });
+
+    it('changePassword is not supported: a password is never stored, and a password PATCH changes nothing', async () => {
+      const user = await newUser(okta.createUser(person('password')));
+      expect(JSON.stringify(user)).not.toContain('Okta-Password');
+      const res = await patchUser(user.id, op('replace', 'password', 'New-Password-1!'));
+      expect(res.meta.version).toBe(user.meta.version);
+      expect(JSON.stringify(await read(`/Users/${user.id}`))).not.toContain('New-Password');
+    });
+  });
+
   describe('read-only attributes and projections (defect 6)', () => {
     it.each([
       `${SYNC_SCHEMA}:targetId`,
