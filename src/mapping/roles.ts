@@ -28,7 +28,7 @@ export const targetLabels: Record<ConnectorType, string> = {
   paradime: 'Paradime',
 };
 
-// "Logs Viewer (API use only)" is the API's spelling of the console's "Logs Viewer" (sheet §1.4):
+// "Logs Viewer (API use only)" is the API's spelling of the console's "Logs Viewer" (Redis Cloud API, account users):
 // a canonical role also answers to its name without a trailing parenthesised note.
 const withoutNote = (role: string): string => role.replace(/\s*\([^)]*\)\s*$/, '').toLowerCase();
 

@@ -60,7 +60,7 @@ export async function replaceGroup(scope: ScimScope, id: string, body: unknown, 
   return single(scope, withMembers ?? record, 200);
 }
 
-/** PATCH /Groups/{id}: 204, as Entra asks (sheet §6.4); Okta accepts 204 too (sheet §5.3). */
+/** PATCH /Groups/{id}: 204, as Entra asks (Microsoft Learn, SCIM endpoint tutorial); Okta accepts 204 too (Okta SCIM 2.0 reference). */
 export async function patchGroup(scope: ScimScope, id: string, body: unknown, ifMatch: string | undefined): Promise<ScimResult> {
   const operations = normalizePatchOperations(body);
   if (typeof operations === 'string') throw new BridgeError('INVALID_SYNTAX', operations);

@@ -3,12 +3,12 @@ import { isJsonObject as isObject, type JsonObject as Json } from './json.js';
 
 /**
  * What Okta and Entra really send, normalised before scimmy validates it (pure functions;
- * sources: reference sheet §5 to §7). Every quirk here is accepted, never silently dropped.
+ * sources: Okta's SCIM 2.0 reference, Microsoft Learn's SCIM tutorial and known-issues pages). Every quirk here is accepted, never silently dropped.
  */
 
 
 
-/** Removes nulls deeply: RFC 7643 §2.5 says null means unassigned (Entra sends explicit nulls, sheet §6.3). */
+/** Removes nulls deeply: RFC 7643 §2.5 says null means unassigned (Entra sends explicit nulls, Microsoft Learn, SCIM endpoint tutorial). */
 export function stripNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.filter((v) => v !== null).map(stripNulls);
   if (!isObject(value)) return value;
@@ -17,7 +17,7 @@ export function stripNulls(value: unknown): unknown {
   return out;
 }
 
-/** `"True"`, `"False"`, `"true"`, `"false"` as booleans (Entra without aadOptscim062020, sheet §6.3). */
+/** `"True"`, `"False"`, `"true"`, `"false"` as booleans (Entra without aadOptscim062020, Microsoft Learn, SCIM endpoint tutorial). */
 export function toBoolean(value: unknown): unknown {
   if (typeof value !== 'string') return value;
   const lower = value.trim().toLowerCase();
@@ -26,7 +26,7 @@ export function toBoolean(value: unknown): unknown {
 
 const booleanAttributes = new Set(['active', 'primary']);
 
-/** Fixes string booleans at `active` and at every `primary` (Entra sends roles[].primary as "false", sheet §6.6). */
+/** Fixes string booleans at `active` and at every `primary` (Entra sends roles[].primary as "false", Microsoft Learn, provisioning a role to a SCIM app). */
 export function normalizeBooleans(value: unknown, key = ''): unknown {
   if (Array.isArray(value)) return value.map((v) => normalizeBooleans(v, key));
   if (isObject(value)) {
@@ -40,11 +40,11 @@ function lastSegment(key: string): string {
   return afterColon.slice(afterColon.lastIndexOf('.') + 1).toLowerCase();
 }
 
-/** Entra's misspelled enterprise URN, without the colon before `User` (sheet §6.3). */
+/** Entra's misspelled enterprise URN, without the colon before `User` (Microsoft Learn, SCIM endpoint tutorial). */
 const MISSPELLED_ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0user';
 const fixUrn = (urn: string): string => (urn.toLowerCase() === MISSPELLED_ENTERPRISE ? ENTERPRISE_SCHEMA : urn);
 
-/** Fixes Entra's misspelled enterprise URN; unknown schema URNs (Entra's ADSCIM Group, sheet §6.4) are dropped. */
+/** Fixes Entra's misspelled enterprise URN; unknown schema URNs (Entra's ADSCIM Group, Microsoft Learn, SCIM endpoint tutorial) are dropped. */
 export function normalizeSchemas(body: Json, resource: 'User' | 'Group'): Json {
   const known = resource === 'User' ? [USER_SCHEMA, ENTERPRISE_SCHEMA] : [GROUP_SCHEMA];
   const fixed: Json = {};

@@ -28,7 +28,7 @@ export function configureScimmy(): void {
   // The typings say Schema instance; at run time scimmy takes the schema class (types.js Schema.extend).
   SCIMMY.Schemas.User.extend(SCIMMY.Schemas.EnterpriseUser as unknown as InstanceType<typeof SCIMMY.Types.Schema>, false);
   // RFC 7643 §2.3.1: canonical values are suggestions. Entra sends roles[].type
-  // "WindowsAzureActiveDirectoryRole" (sheet §6.6), which scimmy would reject.
+  // "WindowsAzureActiveDirectoryRole" (Microsoft Learn, provisioning a role to a SCIM app), which scimmy would reject.
   relaxCanonicalTypes(SCIMMY.Schemas.User.definition);
 }
 
