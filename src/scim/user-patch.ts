@@ -3,7 +3,7 @@ import SCIMMY from 'scimmy';
 import { BridgeError } from '../errors.js';
 import { matches, type Filter } from '../filter/index.js';
 import { parsePatchPath } from './grammar.js';
-import { normalizeManager, stripNulls, type PatchOperation } from './quirks.js';
+import { normalizeManager, type PatchOperation } from './quirks.js';
 import { ENTERPRISE_SCHEMA, PATCH_OP, SYNC_SCHEMA, USER_SCHEMA, readOnlyUserPaths, scimmyError, userSchemaClass } from './schemas.js';
 import { isJsonObject as isObject, type JsonObject as Json } from './json.js';
 
@@ -12,7 +12,7 @@ import { isJsonObject as isObject, type JsonObject as Json } from './json.js';
  * after the IdP quirks are normalised. Returns the patched attributes, or null when nothing changed.
  */
 
-/** Top-level keys a path-less value may carry that the bridge ignores rather than refuses (Okta echoes `id`). */
+/** Top-level keys a path-less value may carry that the bridge ignores rather than refuses. */
 const ignoredKeys = new Set(['id', 'meta', 'groups', 'schemas', 'password']);
 
 /** One prepared operation: for scimmy, or applied here (whole-extension removal). */
@@ -57,9 +57,11 @@ function prepare(operation: PatchOperation, current: Json, index: number): Step[
   if (operation.path === undefined) {
     if (operation.op === 'remove') throw new BridgeError('NO_TARGET', `${where}: remove needs a path`);
     if (!isObject(operation.value)) throw new BridgeError('INVALID_VALUE', `${where}: without a path, value must be an object`);
-    const value = pathlessValue(operation.value, where);
-    const setsManager = Object.entries(value).some(([key, item]) => lower(key).endsWith(':manager') || (lower(key) === lower(ENTERPRISE_SCHEMA) && hasKey(item, 'manager')));
-    return [...(setsManager ? [dropManager] : []), scimmy({ op: operation.op, value })];
+    // RFC 7644 §3.5.2.1, §3.5.2.3: without a path the value lists attributes, each added or
+    // replaced as if it were the path; scimmy would append to a multi-valued one on replace.
+    return Object.entries(operation.value)
+      .filter(([key]) => !isIgnored(key))
+      .flatMap(([key, item]) => prepare({ op: operation.op, path: key, value: item }, current, index));
   }
   const path = lower(operation.path);
   // RFC 7644 §3.5.2: an operation that does not fit the attribute's mutability answers `mutability`.
@@ -158,20 +160,10 @@ function extensionValue(value: Json): Json {
   return out;
 }
 
-/** A path-less value: read-only keys dropped, the manager normalised (Okta sends `id` in it: Okta SCIM 2.0 reference). */
-function pathlessValue(value: Json, where: string): Json {
-  const out: Json = {};
-  for (const [key, item] of Object.entries(value)) {
-    const name = lower(key);
-    if (ignoredKeys.has(name) || name === lower(SYNC_SCHEMA) || name.startsWith(`${lower(SYNC_SCHEMA)}:`)) continue;
-    if (name === lower(ENTERPRISE_SCHEMA)) {
-      if (!isObject(item)) throw new BridgeError('INVALID_VALUE', `${where}: the value of "${ENTERPRISE_SCHEMA}" must be an object of its attributes`);
-      out[key] = extensionValue(item);
-    } else {
-      out[key] = name.endsWith(':manager') ? normalizeManager(item) : item;
-    }
-  }
-  return stripNulls(out) as Json;
+/** A key of a path-less value the bridge ignores rather than refuses: what an IdP echoes back (Okta sends `id`), the password, the sync state. */
+function isIgnored(key: string): boolean {
+  const name = lower(key);
+  return ignoredKeys.has(name) || name === lower(SYNC_SCHEMA) || name.startsWith(`${lower(SYNC_SCHEMA)}:`);
 }
 
 function anyMatch(current: Json, attr: string, filter: Filter): boolean {

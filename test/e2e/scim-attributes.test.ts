@@ -197,6 +197,9 @@ describe.each(['sqlite', 'postgres'] as const)('SCIM attributes and operations o
       expect(page).toMatchObject({ totalResults: 4, itemsPerPage: 2 });
       expect(page.Resources.map((r) => r.id)).toEqual([users[2]!.id, group.id]);
       expect(expectList(await search('/.search', { filter, count: 0 })).totalResults).toBe(4);
+      // A filter that cannot apply to users at all matches none of them; one that applies to neither type is refused.
+      expect(expectList(await search('/.search', { filter: `members[value eq "${users[0]!.id}"]` })).Resources.map((r) => r.id)).toEqual([group.id]);
+      expectError(await search('/.search', { filter: 'meta.version eq "1"' }), 400, 'invalidFilter');
     });
 
     it('a bad SearchRequest is a SCIM error: unknown key, wrong types, bad filter, sort across types', async () => {

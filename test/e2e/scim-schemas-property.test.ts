@@ -116,12 +116,17 @@ function read(resource: unknown, keys: readonly string[]): unknown {
   return value;
 }
 
-/** One step of a sequence. */
+/** One step of a sequence; `isPathless` sends add or replace as `{"op":…,"value":{"<path>":…}}` (RFC 7644 §3.5.2.1, §3.5.2.3). */
 interface Step {
   target: Target;
   op: 'add' | 'replace' | 'remove';
   value: unknown;
+  isPathless?: boolean;
 }
+
+/** The PatchOp operation of a step: the same change with the path, or as a path-less value keyed by it. */
+const operationOf = (s: Step): Json =>
+  s.op === 'remove' ? { op: 'remove', path: s.target.path } : s.isPathless ? { op: s.op, value: { [s.target.path]: s.value } } : { op: s.op, path: s.target.path, value: s.value };
 
 describe.each(['sqlite', 'postgres'] as const)('every attribute /Schemas advertises, on %s', (kind: StoreKind) => {
   let tb: TestBridge;
@@ -194,18 +199,20 @@ describe.each(['sqlite', 'postgres'] as const)('every attribute /Schemas adverti
     }
   });
 
-  it('random sequences of add, replace and remove on User attributes: GET always shows the model', async () => {
+  it('random sequences of add, replace and remove on User attributes, with and without a path: GET always shows the model', async () => {
     const targets = userTargets().filter((t) => t.path !== 'userName');
     const step = fc
       .constantFrom(...targets)
-      .chain((target) => fc.record({ target: fc.constant(target), op: fc.constantFrom('add' as const, 'replace' as const, 'remove' as const), value: valueFor(target, base) }));
+      .chain((target) =>
+        fc.record({ target: fc.constant(target), op: fc.constantFrom('add' as const, 'replace' as const, 'remove' as const), value: valueFor(target, base), isPathless: fc.boolean() }),
+      );
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 6 }), async (steps) => {
         const user = await newUser();
         const initial = new Map<string, unknown>([['username', user.userName], ['active', true]]);
         for (const [index, s] of steps.entries()) {
-          const res = await patch(`/Users/${user.id}`, { op: s.op, path: s.target.path, ...(s.op === 'remove' ? {} : { value: s.value }) });
-          expect(res.status, `${s.op} ${s.target.path}: ${JSON.stringify(res.body)}`).toBe(200);
+          const res = await patch(`/Users/${user.id}`, operationOf(s));
+          expect(res.status, `${JSON.stringify(operationOf(s))}: ${JSON.stringify(res.body)}`).toBe(200);
           const shown = (await scim.get(`/Users/${user.id}`).expect(200)).body as Resource;
           expectShows(shown, targets, model(steps.slice(0, index + 1), initial), `after step ${index + 1}`);
         }
