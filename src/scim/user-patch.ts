@@ -15,7 +15,7 @@ import { isJsonObject as isObject, type JsonObject as Json } from './json.js';
 /** Top-level keys a path-less value may carry that the bridge ignores rather than refuses. */
 const ignoredKeys = new Set(['id', 'meta', 'groups', 'schemas', 'password']);
 
-/** One prepared operation: for scimmy, or applied here (whole-extension removal). */
+/** One prepared operation: for scimmy, or applied here (the whole extension removed, an extension sub-attribute set). */
 type Step = { kind: 'scimmy'; operation: PatchOperation } | { kind: 'direct'; apply: (current: Json) => Json };
 
 /** Applies the operations to a stored user (`attributes` plus `id`); null when nothing changed. */
