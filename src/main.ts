@@ -12,7 +12,7 @@ import { adminAccess, adminAccessMode, adminCaller } from './http/admin-access.j
 import { createApp } from './http/app.js';
 import { createSharedAuthFailureLimiter } from './http/auth-failures.js';
 import { clientErrorHandler } from './http/client-error.js';
-import { listenTracked } from './http/listen.js';
+import { listenTracked } from './net/listen.js';
 import { createAccessTokens } from './http/access-tokens.js';
 import { createAuthenticator } from './http/auth.js';
 import { metricsHandler } from './http/metrics.js';

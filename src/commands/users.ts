@@ -1,4 +1,4 @@
-import type { Filter } from '../directory/filter.js';
+import type { Filter } from '../filter/index.js';
 import type { Store } from '../directory/store.js';
 
 /** Finding users for the commands: every user of a connection, a user named on the command line, and names for ids. */

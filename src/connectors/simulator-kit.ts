@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { z } from 'zod';
-import { listenTracked } from '../http/listen.js';
+import { listenTracked } from '../net/listen.js';
 
 /**
  * What every target simulator shares: fault injection, an optional request-rate limit, a

@@ -1,4 +1,4 @@
-import type { AttrPath, Filter } from './filter.js';
+import type { AttrPath, Filter } from '../filter/index.js';
 
 /**
  * The directory's resource model: what the IdP asked for, per connection. Resources are stored
@@ -71,19 +71,21 @@ export interface GroupInput {
   members: string[];
 }
 
+/** One membership change of a group PATCH, by member ids or by a filter on the member (`members[display eq "x"]`). */
+export type MemberStep =
+  | { kind: 'add' | 'remove' | 'replace'; ids: string[] }
+  | { kind: 'removeWhere'; filter: Filter };
+
 /** A group PATCH, applied as deltas: a 10,000-member group never rewrites every row. */
 export interface GroupChange {
   displayName?: string;
   externalId?: string | null;
   attributes?: ScimAttributes;
-  /** Replace the whole membership with these (Okta `replace members`); applied as a diff. */
-  replaceMembers?: string[];
-  addMembers?: string[];
-  removeMembers?: string[];
-  /** Remove members matching this filter on the member (`members[value eq "x"]`). */
-  removeMembersWhere?: Filter;
-  /** Remove every member (`remove` with path `members`). */
-  removeAllMembers?: boolean;
+  /**
+   * Membership changes in the order the PATCH gave them (RFC 7644 §3.5.2: operations apply in
+   * order). `replace` sets the whole membership, applied as a diff.
+   */
+  members?: MemberStep[];
 }
 
 /** Sort order of a list. */

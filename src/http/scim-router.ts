@@ -2,7 +2,9 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { BridgeError } from '../errors.js';
 import { findById, listOf, resourceTypes, schemas, serviceProviderConfig, type AuthSchemes } from '../scim/discovery.js';
 import * as groups from '../scim/groups.js';
-import { isStorableText } from '../directory/filter.js';
+import { searchAll } from '../scim/search-all.js';
+import { searchParams } from '../scim/search.js';
+import { isStorableText } from '../filter/index.js';
 import { findJsonProblem } from '../scim/json.js';
 import type { Directory, ScimResult, ScimScope } from '../scim/scope.js';
 import * as users from '../scim/users.js';
@@ -64,6 +66,10 @@ export function createScimRouter(options: ScimRouterOptions): Router {
   };
   const ifMatch = (req: Request): string | undefined => req.header('if-match');
 
+  // RFC 7644 §3.4.3: POST .search takes the GET parameters in a SearchRequest body.
+  router.post('/:connection/.search', route((s, req) => searchAll(s, req.body)));
+  router.post('/:connection/Users/.search', route((s, req) => users.listUsers(s, searchParams(req.body))));
+  router.post('/:connection/Groups/.search', route((s, req) => groups.listGroups(s, searchParams(req.body))));
   router.get('/:connection/Users', route((s, req) => users.listUsers(s, req.query)));
   router.post('/:connection/Users', route((s, req) => users.createUser(s, req.body)));
   router.get('/:connection/Users/:id', route((s, req) => users.getUser(s, id(req), req.query)));

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import type { ConnectorType } from '../connectors/types.js';
 import { formatIssue, readYamlSource, zodIssues, type SourceIssue } from '../config/yaml-source.js';
 import { BridgeError } from '../errors.js';
+import type { MappingTarget } from './roles.js';
 import { mappingSchema, type Mapping } from './schema.js';
 
 /** A mapping file that cannot be used; `issues` lists every problem with its file, line and field. */
@@ -14,15 +14,16 @@ export class MappingError extends BridgeError {
 }
 
 /**
- * Reads and validates a mapping file for a connection of type `expectedType`; throws
- * {@link MappingError} listing every issue (`mappings/redis-cloud.yaml:12 roles.rules[1].role: ...`).
- * `text` replaces the file's content (tests, the sandbox).
+ * Reads and validates a mapping file for a connection to `target` (its type and the role model
+ * of its connector); throws {@link MappingError} listing every issue
+ * (`mappings/redis-cloud.yaml:12 roles.rules[1].role: ...`). `text` replaces the file's content
+ * (tests, the sandbox).
  */
-export function loadMappingFile(file: string, expectedType: ConnectorType, text?: string): Mapping {
+export function loadMappingFile(file: string, target: MappingTarget, text?: string): Mapping {
   const display = path.relative(process.cwd(), file) || file;
   const { source, issues } = readYamlSource(display, text);
   if (!source) throw new MappingError(issues);
-  const parsed = mappingSchema(expectedType).safeParse(source.value ?? {});
+  const parsed = mappingSchema(target).safeParse(source.value ?? {});
   if (!parsed.success) throw new MappingError(zodIssues(source, parsed.error.issues));
   return parsed.data;
 }

@@ -1,10 +1,10 @@
-import { matches, parsePatchPath, type Filter, type PatchPath } from '../directory/filter.js';
+import { matches, parsePatchPath, type Filter, type PatchPath } from '../filter/index.js';
 import type { Checked } from './roles.js';
 
 /**
  * SCIM attribute paths in mapping files (`roles.value`, `emails[primary eq true].value`,
  * `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department`) and the values they
- * select in a user's attributes. Parsing is the directory's (RFC 7644 §3.5.2 PATCH paths).
+ * select in a user's attributes. Parsing is the filter grammar's (src/filter/, RFC 7644 §3.5.2 PATCH paths).
  */
 
 /** A path as written in the file, with its parsed form. */
@@ -27,7 +27,7 @@ export function parseAttributePath(text: string): Checked<AttributePath> {
 /**
  * Every value the path selects, as strings: multi-valued attributes yield each element, a
  * complex value without a sub-attribute yields its `value`, and a JSON object string (Entra's
- * stringified role, Microsoft's attribute-mapping docs) yields itself plus its `value`, `displayName` and `id`.
+ * stringified role, Microsoft Learn, provisioning a role to a SCIM app) yields itself plus its `value`, `displayName` and `id`.
  */
 export function valuesAt(attributes: Record<string, unknown>, ref: AttributePath): string[] {
   const { path, filter, sub } = ref.parsed;
@@ -54,7 +54,8 @@ function field(value: unknown, name: string): unknown {
 const listOf = (value: unknown): unknown[] => (value === undefined || value === null ? [] : Array.isArray(value) ? value : [value]);
 
 // Entra may send booleans as strings ("False" without aadOptscim062020, `primary: "false"`:
-// Microsoft's SCIM known issues and attribute-mapping docs): `[primary eq true]` also matches an element whose `primary` is the string "true".
+// Microsoft Learn, SCIM known issues and provisioning a role to a SCIM app): `[primary eq true]`
+// also matches an element whose `primary` is the string "true".
 function matchesLoosely(filter: Filter, element: unknown): boolean {
   if (matches(filter, element)) return true;
   if (element === null || typeof element !== 'object' || Array.isArray(element)) return false;
@@ -71,7 +72,7 @@ function scalarValues(value: unknown): string[] {
   return [];
 }
 
-// Entra's SingleAppRoleAssignment PATCH sends `{"value":"{\"id\":\"06b0…\",\"value\":\"25\",\"displayName\":\"Role1234\"}"}` (Microsoft's attribute-mapping docs).
+// Entra's SingleAppRoleAssignment PATCH sends `{"value":"{\"id\":\"06b0…\",\"value\":\"25\",\"displayName\":\"Role1234\"}"}` (Microsoft Learn, provisioning a role to a SCIM app).
 function stringifiedObjectValues(text: string): string[] {
   const trimmed = text.trim();
   if (!trimmed.startsWith('{') || !trimmed.endsWith('}')) return [];

@@ -1,11 +1,18 @@
-import { connectorRegistry } from '../connectors/registry.js';
 import { formatRoleUids, parseRoleUids, type ConnectorCapabilities, type ConnectorType } from '../connectors/types.js';
 import type { DeprovisionPolicy } from './types.js';
 
 /**
- * Role names and deprovisioning policies of a mapping file, checked against the target's static
- * capabilities (`connectorRegistry[type].capabilities`) and normalised to the target's spelling.
+ * Role names and deprovisioning policies of a mapping file, checked against the role model the
+ * caller hands in (the target's static capabilities: `connectorRegistry[type].capabilities` in
+ * `src/sync/build.ts`) and normalised to the target's spelling. The mapping layer never looks
+ * connectors up itself: it stays pure, without simulators, HTTP servers or clients behind it.
  */
+
+/** The target a mapping file is written for: its type and its role model. */
+export interface MappingTarget {
+  type: ConnectorType;
+  capabilities: ConnectorCapabilities;
+}
 
 /** In `roles.default` and `roles.rules[].role`: no account at all (not a target role). */
 export const noAccount = 'none';
@@ -21,9 +28,7 @@ export const targetLabels: Record<ConnectorType, string> = {
   paradime: 'Paradime',
 };
 
-const capabilitiesOf = (type: ConnectorType): ConnectorCapabilities => connectorRegistry[type].capabilities;
-
-// "Logs Viewer (API use only)" is the API's spelling of the console's "Logs Viewer" (Redis Cloud's access-management docs):
+// "Logs Viewer (API use only)" is the API's spelling of the console's "Logs Viewer" (Redis Cloud API, account users):
 // a canonical role also answers to its name without a trailing parenthesised note.
 const withoutNote = (role: string): string => role.replace(/\s*\([^)]*\)\s*$/, '').toLowerCase();
 
@@ -40,10 +45,10 @@ function acceptedRoles(caps: ConnectorCapabilities, isNoneAllowed: boolean): str
  * (roles.default and rule roles); in `role:<x>` policies `none` is only valid where it is the
  * target's own no-access role (Redis Enterprise).
  */
-export function canonicalRole(type: ConnectorType, raw: string, isNoneAllowed: boolean): Checked<string> {
-  const caps = capabilitiesOf(type);
+export function canonicalRole(target: MappingTarget, raw: string, isNoneAllowed: boolean): Checked<string> {
+  const caps = target.capabilities;
   const text = raw.trim();
-  const refused: Checked<string> = { ok: false, message: `"${text}" is not a ${targetLabels[type]} role (${acceptedRoles(caps, isNoneAllowed)})` };
+  const refused: Checked<string> = { ok: false, message: `"${text}" is not a ${targetLabels[target.type]} role (${acceptedRoles(caps, isNoneAllowed)})` };
   if (isNoneAllowed && text.toLowerCase() === noAccount) return { ok: true, value: noAccount };
   if (/^role_uids\s*:/i.test(text)) {
     const uids = parseRoleUids(`role_uids:${text.replace(/^role_uids\s*:/i, '').replace(/\s+/g, '')}`);
@@ -68,9 +73,9 @@ function supportedPolicies(caps: ConnectorCapabilities): string {
 }
 
 /** Parses `delete | disable | keep | role:<role>` and checks the target can do it. */
-export function parsePolicy(type: ConnectorType, raw: string): Checked<DeprovisionPolicy> {
-  const caps = capabilitiesOf(type);
-  const label = targetLabels[type];
+export function parsePolicy(target: MappingTarget, raw: string): Checked<DeprovisionPolicy> {
+  const caps = target.capabilities;
+  const label = targetLabels[target.type];
   const text = raw.trim();
   const keyword = text.toLowerCase();
   const refuse = (why: string): Checked<DeprovisionPolicy> => ({ ok: false, message: `${why}: use ${supportedPolicies(caps)}` });
@@ -81,7 +86,7 @@ export function parsePolicy(type: ConnectorType, raw: string): Checked<Deprovisi
   }
   if (keyword.startsWith('role:')) {
     if (!caps.isRoleMutable) return refuse(`${label} cannot change roles`);
-    const role = canonicalRole(type, text.slice('role:'.length), false);
+    const role = canonicalRole(target, text.slice('role:'.length), false);
     return role.ok ? { ok: true, value: { kind: 'role', role: role.value } } : role;
   }
   return { ok: false, message: `expected delete, disable, keep or role:<role>, got "${text}"` };

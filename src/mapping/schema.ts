@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { formatRoleUids, type ConnectorType } from '../connectors/types.js';
 import { parseAttributePath, type AttributePath } from './paths.js';
-import { canonicalRole, parsePolicy, type Checked } from './roles.js';
+import { canonicalRole, parsePolicy, type Checked, type MappingTarget } from './roles.js';
 
 /**
  * The mapping file schema (`mappings/<type>.yaml`). The shape is public: extend it, never rename.
- * Built per connection type: roles and policies are checked against that target's capabilities
- * and normalised to its spelling, so the evaluator can trust every value.
+ * Built per target (its type and the role model the caller hands in): roles and policies are
+ * checked against that target's capabilities and normalised to its spelling, so the evaluator
+ * can trust every value.
  */
 
 /** What `active: false` and a SCIM DELETE do when the file does not say (docs/architecture.md, "Deactivation, per target"). */
@@ -51,17 +52,17 @@ const pathListSchema = z
 const roleUidsList = z.array(z.number({ error: 'expected role uids (integers)' }).int().nonnegative(), { error: 'expected a list of role uids, like [1, 4]' });
 
 /** A role: a name, `role_uids:[1,4]`, or `{ role_uids: [1, 4] }`; `none` means no account. */
-function roleSchema(type: ConnectorType) {
+function roleSchema(target: MappingTarget) {
   return z
     .union([z.string(), z.object({ role_uids: roleUidsList }).strict()], {
       error: (iss) => (iss.input === undefined ? 'required: the role for users no rule matches (none: no account)' : 'expected a role name (or role_uids: [1, 4])'),
     })
     .transform((v) => (typeof v === 'string' ? v : formatRoleUids(v.role_uids)))
-    .transform(checked((v: string) => canonicalRole(type, v, true)));
+    .transform(checked((v: string) => canonicalRole(target, v, true)));
 }
 
 /** One rule: a group or an attribute test, and the role it gives. */
-function ruleSchema(type: ConnectorType) {
+function ruleSchema(target: MappingTarget) {
   return z
     .object({
       group: scalar('a group displayName, id or externalId').optional(),
@@ -70,9 +71,9 @@ function ruleSchema(type: ConnectorType) {
         .union([scalar('a string'), z.array(scalar('a string')).min(1, { error: 'give at least one value' })], { error: 'expected a string or a list of strings' })
         .transform((v) => (Array.isArray(v) ? v : [v]))
         .optional(),
-      role: roleSchema(type).optional(),
+      role: roleSchema(target).optional(),
       // Redis Enterprise: `role_uids: [1, 4]` in place of `role` (the YAML list form).
-      role_uids: roleUidsList.transform(checked((uids: number[]) => canonicalRole(type, formatRoleUids(uids), false))).optional(),
+      role_uids: roleUidsList.transform(checked((uids: number[]) => canonicalRole(target, formatRoleUids(uids), false))).optional(),
     })
     .strict()
     .superRefine(checkRuleShape, { when: () => true })
@@ -100,11 +101,11 @@ export type MappingRule =
   | { kind: 'group'; group: string; role: string }
   | { kind: 'attribute'; attribute: AttributePath; equals: string[]; role: string };
 
-function policySchema(type: ConnectorType, key: 'deactivate' | 'delete') {
+function policySchema(target: MappingTarget, key: 'deactivate' | 'delete') {
   return z
     .string({ error: 'expected delete, disable, keep or role:<role>' })
-    .transform(checked((v: string) => parsePolicy(type, v)))
-    .prefault(defaultDeprovision[type][key]);
+    .transform(checked((v: string) => parsePolicy(target, v)))
+    .prefault(defaultDeprovision[target.type][key]);
 }
 
 const pathsWithDefault = (paths: readonly string[]) => pathListSchema.prefault([...paths]);
@@ -117,8 +118,9 @@ const emailSchema = z
   .refine(isEmailAddress, { error: 'expected an email address' })
   .transform((v) => v.trim().toLowerCase());
 
-/** The schema of a mapping file for a connection of type `type`. */
-export function mappingSchema(type: ConnectorType) {
+/** The schema of a mapping file for a connection to `target` (its type and role model). */
+export function mappingSchema(target: MappingTarget) {
+  const { type } = target;
   return z
     .object({
       type: z
@@ -127,12 +129,12 @@ export function mappingSchema(type: ConnectorType) {
         .transform(() => type),
       roles: z
         .object({
-          default: roleSchema(type),
-          rules: z.array(ruleSchema(type), { error: 'expected a list of rules' }).default([]),
+          default: roleSchema(target),
+          rules: z.array(ruleSchema(target), { error: 'expected a list of rules' }).default([]),
         }, { error: (iss) => (iss.input === undefined ? 'required: roles.default, the role for users no rule matches' : 'expected roles: { default, rules }') })
         .strict(),
-      deactivate: policySchema(type, 'deactivate'),
-      delete: policySchema(type, 'delete'),
+      deactivate: policySchema(target, 'deactivate'),
+      delete: policySchema(target, 'delete'),
       protected: z
         .object({ emails: z.array(emailSchema, { error: 'expected a list of email addresses' }).default([]) })
         .strict()

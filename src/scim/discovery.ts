@@ -3,8 +3,9 @@ import { MAX_COUNT } from './list-query.js';
 import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, LIST_RESPONSE, SYNC_SCHEMA, USER_SCHEMA, describeSchemas } from './schemas.js';
 
 /**
- * Discovery endpoints (RFC 7644 §4) that tell the truth about this server: PATCH, filter, sort
- * and ETags are supported; bulk and password change are not.
+ * Discovery endpoints (RFC 7644 §4) that tell the truth about this server: PATCH, filter (GET
+ * and POST .search at the root, /Users and /Groups), sort and ETags are supported; bulk and
+ * password change are not. docs/scim.md, the documentationUri, lists it attribute by attribute.
  */
 
 type Json = Record<string, unknown>;
@@ -26,7 +27,7 @@ export function serviceProviderConfig(basepath: string, auth: AuthSchemes): Json
   ];
   return {
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
-    documentationUri: 'https://github.com/scim-bridge/scim-bridge#readme',
+    documentationUri: 'https://github.com/scim-bridge/scim-bridge/blob/main/docs/scim.md',
     patch: { supported: true },
     bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
     filter: { supported: true, maxResults: MAX_COUNT },

@@ -1,7 +1,7 @@
 import { BridgeError } from '../errors.js';
 import type { GroupRecord } from '../directory/model.js';
 import { groupChangeFromPatch } from './group-patch.js';
-import { parseListRequest } from './list-query.js';
+import { parseListRequest, type ListRequest } from './list-query.js';
 import { parseProjection, project, wantsMembers, type Projection } from './projection.js';
 import { normalizePatchOperations } from './quirks.js';
 import { etagOf, groupInputFromBody, renderGroup, versionFromIfMatch } from './resources.js';
@@ -25,15 +25,20 @@ const writeOptions = (ifMatch: string | undefined): { ifVersion?: number } => {
   return ifVersion === undefined ? {} : { ifVersion };
 };
 
-/** GET /Groups (members loaded only when the projection wants them). */
-export async function listGroups(scope: ScimScope, query: Query): Promise<ScimResult> {
-  const { query: listQuery, projection } = parseListRequest(query);
-  const page = await scope.directory.listGroups(scope.connection, listQuery, { members: wantsMembers(projection) });
-  const resources = page.records.map((r) => project(renderGroup(r, scope.basepath), projection));
-  return { status: 200, body: listResponse(page.totalResults, listQuery.startIndex, resources) };
+/** One page of groups, rendered and projected (members loaded only when the projection wants them). */
+export async function groupPage(scope: ScimScope, request: ListRequest): Promise<{ totalResults: number; resources: Record<string, unknown>[] }> {
+  const page = await scope.directory.listGroups(scope.connection, request.query, { members: wantsMembers(request.projection) });
+  return { totalResults: page.totalResults, resources: page.records.map((r) => project(renderGroup(r, scope.basepath), request.projection)) };
 }
 
-/** GET /Groups/{id} (`excludedAttributes=members` skips loading them, Microsoft's SCIM tutorial). */
+/** GET /Groups, and POST /Groups/.search with the same parameters in its body. */
+export async function listGroups(scope: ScimScope, query: Query): Promise<ScimResult> {
+  const request = parseListRequest(query);
+  const page = await groupPage(scope, request);
+  return { status: 200, body: listResponse(page.totalResults, request.query.startIndex, page.resources) };
+}
+
+/** GET /Groups/{id} (`excludedAttributes=members` skips loading them, as Entra asks). */
 export async function getGroup(scope: ScimScope, id: string, query: Query): Promise<ScimResult> {
   const projection = parseProjection(query.attributes, query.excludedAttributes);
   const record = await scope.directory.getGroup(scope.connection, id, { members: wantsMembers(projection) });
@@ -55,7 +60,7 @@ export async function replaceGroup(scope: ScimScope, id: string, body: unknown, 
   return single(scope, withMembers ?? record, 200);
 }
 
-/** PATCH /Groups/{id}: 204, as Entra asks (Microsoft's SCIM tutorial); Okta accepts 204 too (Okta's SCIM 2.0 reference). */
+/** PATCH /Groups/{id}: 204, as Entra asks (Microsoft Learn, SCIM endpoint tutorial); Okta accepts 204 too (Okta SCIM 2.0 reference). */
 export async function patchGroup(scope: ScimScope, id: string, body: unknown, ifMatch: string | undefined): Promise<ScimResult> {
   const operations = normalizePatchOperations(body);
   if (typeof operations === 'string') throw new BridgeError('INVALID_SYNTAX', operations);

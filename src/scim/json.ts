@@ -1,4 +1,4 @@
-import { isStorableText } from '../directory/filter.js';
+import { isStorableText } from '../filter/index.js';
 
 /** A JSON object (not an array, not null). */
 export type JsonObject = Record<string, unknown>;

@@ -1,5 +1,6 @@
 import { BridgeError } from '../errors.js';
-import { parseAttrPath, parseFilter, type AttrPath } from '../directory/filter.js';
+import type { AttrPath } from '../filter/index.js';
+import { parseAttrPath, parseFilter } from './grammar.js';
 import type { ListQuery } from '../directory/model.js';
 import { parseProjection, type Projection } from './projection.js';
 

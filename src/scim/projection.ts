@@ -1,4 +1,6 @@
 import { BridgeError } from '../errors.js';
+import type { AttrPath } from '../filter/index.js';
+import { parseAttrPath } from './grammar.js';
 import { GROUP_SCHEMA, USER_SCHEMA } from './schemas.js';
 import { isJsonObject as isObject, type JsonObject as Json } from './json.js';
 
@@ -31,22 +33,40 @@ function parseList(raw: unknown, name: string): Path[] | undefined {
   if (typeof raw !== 'string') throw new BridgeError('INVALID_SYNTAX', `${name} must be given once, as a comma-separated list`);
   const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (items.length === 0) return undefined;
-  return items.map(toPath);
+  return items.map((item) => toPath(item, name));
 }
 
-function toPath(text: string): Path {
+const urnOf = /^urn:[^\s[\]"(),]+$/i;
+
+/**
+ * One attribute name in the notation of RFC 7644 §3.10: `[urn:...:]attr[.sub]`, or a whole
+ * extension's URN. Anything else, a value filter (`emails[type eq "work"]`) included, is refused
+ * with INVALID_PATH rather than silently matching nothing.
+ */
+function toPath(text: string, name: string): Path {
+  const refuse = (): never => {
+    throw new BridgeError('INVALID_PATH', `${name}: "${text.slice(0, 200)}" is not an attribute name ([urn:...:]attribute[.subAttribute], RFC 7644 §3.10; no filters)`);
+  };
   const lower = text.toLowerCase();
-  for (const core of [USER_SCHEMA, GROUP_SCHEMA]) {
-    if (lower.startsWith(`${core.toLowerCase()}:`)) return text.slice(core.length + 1).split('.');
-  }
   if (lower.startsWith('urn:')) {
-    // `urn:...:User` names a whole extension; `urn:...:User:department.x` one of its attributes.
     const cut = text.lastIndexOf(':');
     const last = text.slice(cut + 1);
-    if (/^[A-Z]/.test(last) && !last.includes('.')) return [text];
-    return [text.slice(0, cut), ...last.split('.')];
+    // `urn:...:User` names a whole extension; `urn:...:User:department.x` one of its attributes.
+    if (/^[A-Z][A-Za-z0-9]*$/.test(last)) {
+      if (!urnOf.test(text)) refuse();
+      return [text];
+    }
   }
-  return text.split('.');
+  let path: AttrPath;
+  try {
+    path = parseAttrPath(text);
+  } catch {
+    return refuse();
+  }
+  if (path.schema !== undefined && !urnOf.test(path.schema)) refuse();
+  const names = [path.attr, ...(path.sub !== undefined ? [path.sub] : [])];
+  const isCore = path.schema === undefined || [USER_SCHEMA, GROUP_SCHEMA].some((core) => core.toLowerCase() === path.schema?.toLowerCase());
+  return isCore ? names : [path.schema as string, ...names];
 }
 
 /** Applies a projection to one rendered resource. */

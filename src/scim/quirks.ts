@@ -3,12 +3,12 @@ import { isJsonObject as isObject, type JsonObject as Json } from './json.js';
 
 /**
  * What Okta and Entra really send, normalised before scimmy validates it (pure functions;
- * sources: Okta's SCIM docs, Microsoft's SCIM tutorial and known issues, RFC 7644). Every quirk here is accepted, never silently dropped.
+ * sources: Okta's SCIM 2.0 reference, Microsoft Learn's SCIM tutorial and known-issues pages). Every quirk here is accepted, never silently dropped.
  */
 
 
 
-/** Removes nulls deeply: RFC 7643 §2.5 says null means unassigned (Entra sends explicit nulls, Microsoft's SCIM tutorial). */
+/** Removes nulls deeply: RFC 7643 §2.5 says null means unassigned (Entra sends explicit nulls, Microsoft Learn, SCIM endpoint tutorial). */
 export function stripNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.filter((v) => v !== null).map(stripNulls);
   if (!isObject(value)) return value;
@@ -17,7 +17,7 @@ export function stripNulls(value: unknown): unknown {
   return out;
 }
 
-/** `"True"`, `"False"`, `"true"`, `"false"` as booleans (Entra without aadOptscim062020, Microsoft's SCIM tutorial). */
+/** `"True"`, `"False"`, `"true"`, `"false"` as booleans (Entra without aadOptscim062020, Microsoft Learn, SCIM endpoint tutorial). */
 export function toBoolean(value: unknown): unknown {
   if (typeof value !== 'string') return value;
   const lower = value.trim().toLowerCase();
@@ -26,7 +26,7 @@ export function toBoolean(value: unknown): unknown {
 
 const booleanAttributes = new Set(['active', 'primary']);
 
-/** Fixes string booleans at `active` and at every `primary` (Entra sends roles[].primary as "false", Microsoft's attribute-mapping docs). */
+/** Fixes string booleans at `active` and at every `primary` (Entra sends roles[].primary as "false", Microsoft Learn, provisioning a role to a SCIM app). */
 export function normalizeBooleans(value: unknown, key = ''): unknown {
   if (Array.isArray(value)) return value.map((v) => normalizeBooleans(v, key));
   if (isObject(value)) {
@@ -40,11 +40,11 @@ function lastSegment(key: string): string {
   return afterColon.slice(afterColon.lastIndexOf('.') + 1).toLowerCase();
 }
 
-/** Entra's misspelled enterprise URN, without the colon before `User` (Microsoft's SCIM tutorial). */
+/** Entra's misspelled enterprise URN, without the colon before `User` (Microsoft Learn, SCIM endpoint tutorial). */
 const MISSPELLED_ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0user';
 const fixUrn = (urn: string): string => (urn.toLowerCase() === MISSPELLED_ENTERPRISE ? ENTERPRISE_SCHEMA : urn);
 
-/** Fixes Entra's misspelled enterprise URN; unknown schema URNs (Entra's ADSCIM Group, Microsoft's SCIM tutorial) are dropped. */
+/** Fixes Entra's misspelled enterprise URN; unknown schema URNs (Entra's ADSCIM Group, Microsoft Learn, SCIM endpoint tutorial) are dropped. */
 export function normalizeSchemas(body: Json, resource: 'User' | 'Group'): Json {
   const known = resource === 'User' ? [USER_SCHEMA, ENTERPRISE_SCHEMA] : [GROUP_SCHEMA];
   const fixed: Json = {};
@@ -60,13 +60,42 @@ export function normalizeSchemas(body: Json, resource: 'User' | 'Group'): Json {
   return fixed;
 }
 
-/** Entra's manager as `[{"$ref":...,"value":...}]` or a bare id string becomes `{value}` (Microsoft's SCIM tutorial). */
+/**
+ * Entra's manager as `[{"$ref":...,"value":...}]` or a bare id string becomes `{value, $ref}`
+ * (Microsoft Learn, SCIM endpoint tutorial). `$ref` is readWrite (RFC 7643 §4.3): a string is
+ * kept; Entra's `"$ref": null` means unassigned and is dropped.
+ */
 export function normalizeManager(value: unknown): unknown {
   const first = Array.isArray(value) ? value[0] : value;
   if (typeof first === 'string') return { value: first };
   if (!isObject(first)) return first;
-  const { $ref: _ref, ...rest } = first;
-  return rest;
+  const { $ref: ref, ...rest } = first;
+  return typeof ref === 'string' ? { ...rest, $ref: ref } : rest;
+}
+
+/**
+ * Removes what RFC 7643 §2.5 calls unassigned, deeply: nulls and empty arrays ("assigning ... an
+ * empty array ... has the effect of making the attribute unassigned"), and complex values or
+ * elements left with no sub-attribute at all. A stored resource never holds `"emails": []` or
+ * `"name": {}`, so GET omits the attribute.
+ */
+export function stripUnassigned(value: Json): Json {
+  return (assigned(value) ?? {}) as Json;
+}
+
+function assigned(value: unknown): unknown {
+  if (value === null) return undefined;
+  if (Array.isArray(value)) {
+    const items = value.map(assigned).filter((v) => v !== undefined);
+    return items.length === 0 ? undefined : items;
+  }
+  if (!isObject(value)) return value;
+  const out: Json = {};
+  for (const [key, item] of Object.entries(value)) {
+    const kept = assigned(item);
+    if (kept !== undefined) out[key] = kept;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
 }
 
 /**
@@ -75,7 +104,7 @@ export function normalizeManager(value: unknown): unknown {
  * The password is never stored: the bridge does not sync passwords.
  */
 export function normalizeUserBody(body: Json): Json {
-  const cleaned = normalizeBooleans(stripNulls(body)) as Json;
+  const cleaned = normalizeBooleans(stripUnassigned(body)) as Json;
   const user = normalizeSchemas(cleaned, 'User');
   for (const key of Object.keys(user)) {
     const lower = key.toLowerCase();
@@ -91,7 +120,7 @@ export function normalizeUserBody(body: Json): Json {
 
 /** A Group body as scimmy should see it. */
 export function normalizeGroupBody(body: Json): Json {
-  const group = normalizeSchemas(stripNulls(body) as Json, 'Group');
+  const group = normalizeSchemas(stripUnassigned(body), 'Group');
   for (const key of Object.keys(group)) if (['id', 'meta'].includes(key.toLowerCase())) delete group[key];
   return group;
 }

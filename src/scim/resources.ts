@@ -17,13 +17,18 @@ export function requireObject(body: unknown, what: string): Json {
   return body;
 }
 
-/** Turns a POST/PUT User body into store input. */
-export function userInputFromBody(body: unknown): UserInput {
-  return userInputFromAttributes(coerceUser(normalizeUserBody(requireObject(body, 'a User'))));
+/** Turns a POST/PUT User body into store input; `current` is the stored user a PUT replaces. */
+export function userInputFromBody(body: unknown, current?: Pick<UserRecord, 'active'>): UserInput {
+  return userInputFromAttributes(coerceUser(normalizeUserBody(requireObject(body, 'a User'))), current);
 }
 
-/** Store input from coerced attributes (also used after PATCH). */
-export function userInputFromAttributes(coerced: Json): UserInput {
+/**
+ * Store input from coerced attributes (also used after PATCH). `active` decides access, so an
+ * unassigned one never grants it: on create it means active (as Okta and Entra always send), on
+ * an update (`current` given) access stays as it was and `active` stays unassigned in the SCIM
+ * view (RFC 7644 §3.5.2.2: remove makes it unassigned; docs/scim.md).
+ */
+export function userInputFromAttributes(coerced: Json, current?: Pick<UserRecord, 'active'>): UserInput {
   const attributes = { ...coerced };
   delete attributes.meta;
   delete attributes.id;
@@ -31,8 +36,10 @@ export function userInputFromAttributes(coerced: Json): UserInput {
   if (userName === '') throw new BridgeError('INVALID_VALUE', 'userName is required and must not be empty');
   if (userName.length > 512) throw new BridgeError('INVALID_VALUE', 'userName is longer than 512 characters');
   const externalId = typeof attributes.externalId === 'string' && attributes.externalId !== '' ? attributes.externalId : null;
-  const active = attributes.active === undefined ? true : attributes.active === true;
-  attributes.active = active;
+  let active: boolean;
+  if (attributes.active !== undefined) active = attributes.active === true;
+  else if (current) active = current.active;
+  else active = attributes.active = true;
   const emails = (Array.isArray(attributes.emails) ? attributes.emails : []).filter(isObject).flatMap((e) =>
     typeof e.value === 'string' && e.value !== '' ? [{ value: e.value, type: typeof e.type === 'string' ? e.type : null, primary: e.primary === true }] : [],
   );
@@ -42,11 +49,12 @@ export function userInputFromAttributes(coerced: Json): UserInput {
 /** Turns a POST/PUT Group body into store input (members de-duplicated by the store). */
 export function groupInputFromBody(body: unknown): GroupInput {
   const coerced = coerceGroup(normalizeGroupBody(requireObject(body, 'a Group')));
-  const { members, meta: _meta, id: _id, ...attributes } = coerced;
-  const displayName = typeof attributes.displayName === 'string' ? attributes.displayName.trim() : '';
+  // displayName and externalId live in their columns only: one source of truth per attribute.
+  const { members, meta: _meta, id: _id, displayName: rawName, externalId: rawExternalId, ...attributes } = coerced;
+  const displayName = typeof rawName === 'string' ? rawName.trim() : '';
   if (displayName === '') throw new BridgeError('INVALID_VALUE', 'displayName is required and must not be empty');
-  const externalId = typeof attributes.externalId === 'string' && attributes.externalId !== '' ? attributes.externalId : null;
-  return { displayName: attributes.displayName as string, externalId, attributes, members: memberIds(members) };
+  const externalId = typeof rawExternalId === 'string' && rawExternalId !== '' ? rawExternalId : null;
+  return { displayName: rawName as string, externalId, attributes, members: memberIds(members) };
 }
 
 /** Member ids from a `members` value (`[{value}]`); anything else is INVALID_VALUE. */
@@ -73,17 +81,28 @@ export function versionFromIfMatch(header: string | undefined): number | undefin
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** A User as SCIM JSON. */
+// What a record keeps outside its stored attributes (columns, membership, rendered fields): a
+// copy left in the attributes by an earlier version never wins over the column.
+const userOwnKeys = new Set(['schemas', 'id', 'meta', 'externalid', 'username', 'active', 'groups']);
+const groupOwnKeys = new Set(['schemas', 'id', 'meta', 'externalid', 'displayname', 'members']);
+const without = (attributes: Json, keys: ReadonlySet<string>): Json => Object.fromEntries(Object.entries(attributes).filter(([key]) => !keys.has(key.toLowerCase())));
+
+/**
+ * A User as SCIM JSON. Unassigned attributes are omitted (RFC 7643 §2.5): `groups` when the
+ * user is in none, `active` when the IdP left it unassigned (access is as it was: docs/scim.md).
+ */
 export function renderUser(record: UserRecord, basepath: string, groups: readonly UserGroupRef[], sync: SyncState | undefined): Json {
-  const { schemas: _schemas, ...attributes } = record.attributes;
+  const attributes = without(record.attributes, userOwnKeys);
   const schemas = [USER_SCHEMA, ...(isObject(attributes[ENTERPRISE_SCHEMA]) ? [ENTERPRISE_SCHEMA] : []), SYNC_SCHEMA];
+  const isActiveAssigned = typeof record.attributes.active === 'boolean';
   return {
     schemas,
     id: record.id,
     ...(record.externalId !== null ? { externalId: record.externalId } : {}),
+    userName: record.userName,
     ...attributes,
-    active: record.active,
-    groups: groups.map((g) => ({ value: g.groupId, display: g.displayName, $ref: `${basepath}/Groups/${g.groupId}`, type: 'direct' })),
+    ...(isActiveAssigned ? { active: record.active } : {}),
+    ...(groups.length > 0 ? { groups: groups.map((g) => ({ value: g.groupId, display: g.displayName, $ref: `${basepath}/Groups/${g.groupId}`, type: 'direct' })) } : {}),
     [SYNC_SCHEMA]: renderSync(sync),
     meta: { resourceType: 'User', created: iso(record.created), lastModified: iso(record.lastModified), location: `${basepath}/Users/${record.id}`, version: etagOf(record.version) },
   };
@@ -101,16 +120,15 @@ function renderSync(sync: SyncState | undefined): Json {
   };
 }
 
-/** A Group as SCIM JSON; `members` only when the record carries them. */
+/** A Group as SCIM JSON; `members` only when the record carries some (an empty group has none: RFC 7643 §2.5). */
 export function renderGroup(record: GroupRecord, basepath: string): Json {
-  const { schemas: _schemas, ...attributes } = record.attributes;
   return {
     schemas: [GROUP_SCHEMA],
     id: record.id,
     ...(record.externalId !== null ? { externalId: record.externalId } : {}),
-    ...attributes,
+    ...without(record.attributes, groupOwnKeys),
     displayName: record.displayName,
-    ...(record.members ? { members: record.members.map((m) => renderMember(m, basepath)) } : {}),
+    ...(record.members && record.members.length > 0 ? { members: record.members.map((m) => renderMember(m, basepath)) } : {}),
     meta: { resourceType: 'Group', created: iso(record.created), lastModified: iso(record.lastModified), location: `${basepath}/Groups/${record.id}`, version: etagOf(record.version) },
   };
 }

@@ -28,7 +28,7 @@ export function configureScimmy(): void {
   // The typings say Schema instance; at run time scimmy takes the schema class (types.js Schema.extend).
   SCIMMY.Schemas.User.extend(SCIMMY.Schemas.EnterpriseUser as unknown as InstanceType<typeof SCIMMY.Types.Schema>, false);
   // RFC 7643 §2.3.1: canonical values are suggestions. Entra sends roles[].type
-  // "WindowsAzureActiveDirectoryRole" (Microsoft's attribute-mapping docs), which scimmy would reject.
+  // "WindowsAzureActiveDirectoryRole" (Microsoft Learn, provisioning a role to a SCIM app), which scimmy would reject.
   relaxCanonicalTypes(SCIMMY.Schemas.User.definition);
 }
 
@@ -64,8 +64,16 @@ function coerce(build: () => object): Record<string, unknown> {
   }
 }
 
-/** Turns what scimmy throws (its SCIMError, or a TypeError from coercion) into a BridgeError. */
-export function scimmyError(err: unknown): BridgeError {
+// What the JavaScript engine says when scimmy trips over a value it did not expect (V8's TypeError
+// and RangeError texts): true, but about scimmy's internals, never about the request.
+const engineMessage = /Cannot (convert undefined or null|read propert|set propert|add property|assign to read only|define property|delete property|create property)|is not (extensible|a function|iterable)|Converting circular structure|Maximum call stack/;
+
+/**
+ * Turns what scimmy throws (its SCIMError, or a TypeError from coercion) into a BridgeError.
+ * scimmy's own messages say what is wrong with the value and are kept; an engine error from
+ * inside scimmy becomes `what` in our words, with the original kept as the cause for the logs.
+ */
+export function scimmyError(err: unknown, what = 'the request'): BridgeError {
   if (err instanceof BridgeError) return err;
   const scimType = (err as { scimType?: unknown }).scimType;
   const message = err instanceof Error ? err.message : String(err);
@@ -76,6 +84,9 @@ export function scimmyError(err: unknown): BridgeError {
     : scimType === 'invalidFilter' ? 'INVALID_FILTER'
     : scimType === 'mutability' ? 'MUTABILITY'
     : 'INVALID_VALUE';
+  if (engineMessage.test(message)) {
+    return new BridgeError(code, `${what} does not fit the schema of the resource (see /Schemas)`, { cause: err });
+  }
   return new BridgeError(code, message, { cause: err });
 }
 
@@ -83,6 +94,35 @@ export function scimmyError(err: unknown): BridgeError {
 export function userSchemaClass(): typeof SCIMMY.Schemas.User {
   configureScimmy();
   return SCIMMY.Schemas.User;
+}
+
+let readOnlyUser: ReadonlySet<string> | undefined;
+
+/**
+ * The User attributes `/Schemas` marks readOnly (RFC 7643 §2.2), lower-cased as PATCH paths
+ * name them: `groups`, `groups.value`, `urn:...:enterprise:2.0:user:manager.displayname`.
+ * Derived from the same definitions `/Schemas` describes, so the two cannot disagree.
+ */
+export function readOnlyUserPaths(): ReadonlySet<string> {
+  if (readOnlyUser) return readOnlyUser;
+  configureScimmy();
+  const paths = new Set<string>(['id', 'meta']);
+  const described = JSON.parse(JSON.stringify([SCIMMY.Schemas.User.definition.describe(''), SCIMMY.Schemas.EnterpriseUser.definition.describe('')])) as {
+    id: string;
+    attributes: { name: string; mutability: string; subAttributes?: { name: string; mutability: string }[] }[];
+  }[];
+  for (const schema of described) {
+    const prefix = schema.id === USER_SCHEMA ? '' : `${schema.id}:`;
+    for (const attribute of schema.attributes) {
+      const name = `${prefix}${attribute.name}`;
+      if (attribute.mutability === 'readOnly') paths.add(name.toLowerCase());
+      for (const sub of attribute.subAttributes ?? []) {
+        if (attribute.mutability === 'readOnly' || sub.mutability === 'readOnly') paths.add(`${name}.${sub.name}`.toLowerCase());
+      }
+    }
+  }
+  readOnlyUser = paths;
+  return paths;
 }
 
 /** The `/Schemas` resources, located under `basepath` (`https://host/scim/v2/<connection>`). */

@@ -1,23 +1,7 @@
-import type { Store } from '../directory/store.js';
+import type { Directory } from '../directory/directory.js';
 import { LIST_RESPONSE } from './schemas.js';
 
-/** What the SCIM layer reads and writes: the directory part of the store (wrapped for strict mode). */
-export type Directory = Pick<
-  Store,
-  | 'createUser'
-  | 'getUser'
-  | 'replaceUser'
-  | 'deleteUser'
-  | 'listUsers'
-  | 'createGroup'
-  | 'getGroup'
-  | 'replaceGroup'
-  | 'patchGroup'
-  | 'deleteGroup'
-  | 'listGroups'
-  | 'groupsOfUsers'
-  | 'getSyncStates'
->;
+export type { Directory } from '../directory/directory.js';
 
 /** One SCIM request's view: which connection, where its resources live, who asked. */
 export interface ScimScope {

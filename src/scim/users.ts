@@ -1,13 +1,12 @@
 import { BridgeError } from '../errors.js';
-import type { UserRecord } from '../directory/model.js';
-import { parseListRequest } from './list-query.js';
+import type { UserInput, UserRecord } from '../directory/model.js';
+import { parseListRequest, type ListRequest } from './list-query.js';
 import { parseProjection, project, type Projection } from './projection.js';
-import { normalizePatchOperations } from './quirks.js';
-import { etagOf, renderUser, userInputFromAttributes, userInputFromBody, versionFromIfMatch } from './resources.js';
+import { normalizePatchOperations, normalizeUserBody } from './quirks.js';
+import { etagOf, renderUser, requireObject, userInputFromAttributes, userInputFromBody, versionFromIfMatch } from './resources.js';
 import { coerceUser } from './schemas.js';
 import { listResponse, type ScimResult, type ScimScope } from './scope.js';
 import { applyUserPatch } from './user-patch.js';
-import { normalizeUserBody } from './quirks.js';
 
 /** SCIM /Users operations for one connection: thin steps between the request and the directory. */
 
@@ -39,11 +38,17 @@ async function mustGet(scope: ScimScope, id: string): Promise<UserRecord> {
   return record;
 }
 
-/** GET /Users */
+/** One page of users, rendered and projected. */
+export async function userPage(scope: ScimScope, request: ListRequest): Promise<{ totalResults: number; resources: Record<string, unknown>[] }> {
+  const page = await scope.directory.listUsers(scope.connection, request.query);
+  return { totalResults: page.totalResults, resources: await render(scope, page.records, request.projection) };
+}
+
+/** GET /Users, and POST /Users/.search with the same parameters in its body. */
 export async function listUsers(scope: ScimScope, query: Query): Promise<ScimResult> {
-  const { query: listQuery, projection } = parseListRequest(query);
-  const page = await scope.directory.listUsers(scope.connection, listQuery);
-  return { status: 200, body: listResponse(page.totalResults, listQuery.startIndex, await render(scope, page.records, projection)) };
+  const request = parseListRequest(query);
+  const page = await userPage(scope, request);
+  return { status: 200, body: listResponse(page.totalResults, request.query.startIndex, page.resources) };
 }
 
 /** GET /Users/{id} */
@@ -57,27 +62,43 @@ export async function createUser(scope: ScimScope, body: unknown): Promise<ScimR
   return single(scope, record, 201);
 }
 
-/** PUT /Users/{id}: replaces every attribute (RFC 7644 §3.5.1). */
+/**
+ * PUT /Users/{id}: replaces every attribute (RFC 7644 §3.5.1). A body without `active` leaves it
+ * unassigned, and access as it was: the current user is read for it.
+ */
 export async function replaceUser(scope: ScimScope, id: string, body: unknown, ifMatch: string | undefined): Promise<ScimResult> {
-  const input = userInputFromBody(body);
-  const ifVersion = versionFromIfMatch(ifMatch);
-  const record = await scope.directory.replaceUser(scope.connection, id, input, ifVersion === undefined ? {} : { ifVersion }, { requestId: scope.requestId });
-  return single(scope, record, 200);
+  const coerced = coerceUser(normalizeUserBody(requireObject(body, 'a User')));
+  if (coerced.active !== undefined) {
+    const ifVersion = versionFromIfMatch(ifMatch);
+    const record = await scope.directory.replaceUser(scope.connection, id, userInputFromAttributes(coerced), ifVersion === undefined ? {} : { ifVersion }, { requestId: scope.requestId });
+    return single(scope, record, 200);
+  }
+  return writeOnCurrent(scope, id, ifMatch, async (current) => userInputFromAttributes(coerced, current));
 }
 
-/** PATCH /Users/{id}: 200 with the resource. Retries a lost race when the client sent no If-Match. */
+/** PATCH /Users/{id}: 200 with the resource, operations applied in order. */
 export async function patchUser(scope: ScimScope, id: string, body: unknown, ifMatch: string | undefined): Promise<ScimResult> {
   const operations = normalizePatchOperations(body);
   if (typeof operations === 'string') throw new BridgeError('INVALID_SYNTAX', operations);
+  return writeOnCurrent(scope, id, ifMatch, async (current) => {
+    const patched = await applyUserPatch(id, current.attributes, operations);
+    return patched ? userInputFromAttributes(coerceUser(normalizeUserBody(patched)), current) : null;
+  });
+}
+
+/**
+ * Reads the user, builds the new state from it (null: nothing changes) and writes it if the user
+ * is still at that version. Retries a lost race when the client sent no If-Match.
+ */
+async function writeOnCurrent(scope: ScimScope, id: string, ifMatch: string | undefined, build: (current: UserRecord) => Promise<UserInput | null>): Promise<ScimResult> {
   const clientVersion = versionFromIfMatch(ifMatch);
   for (let attempt = 0; ; attempt++) {
     const current = await mustGet(scope, id);
     if (clientVersion !== undefined && clientVersion !== current.version) {
       throw new BridgeError('VERSION_MISMATCH', `User ${id} is at version ${current.version}, not ${clientVersion}`);
     }
-    const patched = await applyUserPatch(id, current.attributes, operations);
-    if (!patched) return single(scope, current, 200);
-    const input = userInputFromAttributes(coerceUser(normalizeUserBody(patched)));
+    const input = await build(current);
+    if (!input) return single(scope, current, 200);
     try {
       const record = await scope.directory.replaceUser(scope.connection, id, input, { ifVersion: current.version }, { requestId: scope.requestId });
       return await single(scope, record, 200);

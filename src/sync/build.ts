@@ -31,7 +31,8 @@ export function loadMappings(connections: readonly ResolvedConnection[]): Map<st
   const issues: SourceIssue[] = [];
   for (const connection of connections) {
     try {
-      mappings.set(connection.name, loadMappingFile(connection.mappingPath, connection.type));
+      const target = { type: connection.type, capabilities: connectorRegistry[connection.type].capabilities };
+      mappings.set(connection.name, loadMappingFile(connection.mappingPath, target));
     } catch (err) {
       if (err instanceof MappingError || err instanceof ConfigError) issues.push(...err.issues);
       else throw err;

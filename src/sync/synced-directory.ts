@@ -2,7 +2,7 @@ import { BridgeError } from '../errors.js';
 import type { UserInput, UserRecord, WriteContext, WriteOptions } from '../directory/model.js';
 import type { Store, SyncState } from '../directory/store.js';
 import type { MappingInput } from '../mapping/types.js';
-import type { Directory } from '../scim/scope.js';
+import type { Directory } from '../directory/directory.js';
 import type { SyncConnection } from './connection.js';
 import type { SyncEngine } from './engine.js';
 import { executePlan } from './execute.js';

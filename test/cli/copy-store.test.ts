@@ -8,7 +8,7 @@ import { copyStoreCommand, copyStoreNotes } from '../../src/commands/copy-store.
 import { reportError, type CliIo } from '../../src/commands/context.js';
 import { copyStore, copyTables, uncopiedTables } from '../../src/directory/copy.js';
 import { createStore } from '../../src/directory/create-store.js';
-import { parseFilter } from '../../src/directory/filter.js';
+import { parseFilter } from '../../src/filter/index.js';
 import { migrations } from '../../src/directory/migrations.js';
 import { sqliteDialect } from '../../src/directory/sql/dialect.js';
 import type { Store } from '../../src/directory/store.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selfSignedCertificate } from '../../src/http/listen.js';
+import { selfSignedCertificate } from '../../src/net/listen.js';
 import { SCIM_TOKEN, secretsIn, startOpsBridge, type OpsBridge } from './ops-bridge.js';
 
 /** HTTPS from `listen.tls`: a self-signed certificate made for the test, trusted by the client only. */

@@ -32,6 +32,7 @@ export function userInput(userName: string, extra: Partial<UserInput> = {}): Use
     attributes: {
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
       userName,
+      active: extra.active ?? true,
       ...(emails.length > 0 ? { emails } : {}),
       ...extra.attributes,
     },

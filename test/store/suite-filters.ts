@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseFilter } from '../../src/directory/filter.js';
+import { parseFilter } from '../../src/filter/index.js';
 import { ENTERPRISE_USER } from '../../src/directory/sql/attributes.js';
 import { ctx, expectCode, newConnection, userInput, waitPast, type SuiteContext } from './fixtures.js';
 
@@ -159,6 +159,19 @@ export function filterTests(t: SuiteContext): void {
         expect(page.records.map((g) => g.id).sort(), filter).toEqual(expected.map((k) => groupIds[k]).sort());
         expect(page.totalResults).toBe(expected.length);
       }
+    });
+
+    it('filters on active as the SCIM view: an unassigned active matches neither true nor false, whatever the access column holds', async () => {
+      const other = newConnection();
+      const { active: _active, ...attributes } = userInput('unassigned@example.com').attributes;
+      const unassigned = await t.store().createUser(other, { ...userInput('unassigned@example.com', { active: false }), attributes }, ctx());
+      const assigned = await t.store().createUser(other, userInput('assigned@example.com', { active: false }), ctx());
+      const idsOf = async (filter: string): Promise<string[]> =>
+        (await t.store().listUsers(other, { filter: parseFilter(filter), startIndex: 1, count: 10 })).records.map((u) => u.id);
+      expect(await idsOf('active eq false')).toEqual([assigned.id]);
+      expect(await idsOf('active eq true')).toEqual([]);
+      expect(await idsOf('not (active pr)')).toEqual([unassigned.id]);
+      expect((await t.store().getUser(other, unassigned.id))?.active).toBe(false);
     });
 
     it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFilter } from '../../src/directory/filter.js';
+import { parseFilter } from '../../src/filter/index.js';
 import type { GroupInput } from '../../src/directory/model.js';
 import { createManyUsers, createUsers, ctx, expectCode, jobsByUser, newConnection, type SuiteContext } from './fixtures.js';
 
@@ -51,11 +51,11 @@ export function groupTests(t: SuiteContext): void {
       const g = await t.store().createGroup(conn, group('Team', [a, b]), ctx());
       const before = await jobsByUser(t.store(), conn);
 
-      const same = await t.store().patchGroup(conn, g.id, { addMembers: [a], removeMembers: [c], displayName: 'Team' }, {}, ctx('noop'));
+      const same = await t.store().patchGroup(conn, g.id, { members: [{ kind: 'add', ids: [a] }, { kind: 'remove', ids: [c] }], displayName: 'Team' }, {}, ctx('noop'));
       expect(same).toMatchObject({ version: 1, lastModified: g.lastModified, memberCount: 2 });
       expect(await jobsByUser(t.store(), conn)).toEqual(before);
 
-      const replaced = await t.store().patchGroup(conn, g.id, { replaceMembers: [b, c, c] }, { ifVersion: 1 }, ctx('replace'));
+      const replaced = await t.store().patchGroup(conn, g.id, { members: [{ kind: 'replace', ids: [b, c, c] }] }, { ifVersion: 1 }, ctx('replace'));
       expect(replaced).toMatchObject({ version: 2, memberCount: 2 });
       expect(replaced.members).toBeUndefined();
       const after = await jobsByUser(t.store(), conn);
@@ -64,19 +64,36 @@ export function groupTests(t: SuiteContext): void {
       expect(after.get(b)?.generation).toBe(before.get(b)!.generation);
       expect(after.get(a)?.requestIds.at(-1)).toBe('replace');
 
-      const removed = await t.store().patchGroup(conn, g.id, { removeMembersWhere: parseFilter(`value eq "${b}"`) }, {}, ctx());
+      const removed = await t.store().patchGroup(conn, g.id, { members: [{ kind: 'removeWhere', filter: parseFilter(`value eq "${b}"`) }] }, {}, ctx());
       expect(removed).toMatchObject({ version: 3, memberCount: 1 });
       // Removing and adding the same user in one PATCH changes nothing for that user.
-      const swap = await t.store().patchGroup(conn, g.id, { removeMembers: [c], addMembers: [c, a] }, {}, ctx('swap'));
+      const swap = await t.store().patchGroup(conn, g.id, { members: [{ kind: 'remove', ids: [c] }, { kind: 'add', ids: [c, a] }] }, {}, ctx('swap'));
       expect(swap.memberCount).toBe(2);
       const swapped = await jobsByUser(t.store(), conn);
       expect(swapped.get(c)?.requestIds.at(-1)).not.toBe('swap');
       expect(swapped.get(a)?.requestIds.at(-1)).toBe('swap');
 
-      const cleared = await t.store().patchGroup(conn, g.id, { removeAllMembers: true }, {}, ctx());
+      const cleared = await t.store().patchGroup(conn, g.id, { members: [{ kind: 'replace', ids: [] }] }, {}, ctx());
       expect(cleared).toMatchObject({ version: 5, memberCount: 0 });
       await expectCode(t.store().patchGroup(conn, g.id, {}, { ifVersion: 1 }, ctx()), 'VERSION_MISMATCH');
       await expectCode(t.store().patchGroup(conn, 'missing', {}, {}, ctx()), 'NOT_FOUND');
+    });
+
+    it('applies membership steps in order: a filter removal after an add removes the added member', async () => {
+      const conn = newConnection();
+      const [a, b] = (await createUsers(t.store(), conn, 2)) as [string, string];
+      const g = await t.store().createGroup(conn, group('Ordered', [b]), ctx());
+      const userA = await t.store().getUser(conn, a);
+      const before = await jobsByUser(t.store(), conn);
+      const byName = parseFilter(`display eq "${userA!.userName}"`);
+      const removed = await t.store().patchGroup(conn, g.id, { members: [{ kind: 'add', ids: [a] }, { kind: 'removeWhere', filter: byName }] }, {}, ctx('add-remove'));
+      expect(removed).toMatchObject({ version: 1, memberCount: 1 });
+      // Added and removed in one PATCH: no change, so no job for that user.
+      expect(await jobsByUser(t.store(), conn)).toEqual(before);
+      const added = await t.store().patchGroup(conn, g.id, { members: [{ kind: 'removeWhere', filter: byName }, { kind: 'add', ids: [a] }] }, {}, ctx('remove-add'));
+      expect(added).toMatchObject({ version: 2, memberCount: 2 });
+      const replaced = await t.store().patchGroup(conn, g.id, { members: [{ kind: 'replace', ids: [a] }, { kind: 'removeWhere', filter: byName }] }, {}, ctx());
+      expect(replaced).toMatchObject({ version: 3, memberCount: 0 });
     });
 
     it('replaces a group as a diff and enqueues only the changed members', async () => {
@@ -101,7 +118,7 @@ export function groupTests(t: SuiteContext): void {
       const g = await t.store().createGroup(conn, group('Team', [a]), ctx());
       const before = await jobsByUser(t.store(), conn);
       const unknown = ['x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7'];
-      const err = await expectCode(t.store().patchGroup(conn, g.id, { removeAllMembers: true, addMembers: [a, ...unknown] }, {}, ctx()), 'INVALID_VALUE');
+      const err = await expectCode(t.store().patchGroup(conn, g.id, { members: [{ kind: 'replace', ids: [] }, { kind: 'add', ids: [a, ...unknown] }] }, {}, ctx()), 'INVALID_VALUE');
       expect(err.message).toContain('x1, x2, x3, x4, x5 and 2 more');
       await expectCode(t.store().replaceGroup(conn, g.id, group('Renamed', [gone]), {}, ctx()), 'INVALID_VALUE');
       await expectCode(t.store().createGroup(conn, group('New', [a, 'nope']), ctx()), 'INVALID_VALUE');
@@ -114,7 +131,7 @@ export function groupTests(t: SuiteContext): void {
       const conn = newConnection();
       const [a, b, c] = (await createUsers(t.store(), conn, 3)) as [string, string, string];
       const g = await t.store().createGroup(conn, group('Team', [a, b], 'e1'), ctx());
-      const renamed = await t.store().patchGroup(conn, g.id, { displayName: 'Squad', removeMembers: [b] }, {}, ctx('rename'));
+      const renamed = await t.store().patchGroup(conn, g.id, { displayName: 'Squad', members: [{ kind: 'remove', ids: [b] }] }, {}, ctx('rename'));
       expect(renamed).toMatchObject({ displayName: 'Squad', version: 2, memberCount: 1 });
       let jobs = await jobsByUser(t.store(), conn);
       expect(jobs.get(a)).toMatchObject({ reason: 'group.renamed' });
@@ -124,7 +141,7 @@ export function groupTests(t: SuiteContext): void {
       await t.store().patchGroup(conn, g.id, { externalId: 'e2' }, {}, ctx('ext'));
       expect((await jobsByUser(t.store(), conn)).get(a)?.requestIds.at(-1)).toBe('ext');
 
-      await t.store().patchGroup(conn, g.id, { addMembers: [c] }, {}, ctx());
+      await t.store().patchGroup(conn, g.id, { members: [{ kind: 'add', ids: [c] }] }, {}, ctx());
       await t.store().deleteUser(conn, c, {}, ctx());
       expect(await t.store().getGroup(conn, g.id)).toMatchObject({ version: 5, memberCount: 1 });
       expect(await t.store().groupsOfUsers(conn, [c])).toEqual([]);
@@ -142,7 +159,7 @@ export function groupTests(t: SuiteContext): void {
       const g = await t.store().createGroup(conn, group('Race', ids.slice(0, 4)), ctx());
       const outcomes = await Promise.allSettled(
         ids.flatMap((id, i) => [
-          (i % 2 ? t.store() : t.other()).patchGroup(conn, g.id, { addMembers: [id] }, {}, ctx()),
+          (i % 2 ? t.store() : t.other()).patchGroup(conn, g.id, { members: [{ kind: 'add', ids: [id] }] }, {}, ctx()),
           (i % 2 ? t.other() : t.store()).deleteUser(conn, id, {}, ctx()),
         ]),
       );
@@ -157,7 +174,7 @@ export function groupTests(t: SuiteContext): void {
       const conn = newConnection();
       const ids = await createManyUsers(t.store(), conn, 5000);
       const g = await t.store().createGroup(conn, group('Everyone'), ctx());
-      const patched = await t.store().patchGroup(conn, g.id, { addMembers: ids }, {}, ctx('bulk'));
+      const patched = await t.store().patchGroup(conn, g.id, { members: [{ kind: 'add', ids }] }, {}, ctx('bulk'));
       expect(patched.memberCount).toBe(5000);
       const jobs = await t.store().listJobs(conn, { limit: 10_000 });
       expect(jobs).toHaveLength(5000);

@@ -1,4 +1,4 @@
-import { selfSignedCertificate } from '../../http/listen.js';
+import { selfSignedCertificate } from '../../net/listen.js';
 import type { SimulatorOptions } from '../definition.js';
 import { SimulatorControls, createSimulatorApp, type Simulator } from '../simulator-kit.js';
 import { mountClusterApi } from './simulator-routes.js';

@@ -1,5 +1,5 @@
 import { BridgeError } from '../../errors.js';
-import type { AttrPath } from '../filter.js';
+import type { AttrPath } from '../../filter/index.js';
 
 /**
  * The SCIM attributes the directory knows by name (RFC 7643 §4.1, §4.2, §4.3), so that a filter

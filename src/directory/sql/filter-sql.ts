@@ -1,4 +1,4 @@
-import { attrName, type AttrPath, type Comparator, type Filter, type FilterValue } from '../filter.js';
+import { attrName, type AttrPath, type Comparator, type Filter, type FilterValue } from '../../filter/index.js';
 import { canonicalSub, invalidFilter, type AttrDef } from './attributes.js';
 import type { Dialect } from './dialect.js';
 import { raw, sql, type Sql } from './sql.js';

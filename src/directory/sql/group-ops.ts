@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { BridgeError } from '../../errors.js';
-import type { GroupChange, GroupInput, GroupRecord, ScimAttributes, WriteContext, WriteOptions } from '../model.js';
+import type { GroupChange, GroupInput, GroupRecord, MemberStep, ScimAttributes, WriteContext, WriteOptions } from '../model.js';
 import type { Dialect } from './dialect.js';
 import { enqueue, userIdList } from './job-ops.js';
 import { membersOf } from './member-ops.js';
@@ -145,22 +145,33 @@ export function* replaceGroup(d: Dialect, connection: string, id: string, input:
   return yield* readWritten(d, connection, id, true);
 }
 
-/** Applies a PATCH as deltas; a PATCH that changes nothing (Okta's rename on every push) writes nothing. */
+/** Applies one membership step and records what it changed. */
+function* applyMemberStep(d: Dialect, connection: string, groupId: string, step: MemberStep, delta: MembershipDelta): Tx<void> {
+  switch (step.kind) {
+    case 'add':
+      if (step.ids.length > 0) delta.add(yield* addMembers(d, connection, groupId, [...new Set(step.ids)]));
+      return;
+    case 'remove':
+      if (step.ids.length > 0) delta.remove(yield* removeMembers(connection, groupId, sql` AND member_id IN (${d.list(step.ids)})`));
+      return;
+    case 'removeWhere':
+      delta.remove(yield* removeMembers(connection, groupId, sql` AND member_id IN (${matchingMemberIds(d, connection, groupId, step.filter)})`));
+      return;
+    case 'replace': {
+      const ids = [...new Set(step.ids)];
+      delta.remove(yield* removeMembers(connection, groupId, sql` AND member_id NOT IN (${d.list(ids)})`));
+      delta.add(yield* addMembers(d, connection, groupId, ids));
+    }
+  }
+}
+
+/** Applies a PATCH as deltas, membership steps in order; a PATCH that changes nothing (Okta's rename on every push) writes nothing. */
 export function* patchGroup(d: Dialect, connection: string, id: string, change: GroupChange, options: WriteOptions, ctx: WriteContext): Tx<GroupRecord> {
-  yield* requireLiveUsers(d, connection, [...new Set([...(change.addMembers ?? []), ...(change.replaceMembers ?? [])])]);
+  const steps = change.members ?? [];
+  yield* requireLiveUsers(d, connection, [...new Set(steps.flatMap((step) => (step.kind === 'add' || step.kind === 'replace' ? step.ids : [])))]);
   const current = yield* lockGroup(d, connection, id, options);
   const delta = new MembershipDelta();
-  if (change.removeAllMembers) delta.remove(yield* removeMembers(connection, id, empty));
-  if (change.removeMembersWhere) {
-    delta.remove(yield* removeMembers(connection, id, sql` AND member_id IN (${matchingMemberIds(d, connection, id, change.removeMembersWhere)})`));
-  }
-  if (change.removeMembers?.length) delta.remove(yield* removeMembers(connection, id, sql` AND member_id IN (${d.list(change.removeMembers)})`));
-  if (change.replaceMembers) {
-    const ids = [...new Set(change.replaceMembers)];
-    delta.remove(yield* removeMembers(connection, id, sql` AND member_id NOT IN (${d.list(ids)})`));
-    delta.add(yield* addMembers(d, connection, id, ids));
-  }
-  if (change.addMembers?.length) delta.add(yield* addMembers(d, connection, id, [...new Set(change.addMembers)]));
+  for (const step of steps) yield* applyMemberStep(d, connection, id, step, delta);
   const fields = {
     displayName: change.displayName ?? String(current.display_name),
     externalId: change.externalId === undefined ? ((current.external_id as string | null) ?? null) : change.externalId,

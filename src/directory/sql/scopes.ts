@@ -1,5 +1,5 @@
 import { BridgeError } from '../../errors.js';
-import { attrName, type AttrPath, type Filter } from '../filter.js';
+import { attrName, type AttrPath, type Filter } from '../../filter/index.js';
 import type { ListSort } from '../model.js';
 import { canonicalAttr, canonicalSub, invalidFilter, isSubCaseExact, jsonKeyPath, subType, type AttrDef, type CanonicalAttr } from './attributes.js';
 import type { Dialect } from './dialect.js';
@@ -8,7 +8,7 @@ import { raw, sql, type Sql } from './sql.js';
 
 /**
  * Where each User and Group attribute lives in the schema: columns (`id`, `userName`,
- * `externalId`, `active`, `displayName`, `meta.*`), side tables (`user_emails` for emails,
+ * `externalId`, `displayName`, `meta.*`), side tables (`user_emails` for emails,
  * `group_members` for `groups` and `members`), or the `attributes` JSON document. List queries
  * alias users `u` and groups `g`; element subqueries use `e`, `gm`, `ug` and `mu`.
  */
@@ -24,10 +24,12 @@ const shared: Record<string, ColumnSpec> = {
   id: { column: 'id', isCaseExact: true },
   externalId: { column: 'external_id', isCaseExact: true, isNullable: true },
 };
+// `active` is read from the stored attributes, not the `active` column: the column is the access
+// the sync engine applies, which an unassigned `active` leaves as it was, while filters see the
+// SCIM view, where an unassigned attribute has no value (docs/scim.md).
 const userColumns: Record<string, ColumnSpec> = {
   ...shared,
   userName: { column: 'user_name_ci' },
-  active: { column: 'active', type: 'boolean' },
 };
 const groupColumns: Record<string, ColumnSpec> = { ...shared, displayName: { column: 'display_name_ci' } };
 const metaColumns: Record<string, string> = { created: 'created', lastModified: 'last_modified' };

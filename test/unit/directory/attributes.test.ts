@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAttrPath } from '../../../src/directory/filter.js';
+import { parseAttrPath } from '../../../src/filter/index.js';
 import { canonicalAttr, CORE_GROUP, CORE_USER, ENTERPRISE_USER, jsonKeyPath } from '../../../src/directory/sql/attributes.js';
 
 describe('canonicalAttr', () => {

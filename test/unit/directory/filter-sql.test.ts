@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFilter } from '../../../src/directory/filter.js';
+import { parseFilter } from '../../../src/filter/index.js';
 import { postgresDialect, sqliteDialect, type Dialect } from '../../../src/directory/sql/dialect.js';
 import { filterToSql, toInstant } from '../../../src/directory/sql/filter-sql.js';
 import { groupScope, matchingMemberIds, orderBy, userScope } from '../../../src/directory/sql/scopes.js';
@@ -14,7 +14,8 @@ describe('filter translation', () => {
     ['userName eq "Bob@X.org"', 'u.user_name_ci = ?', ['bob@x.org']],
     ['externalId eq "AbC"', 'u.external_id = ?', ['AbC']],
     ['id ne "x"', 'NOT COALESCE(u.id = ?, FALSE)', ['x']],
-    ['active eq "True"', 'u.active = ?', [true]],
+    // active is the SCIM view (the stored attribute), not the access column an unassigned active leaves as it was.
+    ['active eq "True"', "(CASE json_type(u.attributes, ?) WHEN 'true' THEN 1 WHEN 'false' THEN 0 END) = ?", ['$."active"', true]],
     ['meta.lastModified ge "2024-05-01T10:00:00+02:00"', 'u.last_modified >= ?', [Date.UTC(2024, 4, 1, 8)]],
     ['userName co "o"', 'instr(u.user_name_ci, CAST(? AS TEXT)) > 0', ['o']],
     ['externalId pr', "(u.external_id IS NOT NULL AND u.external_id <> '')", []],

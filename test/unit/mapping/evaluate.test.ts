@@ -3,10 +3,11 @@ import type { ConnectorType } from '../../../src/connectors/types.js';
 import { evaluateMapping, noEmailReason, resolveProfile } from '../../../src/mapping/evaluate.js';
 import { loadMappingFile } from '../../../src/mapping/load.js';
 import type { Decision, MappingInput, UserGroup } from '../../../src/mapping/types.js';
+import { targetOf } from './targets.js';
 
 const enterprise = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 
-const redisCloud = loadMappingFile('mappings/redis-cloud.yaml', 'redis-cloud', `
+const redisCloud = loadMappingFile('mappings/redis-cloud.yaml', targetOf('redis-cloud'), `
 type: redis-cloud
 roles:
   default: Viewer
@@ -84,7 +85,7 @@ describe('evaluateMapping: roles', () => {
 
 describe('evaluateMapping: lifecycle and protection', () => {
   // The default role plays no part: deleted and inactive users never reach the rules.
-  const mappingFor = (type: ConnectorType, policies: string) => loadMappingFile('m.yaml', type, `type: ${type}\nroles: { default: none }\n${policies}`);
+  const mappingFor = (type: ConnectorType, policies: string) => loadMappingFile('m.yaml', targetOf(type), `type: ${type}\nroles: { default: none }\n${policies}`);
   const cases: [string, ConnectorType, string, Partial<MappingInput>, string][] = [
     ['Redis Cloud inactive: delete', 'redis-cloud', '', { active: false }, 'absent | deactivated: deactivate=delete'],
     ['Redis Enterprise inactive: role none', 'redis-enterprise', '', { active: false }, 'present none | deactivated: deactivate=role:none'],
@@ -149,7 +150,7 @@ describe('resolveProfile', () => {
   });
 
   it('follows the order written in the mapping', () => {
-    const custom = loadMappingFile('m.yaml', 'yardstik', `type: yardstik\nroles: { default: member }\nattributes:\n  email: ['${enterprise}:employeeNumber', userName]\n  name: [nickName, displayName]\n`);
+    const custom = loadMappingFile('m.yaml', targetOf('yardstik'), `type: yardstik\nroles: { default: member }\nattributes:\n  email: ['${enterprise}:employeeNumber', userName]\n  name: [nickName, displayName]\n`);
     const attributes = { userName: 'u@example.com', displayName: 'Display', nickName: 'Nick', [enterprise]: { employeeNumber: 'e42@corp.example.com' } };
     expect(resolveProfile(custom, attributes)).toEqual({ email: 'e42@corp.example.com', name: 'Nick', givenName: null, familyName: null });
   });

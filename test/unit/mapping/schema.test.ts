@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ConnectorType } from '../../../src/connectors/types.js';
 import { loadMappingFile, MappingError } from '../../../src/mapping/load.js';
+import type { MappingTarget } from '../../../src/mapping/roles.js';
+import { targetOf } from './targets.js';
 
-const load = (type: ConnectorType, text: string) => loadMappingFile('mappings/test.yaml', type, text);
+const load = (type: ConnectorType, text: string) => loadMappingFile('mappings/test.yaml', targetOf(type), text);
 
 /** Every issue as `line path: message`. */
 const issuesOf = (type: ConnectorType, text: string): string[] => {
@@ -81,7 +83,7 @@ describe('mapping file validation', () => {
   });
 
   it('reports a missing file with its name', () => {
-    expect(() => loadMappingFile('/nonexistent/mappings/paradime.yaml', 'paradime')).toThrow(/paradime\.yaml \(file\): file not found/);
+    expect(() => loadMappingFile('/nonexistent/mappings/paradime.yaml', targetOf('paradime'))).toThrow(/paradime\.yaml \(file\): file not found/);
   });
 
   it('formats the error message as file:line path: message', () => {
@@ -153,5 +155,20 @@ describe('mapping file normalisation', () => {
     ]);
     expect(mapping.attributes.email.map((p) => p.text)).toEqual(['userName']);
     expect(mapping.attributes.name.map((p) => p.text)).toEqual(['displayName', 'name.formatted']);
+  });
+});
+
+describe('the role model is handed in', () => {
+  // A role model no shipped connector has: the mapping layer checks against what it is given.
+  const custom: MappingTarget = {
+    type: 'yardstik',
+    capabilities: { ...targetOf('yardstik').capabilities, roles: ['Reader', 'Writer'], isRoleMutable: true },
+  };
+
+  it('accepts the roles of the model it is given, in its spelling, and refuses the connector registry ones', () => {
+    const mapping = loadMappingFile('m.yaml', custom, 'type: yardstik\nroles:\n  default: reader\n  rules:\n    - group: G\n      role: WRITER\ndeactivate: role:reader\n');
+    expect(mapping.roles).toEqual({ default: 'Reader', rules: [{ kind: 'group', group: 'G', role: 'Writer' }] });
+    expect(mapping.deactivate).toEqual({ kind: 'role', role: 'Reader' });
+    expect(() => loadMappingFile('m.yaml', custom, 'type: yardstik\nroles: { default: member }\n')).toThrow('"member" is not a Yardstik role (Reader, Writer, none)');
   });
 });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { connectorTypes, type ConnectorType } from '../../../src/connectors/types.js';
 import { loadMappingFile } from '../../../src/mapping/load.js';
 import type { DeprovisionPolicy } from '../../../src/mapping/types.js';
+import { targetOf } from './targets.js';
 
 const dir = path.resolve(import.meta.dirname, '../../../mappings');
 
@@ -22,7 +23,7 @@ describe('shipped mappings', () => {
   };
 
   it.each(connectorTypes)('mappings/%s.yaml loads for its type with the documented defaults', (type) => {
-    const mapping = loadMappingFile(path.join(dir, `${type}.yaml`), type);
+    const mapping = loadMappingFile(path.join(dir, `${type}.yaml`), targetOf(type));
     expect(mapping.type).toBe(type);
     expect(mapping.roles.default).toBe(defaultRoles[type]);
     expect(mapping.roles.rules.map((r) => r.kind)).toEqual(expect.arrayContaining(['group', 'attribute']));

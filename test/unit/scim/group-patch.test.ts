@@ -9,39 +9,55 @@ const ops = (operations: unknown[]): PatchOperation[] => {
 };
 
 describe('group PATCH as membership deltas', () => {
-  it("Okta: rename with the id echoed, then remove by filter and add (sheet §5.3)", () => {
+  it("Okta: rename with the id echoed, then remove by filter and add (Okta SCIM 2.0 reference, Group Push)", () => {
     expect(
       groupChangeFromPatch(ops([
         { op: 'replace', value: { id: 'g1', displayName: 'Renamed' } },
         { op: 'remove', path: 'members[value eq "89bb"]' },
         { op: 'add', path: 'members', value: [{ value: '23a3', display: 'test.user@okta.local' }] },
       ])),
-    ).toEqual({ displayName: 'Renamed', removeMembers: ['89bb'], addMembers: ['23a3'] });
+    ).toEqual({ displayName: 'Renamed', members: [{ kind: 'remove', ids: ['89bb'] }, { kind: 'add', ids: ['23a3'] }] });
   });
 
-  it('Okta: a full replace of members becomes replaceMembers', () => {
-    expect(groupChangeFromPatch(ops([{ op: 'replace', path: 'members', value: [{ value: 'a' }, { value: 'b' }] }]))).toEqual({ replaceMembers: ['a', 'b'] });
+  it('Okta: a full replace of members becomes one replace step', () => {
+    expect(groupChangeFromPatch(ops([{ op: 'replace', path: 'members', value: [{ value: 'a' }, { value: 'b' }] }]))).toEqual({ members: [{ kind: 'replace', ids: ['a', 'b'] }] });
   });
 
-  it('Entra: capitalised ops, Remove with a value array (sheet §6.4)', () => {
-    expect(groupChangeFromPatch(ops([{ op: 'Remove', path: 'members', value: [{ value: 'u1' }, { value: 'u2' }] }]))).toEqual({ removeMembers: ['u1', 'u2'] });
-    expect(groupChangeFromPatch(ops([{ op: 'Add', path: 'members', value: [{ $ref: null, value: 'u3' }] }]))).toEqual({ addMembers: ['u3'] });
+  it('Entra: capitalised ops, Remove with a value array (Microsoft Learn, SCIM endpoint tutorial)', () => {
+    expect(groupChangeFromPatch(ops([{ op: 'Remove', path: 'members', value: [{ value: 'u1' }, { value: 'u2' }] }]))).toEqual({ members: [{ kind: 'remove', ids: ['u1', 'u2'] }] });
+    expect(groupChangeFromPatch(ops([{ op: 'Add', path: 'members', value: [{ $ref: null, value: 'u3' }] }]))).toEqual({ members: [{ kind: 'add', ids: ['u3'] }] });
     expect(groupChangeFromPatch(ops([{ op: 'Replace', path: 'displayName', value: 'X' }]))).toEqual({ displayName: 'X' });
   });
 
   it('folds operations in order: add then remove of one id cancels out', () => {
-    expect(groupChangeFromPatch(ops([{ op: 'add', path: 'members', value: [{ value: 'a' }] }, { op: 'remove', path: 'members[value eq "a"]' }]))).toEqual({ removeMembers: ['a'] });
-    expect(groupChangeFromPatch(ops([{ op: 'remove', path: 'members' }, { op: 'add', path: 'members', value: [{ value: 'z' }] }]))).toEqual({ replaceMembers: ['z'] });
+    expect(groupChangeFromPatch(ops([{ op: 'add', path: 'members', value: [{ value: 'a' }] }, { op: 'remove', path: 'members[value eq "a"]' }]))).toEqual({ members: [{ kind: 'remove', ids: ['a'] }] });
+    expect(groupChangeFromPatch(ops([{ op: 'remove', path: 'members' }, { op: 'add', path: 'members', value: [{ value: 'z' }] }]))).toEqual({ members: [{ kind: 'replace', ids: ['z'] }] });
   });
 
   it('de-duplicates members', () => {
-    expect(groupChangeFromPatch(ops([{ op: 'add', path: 'members', value: [{ value: 'a' }, { value: 'a' }] }]))).toEqual({ addMembers: ['a'] });
+    expect(groupChangeFromPatch(ops([{ op: 'add', path: 'members', value: [{ value: 'a' }, { value: 'a' }] }]))).toEqual({ members: [{ kind: 'add', ids: ['a'] }] });
   });
 
   it('turns or-ed value filters into ids and leaves other filters to the store', () => {
-    expect(groupChangeFromPatch(ops([{ op: 'remove', path: 'members[value eq "a" or value eq "b"]' }]))).toEqual({ removeMembers: ['a', 'b'] });
+    expect(groupChangeFromPatch(ops([{ op: 'remove', path: 'members[value eq "a" or value eq "b"]' }]))).toEqual({ members: [{ kind: 'remove', ids: ['a', 'b'] }] });
     const change = groupChangeFromPatch(ops([{ op: 'remove', path: 'members[display sw "x"]' }]));
-    expect(change.removeMembersWhere).toMatchObject({ kind: 'compare', op: 'sw' });
+    expect(change.members).toEqual([{ kind: 'removeWhere', filter: expect.objectContaining({ kind: 'compare', op: 'sw' }) }]);
+  });
+
+  it('keeps a filter removal in its place among the other membership operations (RFC 7644 §3.5.2)', () => {
+    const add = (value: string) => ({ op: 'add', path: 'members', value: [{ value }] });
+    const byDisplay = { op: 'remove', path: 'members[display eq "x@example.com"]' };
+    const filter = expect.objectContaining({ kind: 'compare' });
+    expect(groupChangeFromPatch(ops([add('x'), byDisplay, add('y')])).members).toEqual([
+      { kind: 'add', ids: ['x'] },
+      { kind: 'removeWhere', filter },
+      { kind: 'add', ids: ['y'] },
+    ]);
+    expect(groupChangeFromPatch(ops([{ op: 'replace', path: 'members', value: [{ value: 'x' }] }, byDisplay])).members).toEqual([
+      { kind: 'replace', ids: ['x'] },
+      { kind: 'removeWhere', filter },
+    ]);
+    expect(groupChangeFromPatch(ops([add('x'), byDisplay, { op: 'remove', path: 'members' }, add('z')])).members).toEqual([{ kind: 'replace', ids: ['z'] }]);
   });
 
   it.each([
@@ -51,6 +67,9 @@ describe('group PATCH as membership deltas', () => {
     [[{ op: 'add', path: 'members', value: [{ display: 'no id' }] }], 'INVALID_VALUE'],
     [[{ op: 'replace', path: 'members[value eq "a"]', value: [] }], 'INVALID_PATH'],
     [[{ op: 'remove' }], 'NO_TARGET'],
+    [[{ op: 'replace', path: 'id', value: 'x' }], 'MUTABILITY'],
+    [[{ op: 'replace', path: 'meta.version', value: 'x' }], 'MUTABILITY'],
+    [[{ op: 'replace', path: 'urn:x:y:displayName', value: 'x' }], 'INVALID_PATH'],
   ])('rejects %j with %s', (operations, code) => {
     expect(() => groupChangeFromPatch(ops(operations))).toThrowError(expect.objectContaining({ code }) as Error);
   });

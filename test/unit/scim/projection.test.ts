@@ -36,5 +36,14 @@ describe('attributes and excludedAttributes', () => {
     expect(wantsMembers({})).toBe(true);
   });
 
+  it.each(['emails[type eq "work"]', 'emails[type eq "work"].value', 'name.givenName.first', 'a b', `${ENTERPRISE}:manager[value pr]`, 'urn:x[y]:User', '.x'])(
+    'refuses %j with INVALID_PATH (RFC 7644 §3.10 has no filters)',
+    (attributes) => {
+      for (const [include, exclude] of [[attributes, undefined], [undefined, attributes]]) {
+        expect(() => parseProjection(include, exclude)).toThrowError(expect.objectContaining({ code: 'INVALID_PATH' }) as Error);
+      }
+    },
+  );
+
   it('rejects a repeated parameter', () => expect(() => parseProjection(['a', 'b'], undefined)).toThrowError(expect.objectContaining({ code: 'INVALID_SYNTAX' }) as Error));
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeBooleans, normalizeGroupBody, normalizeManager, normalizePatchOperations, normalizeUserBody, stripNulls, toBoolean } from '../../../src/scim/quirks.js';
+import { normalizeBooleans, normalizeGroupBody, normalizeManager, normalizePatchOperations, normalizeUserBody, stripNulls, stripUnassigned, toBoolean } from '../../../src/scim/quirks.js';
 
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 
@@ -51,10 +51,15 @@ describe('IdP quirk normalisation', () => {
   });
 
   it.each([
-    [[{ $ref: 'http://x/Users/1', value: '1' }], { value: '1' }],
+    [[{ $ref: 'http://x/Users/1', value: '1' }], { value: '1', $ref: 'http://x/Users/1' }],
+    [[{ $ref: null, value: '1' }], { value: '1' }],
     ['42', { value: '42' }],
     [{ value: '7', displayName: 'Boss' }, { value: '7', displayName: 'Boss' }],
   ])('normalizeManager(%j)', (input, expected) => expect(normalizeManager(input)).toEqual(expected));
+
+  it('drops what RFC 7643 §2.5 calls unassigned: nulls, empty arrays, empty complex values', () => {
+    expect(stripUnassigned({ a: null, b: [], c: {}, d: [{}, { value: 'x', type: null }], e: { f: [] }, g: 0, h: '', i: false })).toEqual({ d: [{ value: 'x' }], g: 0, h: '', i: false });
+  });
 
   it('normalises PatchOp envelopes: op case, key case, string booleans by path', () => {
     expect(

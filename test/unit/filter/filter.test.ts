@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { matches, parseFilter, parsePatchPath } from '../../../src/directory/filter.js';
-import { BridgeError } from '../../../src/errors.js';
+import { FilterError, attrName, isStorableText, matches, parseAttrPath, parseFilter, parsePatchPath } from '../../../src/filter/index.js';
+
+/** The SCIM filter grammar on its own (RFC 7644 §3.4.2.2, §3.5.2, §3.10): no store, no HTTP. */
 
 describe('parseFilter', () => {
   const cases: [string, unknown][] = [
@@ -47,8 +48,8 @@ describe('parseFilter', () => {
       parseFilter(input);
       expect.unreachable();
     } catch (err) {
-      expect(err).toBeInstanceOf(BridgeError);
-      expect((err as BridgeError).code).toBe('INVALID_FILTER');
+      expect(err).toBeInstanceOf(FilterError);
+      expect((err as FilterError).code).toBe('INVALID_FILTER');
     }
   });
 });
@@ -65,8 +66,35 @@ describe('parsePatchPath', () => {
   ])('parses %s', (input, expected) => expect(parsePatchPath(input)).toEqual(expected));
 
   it.each(['members[value eq "x"', 'members[bogus]', 'emails[type eq "w"]value', 'a..b', ''])('rejects %j with INVALID_PATH', (input) => {
-    expect(() => parsePatchPath(input)).toThrowError(expect.objectContaining({ code: 'INVALID_PATH' }) as Error);
+    expect(() => parsePatchPath(input)).toThrowError(expect.objectContaining({ name: 'FilterError', code: 'INVALID_PATH' }) as Error);
   });
+});
+
+describe('parseAttrPath and attrName', () => {
+  it.each([
+    ['userName', { attr: 'userName' }, 'userName'],
+    ['name.givenName', { attr: 'name', sub: 'givenName' }, 'name.givenName'],
+    ['manager.$ref', { attr: 'manager', sub: '$ref' }, 'manager.$ref'],
+    ['urn:ietf:params:scim:schemas:core:2.0:User:emails.value', { schema: 'urn:ietf:params:scim:schemas:core:2.0:User', attr: 'emails', sub: 'value' }, 'emails.value'],
+  ])('%s', (input, expected, name) => {
+    const path = parseAttrPath(input);
+    expect(path).toEqual(expected);
+    expect(attrName(path)).toBe(name);
+  });
+
+  it.each(['', 'a.b.c', 'emails[type eq "work"]', '1st', 'a b', 'name.', '.x'])('rejects %j with INVALID_PATH', (input) => {
+    expect(() => parseAttrPath(input)).toThrowError(expect.objectContaining({ code: 'INVALID_PATH' }) as Error);
+  });
+});
+
+describe('isStorableText', () => {
+  it.each([
+    ['plain', true],
+    ['emoji \ud83d\ude00', true],
+    ['nul \u0000', false],
+    ['lone high \ud800', false],
+    ['lone low \udc00', false],
+  ])('%s → %s', (text, expected) => expect(isStorableText(text)).toBe(expected));
 });
 
 describe('matches', () => {
@@ -79,4 +107,17 @@ describe('matches', () => {
     ['display pr', false],
     ['type ne "work"', false],
   ])('%s → %s', (filter, expected) => expect(matches(parseFilter(filter), email)).toBe(expected));
+
+  const user = { userName: 'Ada', age: 36, emails: [{ type: 'work', value: 'a@w.example' }, { type: 'home', value: 'a@h.example' }], name: { givenName: 'Ada' } };
+  it.each([
+    ['emails[type eq "home" and value ew "h.example"]', true],
+    ['emails[type eq "other"]', false],
+    ['emails.value eq "A@H.EXAMPLE"', true],
+    ['name.givenName sw "a"', true],
+    ['age gt 30 and age le 36', true],
+    ['age gt "30"', false],
+    ['title eq null', true],
+    ['userName eq null', false],
+    ['not (title pr)', true],
+  ])('on a user: %s → %s', (filter, expected) => expect(matches(parseFilter(filter), user)).toBe(expected));
 });
