@@ -4,6 +4,7 @@ import type { SuiteContext } from './fixtures.js';
 import { filterTests } from './suite-filters.js';
 import { groupTests } from './suite-groups.js';
 import { jobTests } from './suite-jobs.js';
+import { leaseTests } from './suite-leases.js';
 import { syncTests } from './suite-sync.js';
 import { userTests } from './suite-users.js';
 
@@ -37,6 +38,7 @@ export function runStoreSuite(name: string, createStore: () => Store | Promise<S
     filterTests(context);
     groupTests(context);
     jobTests(context);
+    leaseTests(context);
     syncTests(context);
   });
 }

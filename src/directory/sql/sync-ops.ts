@@ -21,10 +21,11 @@ export function* getSyncStates(d: Dialect, connection: string, userIds: readonly
 
 /** Inserts or replaces one sync state. */
 export function* putSyncState(s: SyncState): Tx<void> {
-  yield* exec(sql`INSERT INTO sync_state (${stateColumns}) VALUES (${s.connection}, ${s.userId}, ${s.status}, ${s.targetId}, ${s.targetEmail},
-      ${s.role}, ${s.isManaged}, ${s.accountStatus}, ${s.lastError?.code ?? null}, ${s.lastError?.message ?? null}, ${s.lastSyncAt}, ${s.updatedAt})
+  yield* exec(sql`INSERT INTO sync_state (${stateColumns}, target_email_ci) VALUES (${s.connection}, ${s.userId}, ${s.status}, ${s.targetId}, ${s.targetEmail},
+      ${s.role}, ${s.isManaged}, ${s.accountStatus}, ${s.lastError?.code ?? null}, ${s.lastError?.message ?? null}, ${s.lastSyncAt}, ${s.updatedAt},
+      ${s.targetEmail?.toLowerCase() ?? null})
     ON CONFLICT (connection, user_id) DO UPDATE SET status = excluded.status, target_id = excluded.target_id,
-      target_email = excluded.target_email, role = excluded.role, is_managed = excluded.is_managed,
+      target_email = excluded.target_email, target_email_ci = excluded.target_email_ci, role = excluded.role, is_managed = excluded.is_managed,
       account_status = excluded.account_status, last_error_code = excluded.last_error_code,
       last_error_message = excluded.last_error_message, last_sync_at = excluded.last_sync_at, updated_at = excluded.updated_at`);
 }
@@ -38,6 +39,13 @@ export function* deleteSyncState(connection: string, userId: string): Tx<void> {
 export function* findSyncStateByTarget(connection: string, targetId: string): Tx<SyncState | null> {
   const row = yield* first(sql`SELECT ${stateColumns} FROM sync_state WHERE connection = ${connection} AND target_id = ${targetId} ORDER BY user_id LIMIT 1`);
   return row === undefined ? null : toSyncState(row);
+}
+
+/** The sync states whose target email is this one (case-insensitively, as `toLowerCase` folds it). */
+export function* findSyncStatesByTargetEmail(connection: string, email: string): Tx<SyncState[]> {
+  const found = yield* rows(sql`SELECT ${stateColumns} FROM sync_state WHERE connection = ${connection} AND target_email_ci = ${email.toLowerCase()}
+    ORDER BY user_id`);
+  return found.map(toSyncState);
 }
 
 /** Sync states of a connection, paged by user id. */
