@@ -70,7 +70,7 @@ export interface TestBridgeOptions {
   limits?: Record<string, number>;
   drift?: 'repair' | 'report';
   runWorkers?: boolean;
-  engine?: { leaseMs?: number; retryBaseMs?: number; pollMs?: number };
+  engine?: { leaseMs?: number; retryBaseMs?: number; pollMs?: number; strictLeaseWaitMs?: number; busyRetryMs?: number };
   /** `http` block of the config (body limit, requests per minute); defaults to 10mb and 100,000/min. */
   http?: { bodyLimit?: string; requestsPerMinute?: number };
   /** SCIM credentials per type; default `{ tokens: [TOKEN] }`. `scim(type)` sends the first token. */
