@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SyncState } from '../../src/directory/store.js';
-import { isTargetWrite, simControl, simRequests } from '../contract/connector-contract.js';
+import { injectFault, isTargetWrite, simControl, simRequests } from '../contract/connector-contract.js';
 import * as okta from '../fixtures/okta/requests.js';
 import { eventually, startTestBridge, type StoreKind, type TestBridge } from '../helpers/bridge.js';
 import { accountsWith, createScimUser, hasRoleOf, person, targetAccount } from './sync-helpers.js';
@@ -95,6 +95,29 @@ describe.each(['sqlite', 'postgres'] as const)('account linking on %s', (kind: S
       expect(other).toMatchObject({ status: 'failed', targetId: null, lastError: { code: 'TARGET_CONFLICT' } });
       expect(other.lastError?.message).toContain(winner!.userId);
     }
+  });
+
+  it('a user whose account vanished from the target is unlinked, even when recreating it fails', async () => {
+    tb = await startTestBridge({ store: kind, types: [RE], runWorkers: false });
+    const { engine } = tb.bridge;
+    const id = await createScimUser(tb, RE, okta.createUser(person('vanished')));
+    await engine.drain();
+    const linked = await stateOf(tb, id);
+    const connector = engine.connection(RE)!.connector;
+    await connector.deleteAccount((await targetAccount(tb, RE, 'vanished@example.com'))!);
+    // The next run finds no account, and the cluster refuses the new one (a permanent 400).
+    await injectFault(tb.sims.get(RE)!, { kind: 'status', status: 400, method: 'POST', count: 1 });
+    await tb.store.enqueueJobs(RE, 'reconcile', [id]);
+    await engine.drain();
+    const state = await stateOf(tb, id);
+    expect(state).toMatchObject({ status: 'failed', targetId: null, accountStatus: 'absent', targetEmail: 'vanished@example.com' });
+    expect(linked?.targetId).not.toBeNull();
+    // The next run creates a new account and links that one.
+    await tb.store.enqueueJobs(RE, 'reconcile', [id]);
+    await engine.drain();
+    const relinked = await stateOf(tb, id);
+    expect(relinked).toMatchObject({ status: 'synced', accountStatus: 'active' });
+    expect(await connector.getAccount!(relinked!.targetId!)).toMatchObject({ email: 'vanished@example.com' });
   });
 
   it('a person deleted and created again gets a live account, never the one being deleted', async () => {
