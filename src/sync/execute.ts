@@ -65,7 +65,8 @@ export async function executePlan(connection: SyncConnection, prepared: Prepared
       if (created.adopted) {
         // The email existed: plan again against the real account (role, name may differ).
         const replanned = planConvergence({ decision: prepared.decision, account: created.account, previousStatus: prepared.state?.accountStatus ?? null, capabilities: connection.connector.capabilities });
-        plan = admit ? await admit(replanned, created.account).catch((err: unknown) => Promise.reject(Object.assign(toBridgeOrSame(err), { calls }))) : replanned;
+        // A refusal or a hold (any Error keeps its class) carries the calls made so far, like a failed call.
+        plan = admit ? await admit(replanned, created.account).catch((err: unknown) => Promise.reject(Object.assign(err instanceof Error ? err : toBridgeError(err), { calls }))) : replanned;
         account = created.account;
         index = -1;
         continue;
@@ -112,11 +113,6 @@ async function createOrAdopt(
     if (!existing) throw new BridgeError('TARGET_UNAVAILABLE', `the target reports ${profile.email} as taken but does not list it yet`, { cause: err });
     return { account: existing, adopted: true };
   }
-}
-
-// A BridgeError or any other Error (a hold) keeps its class; the calls are attached to it.
-function toBridgeOrSame(err: unknown): Error {
-  return err instanceof Error ? err : toBridgeError(err);
 }
 
 function requireAccount(account: TargetAccount | null): TargetAccount {

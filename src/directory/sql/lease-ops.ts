@@ -52,7 +52,9 @@ function isLive(now: number): Sql {
  * Locks the keys for a leased job: drops the job's older keys and any lapsed lock on these,
  * then takes each free one. Returns the user id of another job holding one of them live, or
  * null when every key is the job's. The caller releases its lease when another job holds a key,
- * which lapses any key it took meanwhile.
+ * which lapses any key it took meanwhile. (A completed job's rows stay until someone needs the key
+ * or the user's next job locks: should the same worker claim that user again, they read as live
+ * until then, which costs another job at most a short wait.)
  */
 export function* lockTargets(d: Dialect, job: ClaimedJob, keys: readonly string[], now: number): Tx<string | null> {
   const { connection, userId, workerId } = job;
