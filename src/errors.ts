@@ -33,6 +33,7 @@ export const errorCodes = {
   // Bridge internals
   STORE_UNAVAILABLE: 'transient',
   SHUTTING_DOWN: 'transient',
+  SYNC_BUSY: 'transient', // another job is converging the same user or target account right now
   INTERNAL: 'permanent',
   CONFIG_INVALID: 'permanent',
   MAPPING_INVALID: 'permanent',

@@ -51,7 +51,7 @@ export interface StartOptions {
   /** Run the sync worker and the reconciler (default true; tests may drive the engine by hand). */
   runWorkers?: boolean;
   /** Sync engine tuning (tests shorten the poll and recheck intervals). */
-  engine?: { pollMs?: number; invitationRecheckMs?: number; invitationFirstCheckMs?: number; leaseMs?: number; retryBaseMs?: number };
+  engine?: { pollMs?: number; invitationRecheckMs?: number; invitationFirstCheckMs?: number; leaseMs?: number; retryBaseMs?: number; strictLeaseWaitMs?: number; busyRetryMs?: number };
   /** How long a target access check is reused by /readyz, /status and /metrics (default 10 s). */
   accessCacheMs?: number;
   /** How often a connection whose access check failed is checked again, to retry its failed users on recovery (default 60 s). */

@@ -38,6 +38,8 @@ export interface SimRequestRecord {
   path: string;
   status: number | null;
   fault?: Fault['kind'];
+  /** What a request on a single endpoint asked for (Paradime's GraphQL: `mutation inviteUser`), set by the simulator. */
+  operation?: string;
 }
 
 /** Options shared by every simulator. */
@@ -48,6 +50,12 @@ export interface SimulatorCommonOptions {
   latencyMs?: number;
   /** The body of injected errors and 429s, in the target's own error shape (default `{error, message}`). */
   errorBody?: (status: number, message: string) => unknown;
+  /**
+   * Let a second account with an email already taken in (off by default). The real APIs refuse a
+   * duplicate email when asked one call after another, but none promises to under concurrent
+   * calls: with this on, a test that counts accounts fails when the bridge itself creates twice.
+   */
+  allowDuplicateEmails?: boolean;
 }
 
 interface ActiveFault {
@@ -64,11 +72,14 @@ export class SimulatorControls {
   private bucket: { tokens: number; at: number } | null = null;
   requestsPerSecond: number | undefined;
   latencyMs: number;
+  /** See {@link SimulatorCommonOptions.allowDuplicateEmails}; `PUT /_sim/duplicates` changes it. */
+  allowDuplicateEmails: boolean;
   private readonly errorBody: (status: number, message: string) => unknown;
 
   constructor(options: SimulatorCommonOptions = {}) {
     this.requestsPerSecond = options.requestsPerSecond;
     this.latencyMs = options.latencyMs ?? 0;
+    this.allowDuplicateEmails = options.allowDuplicateEmails ?? false;
     this.errorBody = options.errorBody ?? ((status, message) => ({ error: status === 429 ? 'RATE_LIMITED' : 'INJECTED_FAULT', message }));
   }
 
@@ -101,6 +112,8 @@ export class SimulatorControls {
     return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
       const record: SimRequestRecord = { at: Date.now(), method: req.method, path: req.originalUrl, status: null };
       this.requests.push(record);
+      // A simulator's route may name the operation (see SimRequestRecord.operation).
+      res.locals.simRequest = record;
       if (this.requests.length > 5000) this.requests.splice(0, this.requests.length - 5000);
       res.on('finish', () => (record.status = res.statusCode));
       const fault = this.nextFault(req);
@@ -167,6 +180,12 @@ export class SimulatorControls {
   }
 }
 
+/** Names the operation of the request being answered in the request log (single-endpoint APIs such as GraphQL). */
+export function nameSimOperation(res: Response, operation: string): void {
+  const record = res.locals.simRequest as SimRequestRecord | undefined;
+  if (record) record.operation = operation;
+}
+
 /** Hooks a simulator gives the shared control API. */
 export interface SimulatorHooks {
   /** Back to the initial state (seeded defaults). */
@@ -190,7 +209,7 @@ export function createControlRouter(controls: SimulatorControls, hooks: Simulato
     hooks.reset();
     res.status(204).end();
   });
-  router.get('/faults', (_req, res) => void res.json({ requestsPerSecond: controls.requestsPerSecond ?? null }));
+  router.get('/faults', (_req, res) => void res.json({ requestsPerSecond: controls.requestsPerSecond ?? null, allowDuplicateEmails: controls.allowDuplicateEmails }));
   router.post('/faults', (req, res) => {
     const parsed = z.union([faultSchema, z.array(faultSchema)]).safeParse(req.body);
     if (!parsed.success) return void res.status(400).json({ error: 'invalid fault', issues: parsed.error.issues });
@@ -211,6 +230,12 @@ export function createControlRouter(controls: SimulatorControls, hooks: Simulato
     const parsed = z.object({ latencyMs: z.number().int().min(0) }).safeParse(req.body);
     if (!parsed.success) return void res.status(400).json({ error: 'expected {latencyMs: number}' });
     controls.latencyMs = parsed.data.latencyMs;
+    res.status(204).end();
+  });
+  router.put('/duplicates', (req, res) => {
+    const parsed = z.object({ allowDuplicateEmails: z.boolean() }).safeParse(req.body);
+    if (!parsed.success) return void res.status(400).json({ error: 'expected {allowDuplicateEmails: boolean}' });
+    controls.allowDuplicateEmails = parsed.data.allowDuplicateEmails;
     res.status(204).end();
   });
   router.get('/requests', (_req, res) => void res.json(controls.requests));

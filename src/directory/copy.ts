@@ -77,7 +77,15 @@ export const copyTables: readonly CopyTable[] = [
     columns: {
       connection: 'text', user_id: 'text', status: 'text', target_id: 'text', target_email: 'text', role: 'text', is_managed: 'bool',
       account_status: 'text', last_error_code: 'text', last_error_message: 'text', last_sync_at: 'integer', updated_at: 'integer',
+      target_email_ci: 'text',
     },
+  },
+  {
+    // Live only beside a leased job (sql/lease-ops.ts): copied as they are, like the leases.
+    name: 'sync_target_locks',
+    key: ['connection', 'target_key'],
+    isKeyUnique: true,
+    columns: { connection: 'text', target_key: 'text', user_id: 'text', worker_id: 'text' },
   },
   {
     name: 'audit_log',
@@ -143,7 +151,7 @@ export const uncopiedTables: readonly string[] = ['coord_buckets', 'coord_leases
 export function assertEveryTableKnown(): void {
   const known = new Set([...copyTables.map((t) => t.name), ...uncopiedTables]);
   for (const migration of migrations) {
-    for (const statement of migration.statements(sqliteDialect)) {
+    for (const statement of migration.statements(sqliteDialect, 0)) {
       const name = /^\s*CREATE TABLE (?:IF NOT EXISTS )?(\w+)/i.exec(statement)?.[1];
       if (name !== undefined && !known.has(name)) throw new BridgeError('INTERNAL', `copy-store does not know the table "${name}" (migration ${migration.version})`);
     }

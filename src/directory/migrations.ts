@@ -18,7 +18,8 @@ import { exec, rows, type Tx } from './sql/tx.js';
 export interface Migration {
   version: number;
   name: string;
-  statements(d: Dialect): string[];
+  /** The DDL (and data fixes) for a dialect; `now` is the epoch ms the migration runs at. */
+  statements(d: Dialect, now: number): string[];
 }
 
 function initial(d: Dialect): string[] {
@@ -62,6 +63,50 @@ function initial(d: Dialect): string[] {
   ];
 }
 
+/**
+ * One account, one person (docs/architecture.md, promise 8). `target_email_ci` lets the engine find who
+ * claims an email; a unique index makes the store itself refuse a second link to one account;
+ * `sync_target_locks` serialises jobs that touch the same account or email across replicas
+ * (sql/lease-ops.ts). Databases written before this may hold two states linked to one account:
+ * the SCIM user created first keeps the link, every other one is unlinked, marked failed with
+ * TARGET_CONFLICT and queued, so its next run says which user holds the account.
+ */
+function oneAccountOnePerson(d: Dialect, now: number): string[] {
+  const { text } = d.types;
+  return [
+    `ALTER TABLE sync_state ADD COLUMN target_email_ci ${text}`,
+    // Both databases fold case like JavaScript's toLowerCase (SQLite through scim_lower, dialect.ts).
+    `UPDATE sync_state SET target_email_ci = ${d.name === 'postgres' ? 'lower' : 'scim_lower'}(target_email) WHERE target_email IS NOT NULL`,
+    'CREATE INDEX sync_state_target_email_idx ON sync_state (connection, target_email_ci)',
+    ...unlinkSharedTargets(d, now),
+    'DROP INDEX sync_state_target_idx',
+    'CREATE UNIQUE INDEX sync_state_target_key ON sync_state (connection, target_id) WHERE target_id IS NOT NULL',
+    `CREATE TABLE sync_target_locks (connection ${text} NOT NULL, target_key ${text} NOT NULL, user_id ${text} NOT NULL,
+      lease_token ${text} NOT NULL, PRIMARY KEY (connection, target_key))`,
+    'CREATE INDEX sync_target_locks_user_idx ON sync_target_locks (connection, user_id)',
+  ];
+}
+
+/** Of several states linked to one account, unlinks all but the SCIM user created first, and queues the unlinked users. */
+export function unlinkSharedTargets(d: Dialect, now: number): string[] {
+  const created = (alias: string): string =>
+    `COALESCE((SELECT u.created FROM users u WHERE u.connection = ${alias}.connection AND u.id = ${alias}.user_id), 9007199254740991)`;
+  const isEarlier = `(${created('o')} < ${created('sync_state')} OR (${created('o')} = ${created('sync_state')} AND o.user_id < sync_state.user_id))`;
+  const emptyJson = d.name === 'postgres' ? `CAST('[]' AS jsonb)` : `'[]'`;
+  return [
+    `UPDATE sync_state SET target_id = NULL, is_managed = ${d.name === 'postgres' ? 'false' : '0'}, account_status = 'absent', status = 'failed',
+      last_error_code = 'TARGET_CONFLICT',
+      last_error_message = 'another SCIM user was linked to the same target account; this link was removed on upgrade'
+      WHERE target_id IS NOT NULL AND EXISTS (SELECT 1 FROM sync_state o
+        WHERE o.connection = sync_state.connection AND o.target_id = sync_state.target_id AND o.user_id <> sync_state.user_id AND ${isEarlier})`,
+    `INSERT INTO sync_jobs (connection, user_id, generation, reason, request_ids, enqueued_at, available_at, attempts)
+      SELECT s.connection, s.user_id, 1, 'reconcile', ${emptyJson}, ${now}, ${now}, 0 FROM sync_state s
+      WHERE s.last_error_code = 'TARGET_CONFLICT' AND s.target_id IS NULL
+        AND EXISTS (SELECT 1 FROM users u WHERE u.connection = s.connection AND u.id = s.user_id)
+      ON CONFLICT (connection, user_id) DO NOTHING`,
+  ];
+}
+
 /** Every migration, in order. Append new versions; never edit an applied one. */
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'directory', statements: initial },
@@ -89,6 +134,7 @@ export const migrations: readonly Migration[] = [
   // Limits shared by every replica (sql/coord-ops.ts): token buckets, named leases and sliding
   // windows. Short-lived state: copy-store leaves it behind.
   { version: 5, name: 'coordination', statements: coordination },
+  { version: 6, name: 'one-account-one-person', statements: oneAccountOnePerson },
 ];
 
 function coordination(d: Dialect): string[] {
@@ -103,14 +149,14 @@ function coordination(d: Dialect): string[] {
   ];
 }
 
-/** Applies the migrations not yet recorded; returns the versions applied. Run inside an exclusive transaction. */
-export function* applyMigrations(d: Dialect, now: number = Date.now()): Tx<number[]> {
+/** Applies the migrations not yet recorded (of `list`, all by default); returns the versions applied. Run inside an exclusive transaction. */
+export function* applyMigrations(d: Dialect, now: number = Date.now(), list: readonly Migration[] = migrations): Tx<number[]> {
   yield* exec(raw(`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name ${d.types.text} NOT NULL, applied_at ${d.types.bigint} NOT NULL)`));
   const applied = new Set((yield* rows(sql`SELECT version FROM schema_migrations`)).map((row) => Number(row.version)));
   const done: number[] = [];
-  for (const migration of migrations) {
+  for (const migration of list) {
     if (applied.has(migration.version)) continue;
-    for (const statement of migration.statements(d)) yield* exec(raw(statement));
+    for (const statement of migration.statements(d, now)) yield* exec(raw(statement));
     yield* exec(sql`INSERT INTO schema_migrations (version, name, applied_at) VALUES (${migration.version}, ${migration.name}, ${now})`);
     done.push(migration.version);
   }

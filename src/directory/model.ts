@@ -113,6 +113,8 @@ export interface ListPage<T> {
 /** Who caused a write (kept with the outbox job, for the audit log). */
 export interface WriteContext {
   requestId: string;
+  /** The id a created user gets (strict mode leases it before the user exists); a new UUID when absent. */
+  newId?: string;
 }
 
 /** Optimistic concurrency: the `If-Match` version, when the client sent one. */

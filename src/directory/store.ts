@@ -76,6 +76,20 @@ export interface Store extends Coordination {
   releaseJobs(connection: string, userIds?: readonly string[]): Promise<number>;
   /** Enqueues jobs for these users of a connection (reconcile, `scim-bridge sync`), or all live and tombstoned users when omitted. */
   enqueueJobs(connection: string, reason: JobReason | 'reconcile', userIds?: readonly string[], requestId?: string): Promise<number>;
+  /**
+   * Takes the lease on one user's job whatever its due time (strict mode converges a write
+   * under it, so a worker never runs beside it): the row is created, due now, when the user has
+   * none. Null when another lease on it is live.
+   */
+  leaseJob(connection: string, userId: string, options: LeaseOptions): Promise<LeasedJob | null>;
+  /** Gives a lease back and leaves the job as it was; `delayMs` (database clock) postpones it unless a newer change arrived meanwhile. */
+  releaseJob(job: ClaimedJob, delayMs?: number): Promise<void>;
+  /**
+   * Locks target keys (the emails and the account id a job may touch) for a leased job, across
+   * replicas: a lock lives exactly as long as the job's lease. Returns the user id of another
+   * job that holds one of the keys, or null when all are this job's.
+   */
+  lockTargets(job: ClaimedJob, keys: readonly string[]): Promise<string | null>;
   /** Queue depth and age of the oldest unheld job, per connection. */
   jobStats(): Promise<JobStats[]>;
   listJobs(connection: string, options?: { held?: boolean; limit?: number }): Promise<JobRow[]>;
@@ -90,8 +104,10 @@ export interface Store extends Coordination {
   putSyncState(state: SyncState, lease?: JobLease): Promise<boolean>;
   /** Deletes a sync state; with `lease`, only while it holds the user's job. Returns whether the lease held (always true without one). */
   deleteSyncState(connection: string, userId: string, lease?: JobLease): Promise<boolean>;
-  /** Finds the sync state linked to a target account id (reconciler). */
+  /** Finds the sync state linked to a target account id (at most one: the store refuses a second link, UNIQUENESS). */
   findSyncStateByTarget(connection: string, targetId: string): Promise<SyncState | null>;
+  /** Every sync state whose target email is this one, compared case-insensitively. */
+  findSyncStatesByTargetEmail(connection: string, email: string): Promise<SyncState[]>;
   /** The sync states of a connection, all or those with one status, paged by user id (reconciler, plan, retrying failed users). */
   listSyncStates(connection: string, options?: SyncStatePage): Promise<SyncState[]>;
   /** Users, and sync states by state, and the most frequent error codes, per connection. */
@@ -152,6 +168,17 @@ export interface RetryOptions {
   lastError: string;
   /** A target write accepted but not final, kept for the next attempt (null or absent: none). */
   pendingHandle?: string | null;
+}
+
+/** Options of {@link Store.leaseJob}. */
+export interface LeaseOptions {
+  workerId: string;
+  leaseMs: number;
+}
+
+/** A lease taken by {@link Store.leaseJob}; `isNew` when the row was created for it. */
+export interface LeasedJob extends ClaimedJob {
+  isNew: boolean;
 }
 
 /** Queue figures of one connection. */

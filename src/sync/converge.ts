@@ -1,15 +1,18 @@
-import { pendingHandleOf } from '../connectors/types.js';
-import { BridgeError, toBridgeError } from '../errors.js';
-import type { ClaimedJob, JobLease, JobRow, Store, SyncState, SyncStatus } from '../directory/store.js';
+import { pendingHandleOf, type TargetAccount } from '../connectors/types.js';
+import { BridgeError, isBridgeError } from '../errors.js';
+import type { ClaimedJob, JobLease, Store, SyncState, SyncStatus } from '../directory/store.js';
+import { applyUser } from './apply.js';
 import type { SyncConnection } from './connection.js';
-import { callsOf, executePlan, type CallRecord, type Execution } from './execute.js';
+import type { CallRecord, Execution } from './execute.js';
 import type { RemovalGuard } from './guard.js';
 import { isRemoval } from './plan.js';
-import { prepareUser, type Prepared } from './prepare.js';
+import { loadUser, type Prepared } from './prepare.js';
+import { isManageable } from './safety.js';
 
 /**
- * Converging one user: prepare (read and plan), guard removals, execute, then record the sync
- * state and one audit record. Returns what the worker should do with the job.
+ * Converging one user: apply the plan (apply.ts: target locks, read, admit, execute), then
+ * record the sync state and one audit record. Returns what the worker should do with the job.
+ * Every sync-state write is fenced by the job's lease: a worker that lost it records nothing.
  */
 
 /** What became of one job. */
@@ -19,7 +22,9 @@ export type ConvergeOutcome =
   | { result: 'retry'; error: BridgeError; pendingHandle?: string }
   /** A permanent error (or a transient one past `sync.maxRetryAgeMs`): the user is `failed`, retried on the long backoff. */
   | { result: 'failed'; error: BridgeError }
-  | { result: 'held'; reason: string };
+  | { result: 'held'; reason: string }
+  /** Another job holds the same target account or email: run again shortly. */
+  | { result: 'busy'; reason: string };
 
 /** What {@link convergeJob} needs. */
 export interface ConvergeDeps {
@@ -30,63 +35,49 @@ export interface ConvergeDeps {
   signal?: AbortSignal;
 }
 
-/**
- * What convergeJob needs of a job. With a lease token, every sync-state write is fenced by it (a
- * worker that lost its lease writes nothing); a pending handle is a target write an earlier
- * attempt left unfinished, waited for before anything is read or planned.
- */
-export type ConvergeJob = Pick<JobRow, 'userId' | 'requestIds' | 'enqueuedAt' | 'reason'> & Partial<Pick<ClaimedJob, 'connection' | 'leaseToken' | 'pendingHandle'>>;
+type JobInfo = Pick<ClaimedJob, 'connection' | 'userId' | 'requestIds' | 'enqueuedAt' | 'reason' | 'leaseToken'>;
 
 /** Converges the user of one claimed job. */
-export async function convergeJob(deps: ConvergeDeps, job: ConvergeJob): Promise<ConvergeOutcome> {
+export async function convergeJob(deps: ConvergeDeps, job: ClaimedJob): Promise<ConvergeOutcome> {
   const { store, connection } = deps;
   const now = deps.now ?? Date.now;
   const call = { ...(deps.signal ? { signal: deps.signal } : {}), ...(job.requestIds.at(-1) ? { requestId: job.requestIds.at(-1) as string } : {}) };
-  let prepared: Prepared | null = null;
-  let execution: Execution | null = null;
-  let pendingHandle = job.pendingHandle ?? undefined;
-  try {
-    const isSettling = pendingHandle !== undefined && connection.connector.awaitPending !== undefined;
-    // Submitting the write again would queue a second task behind the first: wait for it, then
-    // look the account up (the task may have created it) and plan against what is there.
-    if (isSettling) await connection.connector.awaitPending?.(pendingHandle as string, call);
-    pendingHandle = undefined;
-    prepared = await prepareUser(store, connection, job.userId, { ...call, lookUpAlways: isSettling });
-    if (!prepared) return { result: 'done', status: 'gone' };
-    const { plan } = prepared;
-    if (plan.steps.length > 0 && prepared.account?.protection && prepared.account.protection !== 'last-admin') {
-      throw new BridgeError('PROTECTED_ACCOUNT', `${prepared.account.email} is protected by the target (${prepared.account.protection}): the bridge never changes it`);
-    }
-    if (isRemoval(plan, connection.connector.capabilities) || (plan.steps.length > 0 && prepared.account?.protection === 'last-admin')) {
-      const admitted = prepared.account?.protection === 'last-admin'
-        ? { ok: false as const, reason: `${prepared.account.email} is the last admin of the target: approve with "scim-bridge approve --connection ${connection.name}"` }
-        : await deps.guard.admit(connection, job.reason === 'approved');
-      if (!admitted.ok && job.reason !== 'approved') {
-        await store.holdJobs(connection.name, [job.userId], admitted.reason);
-        await record(deps, job, prepared, null, 'held', { code: 'HELD', message: admitted.reason });
-        connection.logger.warn('removal held', { userId: job.userId, reason: admitted.reason });
-        return { result: 'held', reason: admitted.reason };
-      }
-    }
-    execution = await executePlan(connection, prepared, call);
-    return await finish(deps, job, prepared, execution, now());
-  } catch (err) {
-    const error = toBridgeError(err);
-    const calls = execution?.calls ?? callsOf(err);
-    const age = now() - job.enqueuedAt;
-    const isTransient = error.isTransient && age < connection.settings.maxRetryAgeMs;
-    const status: SyncStatus = isTransient ? 'pending' : error.code === 'UNSUPPORTED_OPERATION' ? 'unsupported' : 'failed';
-    const message = error.isTransient && !isTransient ? `${error.message} (gave up after ${Math.round(age / 60_000)} min)` : error.message;
-    await record(deps, job, prepared, null, status, { code: error.code, message }, calls);
-    const pending = pendingHandleOf(error) ?? pendingHandle;
-    if (isTransient) return { result: 'retry', error, ...(pending !== undefined ? { pendingHandle: pending } : {}) };
-    // Nothing more happens without a change, a recovery or the long backoff: a person should look.
-    connection.logger.warn('convergence failed', { userId: job.userId, code: error.code, error: message, state: status });
-    return status === 'failed' ? { result: 'failed', error } : { result: 'done', status };
+  const known = await loadUser(store, connection, job.userId).catch((err: unknown) => err as Error);
+  if (known instanceof Error) return failed(deps, job, null, isBridgeError(known) ? known : new BridgeError('INTERNAL', known.message, { cause: known }), [], now(), job.pendingHandle ?? undefined);
+  if (!known) return { result: 'done', status: 'gone' };
+  const applied = await applyUser({ store, connection, guard: deps.guard, lease: job, isApproved: job.reason === 'approved', isStrict: false, call, ...(job.pendingHandle ? { pendingHandle: job.pendingHandle } : {}) }, known);
+  if (applied.kind === 'executed') return finish(deps, job, applied.prepared, applied.execution, now());
+  if (applied.kind === 'held') {
+    await store.holdJobs(connection.name, [job.userId], applied.reason);
+    await record(deps, job, applied.prepared, null, 'held', { code: 'HELD', message: applied.reason }, applied.calls);
+    connection.logger.warn('removal held', { userId: job.userId, reason: applied.reason });
+    return { result: 'held', reason: applied.reason };
   }
+  if (applied.error.code === 'SYNC_BUSY') return { result: 'busy', reason: applied.error.message };
+  return failed(deps, job, applied.prepared, applied.error, applied.calls, now(), applied.pendingHandle);
 }
 
-async function finish(deps: ConvergeDeps, job: ConvergeJob, prepared: Prepared, execution: Execution, at: number): Promise<ConvergeOutcome> {
+/** Records a failure; a transient one is retried (keeping a target write still pending), a permanent one waits for the long backoff. */
+async function failed(deps: ConvergeDeps, job: JobInfo, prepared: Prepared | null, error: BridgeError, calls: CallRecord[], at: number, unsettled?: string): Promise<ConvergeOutcome> {
+  const age = at - job.enqueuedAt;
+  const isTransient = error.isTransient && age < deps.connection.settings.maxRetryAgeMs;
+  const status: SyncStatus = isTransient ? 'pending' : error.code === 'UNSUPPORTED_OPERATION' ? 'unsupported' : 'failed';
+  const message = error.isTransient && !isTransient ? `${error.message} (gave up after ${Math.round(age / 60_000)} min)` : error.message;
+  await record(deps, job, prepared, null, status, { code: error.code, message }, calls, undefined, at, conflictEmailOf(error));
+  const pending = pendingHandleOf(error) ?? unsettled;
+  if (isTransient) return { result: 'retry', error, ...(pending !== undefined ? { pendingHandle: pending } : {}) };
+  // Nothing more happens without a change, a recovery or the long backoff: a person should look.
+  deps.connection.logger.warn('convergence failed', { userId: job.userId, code: error.code, error: message, state: status });
+  return status === 'failed' ? { result: 'failed', error } : { result: 'done', status };
+}
+
+/** The email another user holds, when the error is the one-account-one-person refusal. */
+function conflictEmailOf(error: BridgeError): string | undefined {
+  const email = error.details.email;
+  return error.code === 'TARGET_CONFLICT' && typeof email === 'string' && email !== '' ? email : undefined;
+}
+
+async function finish(deps: ConvergeDeps, job: JobInfo, prepared: Prepared, execution: Execution, at: number): Promise<ConvergeOutcome> {
   const { plan } = execution;
   if (plan.kind === 'wait') {
     await record(deps, job, prepared, execution, 'pending', null, execution.calls, plan.summary);
@@ -96,27 +87,91 @@ async function finish(deps: ConvergeDeps, job: ConvergeJob, prepared: Prepared, 
   const problem = plan.kind === 'unsupported' ? { code: 'UNSUPPORTED_OPERATION', message: plan.summary }
     : plan.kind === 'protected' ? { code: 'PROTECTED_ACCOUNT', message: plan.summary }
     : null;
-  await record(deps, job, prepared, execution, plan.kind === 'protected' ? 'unsupported' : status, problem, execution.calls, undefined, at);
+  const state = await record(deps, job, prepared, execution, plan.kind === 'protected' ? 'unsupported' : status, problem, execution.calls, undefined, at);
   const gone = prepared.input.isDeleted && (execution.account === null || execution.account.status === 'disabled' || prepared.decision.kind === 'keep');
   if (gone && prepared.user && plan.kind === 'converge') {
     // The IdP deleted the user and the target agrees: forget them (the audit log keeps the story).
     await deps.store.purgeUser(deps.connection.name, prepared.userId);
-    await deps.store.deleteSyncState(deps.connection.name, prepared.userId, leaseOf(deps, job));
+    await deps.store.deleteSyncState(deps.connection.name, prepared.userId, leaseOf(job));
+    await wakeClaimants(deps, prepared.userId, prepared.state?.targetEmail ?? state.targetEmail);
     return { result: 'done', status: 'gone' };
   }
+  if (state.accountStatus === 'absent' && prepared.state && prepared.state.accountStatus !== 'absent') await wakeClaimants(deps, prepared.userId, state.targetEmail);
   // An invitation that is not accepted yet: look again later to link the account (Paradime gives it a uid then).
   return { result: 'done', status, isInvitationPending: execution.account?.status === 'invited' };
 }
 
-/** The lease that fences this job's writes, when it was claimed with one. */
-function leaseOf(deps: ConvergeDeps, job: ConvergeJob): JobLease | undefined {
-  return job.leaseToken === undefined ? undefined : { connection: job.connection ?? deps.connection.name, userId: job.userId, leaseToken: job.leaseToken };
+/** The lease that fences a job's writes. */
+function leaseOf(job: JobInfo): JobLease {
+  return { connection: job.connection, userId: job.userId, leaseToken: job.leaseToken };
 }
 
-/** Writes the sync state (unless the lease was lost) and one audit record (always: the target calls happened). */
+/** Users refused because this one held the email: now that it let go, they run again. */
+async function wakeClaimants(deps: ConvergeDeps, userId: string, email: string | null): Promise<void> {
+  if (!email) return;
+  const waiting = (await deps.store.findSyncStatesByTargetEmail(deps.connection.name, email)).filter((s) => s.userId !== userId && s.lastError?.code === 'TARGET_CONFLICT');
+  if (waiting.length > 0) await deps.store.enqueueJobs(deps.connection.name, 'reconcile', waiting.map((s) => s.userId));
+}
+
+/** The sync state a run leaves (shared by the worker and strict mode). */
+export function stateAfter(
+  connection: SyncConnection,
+  userId: string,
+  prepared: Prepared | null,
+  execution: Execution | null,
+  status: SyncStatus,
+  problem: { code: string; message: string } | null,
+  at: number,
+  conflictEmail?: string,
+  previous: SyncState | null = prepared?.state ?? null,
+): SyncState {
+  const account = execution ? execution.account : (prepared?.account ?? null);
+  const expected = (execution?.plan ?? prepared?.plan)?.expected;
+  const isSuccess = status === 'synced' || status === 'unsupported';
+  return {
+    connection: connection.name,
+    userId,
+    status,
+    ...linkAfter(prepared, previous, execution, account, expected?.accountStatus, conflictEmail),
+    role: isSuccess ? (account?.role ?? expected?.role ?? null) : (previous?.role ?? account?.role ?? null),
+    isManaged: (previous?.isManaged ?? false) || ((execution?.linked ?? false) && isManageable(account)),
+    lastError: problem,
+    lastSyncAt: isSuccess ? at : (previous?.lastSyncAt ?? null),
+    updatedAt: at,
+  };
+}
+
+/**
+ * Which account the state points at. After the steps: the account they left. Without steps:
+ * the account found (or, when the lookup found none, no account: a re-created person must never
+ * be linked to an account that is gone), else what was recorded. Refused for another user's
+ * account: no account, and that email, so the user is told again when the other lets go.
+ */
+function linkAfter(
+  prepared: Prepared | null,
+  previous: SyncState | null,
+  execution: Execution | null,
+  account: TargetAccount | null,
+  expectedStatus: SyncState['accountStatus'] | undefined,
+  conflictEmail: string | undefined,
+): Pick<SyncState, 'targetId' | 'targetEmail' | 'accountStatus'> {
+  if (conflictEmail !== undefined) return { targetId: null, targetEmail: conflictEmail, accountStatus: 'absent' };
+  // A deleted account keeps its email here: a reactivation looks it up by that email first.
+  const targetEmail = account?.email ?? previous?.targetEmail ?? null;
+  if (execution) return { targetId: account?.id ?? null, targetEmail, accountStatus: account?.status ?? (expectedStatus === 'disabled' ? 'disabled' : 'absent') };
+  if (account) return { targetId: account.id, targetEmail, accountStatus: account.status };
+  if (prepared && !prepared.isAccountUnverified) {
+    // Paradime lists disabled users nowhere: a disabled account that is not found is still there.
+    const isDisabled = previous?.accountStatus === 'disabled';
+    return { targetId: isDisabled ? previous.targetId : null, targetEmail, accountStatus: isDisabled ? 'disabled' : 'absent' };
+  }
+  return { targetId: previous?.targetId ?? null, targetEmail, accountStatus: previous?.accountStatus ?? 'absent' };
+}
+
+/** Writes the sync state (unless the lease was lost) and one audit record (always: the target calls happened); returns the state. */
 async function record(
   deps: ConvergeDeps,
-  job: ConvergeJob,
+  job: JobInfo,
   prepared: Prepared | null,
   execution: Execution | null,
   status: SyncStatus,
@@ -124,28 +179,13 @@ async function record(
   calls: CallRecord[] = [],
   note?: string,
   at: number = (deps.now ?? Date.now)(),
-): Promise<void> {
+  conflictEmail?: string,
+): Promise<SyncState> {
   const { store, connection } = deps;
-  // Failed before anything was read (a pending task still running): build on the state as stored.
-  const previous = prepared ? prepared.state : ((await store.getSyncStates(connection.name, [job.userId]))[0] ?? null);
   const account = execution ? execution.account : (prepared?.account ?? null);
-  const expected = (execution?.plan ?? prepared?.plan)?.expected;
-  const isSuccess = status === 'synced' || status === 'unsupported';
-  const state: SyncState = {
-    connection: connection.name,
-    userId: job.userId,
-    status,
-    targetId: account?.id ?? (execution ? null : (previous?.targetId ?? null)),
-    // A deleted account keeps its email here: a reactivation looks it up by that email first.
-    targetEmail: account?.email ?? previous?.targetEmail ?? null,
-    role: isSuccess ? (account?.role ?? expected?.role ?? null) : (previous?.role ?? account?.role ?? null),
-    isManaged: (previous?.isManaged ?? false) || (execution?.linked ?? false),
-    accountStatus: execution ? (account?.status ?? (expected?.accountStatus === 'disabled' ? 'disabled' : 'absent')) : (previous?.accountStatus ?? account?.status ?? 'absent'),
-    lastError: problem,
-    lastSyncAt: isSuccess ? at : (previous?.lastSyncAt ?? null),
-    updatedAt: at,
-  };
-  const isCurrent = await store.putSyncState(state, leaseOf(deps, job));
+  // Failed before anything was read (a pending task still running, the store away): build on the state as stored.
+  const previous = prepared ? prepared.state : ((await store.getSyncStates(connection.name, [job.userId]))[0] ?? null);
+  const { state, isCurrent } = await putLinkedState(store, stateAfter(connection, job.userId, prepared, execution, status, problem, at, conflictEmail, previous), leaseOf(job));
   if (!isCurrent) connection.logger.warn('job lease lost: another worker converges this user now; this run\'s state is not recorded', { userId: job.userId });
   await store.appendAudit([
     {
@@ -160,11 +200,30 @@ async function record(
         before: prepared?.account ?? null,
         after: account,
         calls,
-        outcome: status,
-        ...(problem ? { error: problem } : {}),
+        outcome: state.status,
+        ...(state.lastError ? { error: state.lastError } : {}),
         ...(note ? { note } : {}),
         ...(isCurrent ? {} : { leaseLost: true }),
       },
     },
   ]);
+  return state;
+}
+
+/**
+ * Writes a state under the job's lease (`isCurrent` false: the lease was lost, nothing written);
+ * when the store refuses its link (another state holds the account: the unique index,
+ * migrations.ts), writes it unlinked and failed instead. The target locks make this a last line
+ * of defence, not a path a run takes.
+ */
+export async function putLinkedState(store: Store, state: SyncState, lease: JobLease): Promise<{ state: SyncState; isCurrent: boolean }> {
+  try {
+    return { state, isCurrent: await store.putSyncState(state, lease) };
+  } catch (err) {
+    if (!isBridgeError(err) || err.code !== 'UNIQUENESS' || err.details.attribute !== 'targetId' || state.targetId === null) throw err;
+    const holder = await store.findSyncStateByTarget(state.connection, state.targetId);
+    const message = `${state.targetEmail ?? 'the account'} is already linked to SCIM user ${holder?.userId ?? 'another user'}: a target account belongs to one SCIM user per connection`;
+    const unlinked: SyncState = { ...state, status: 'failed', targetId: null, accountStatus: 'absent', isManaged: false, lastError: { code: 'TARGET_CONFLICT', message } };
+    return { state: unlinked, isCurrent: await store.putSyncState(unlinked, lease) };
+  }
 }

@@ -2,12 +2,14 @@ import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { ClaimedJob, Store, SyncState } from '../directory/store.js';
+import { BridgeError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { SyncConnection } from './connection.js';
 import { convergeJob, type ConvergeOutcome } from './converge.js';
 import { RemovalGuard } from './guard.js';
 import { InvitationWatcher } from './invitation-watcher.js';
 import { backoffDelay, failedRetryDelay } from './limits.js';
+import { giveBackUserLease, takeUserLease } from './user-lease.js';
 
 /**
  * The sync worker: per connection, claims due jobs from the outbox (several replicas may run
@@ -30,6 +32,10 @@ export interface SyncEngineOptions {
   invitationFirstCheckMs?: number;
   /** First step of the retry backoff of a failed job (doubles per attempt, full jitter, capped at 15 min). Default 1 s. */
   retryBaseMs?: number;
+  /** How long strict mode waits for a user's lease another worker holds before answering 503. Default 5 s. */
+  strictLeaseWaitMs?: number;
+  /** How soon a job whose target account another job is changing runs again (plus jitter). Default 500 ms. */
+  busyRetryMs?: number;
   /** Reports each finished job (metrics). */
   onOutcome?: (connection: string, outcome: ConvergeOutcome, ms: number) => void;
 }
@@ -54,10 +60,13 @@ export class SyncEngine {
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly running = new Set<Promise<void>>();
-  private readonly guard: RemovalGuard;
+  /** The mass-deprovisioning guard, shared by the worker and strict mode. */
+  readonly guard: RemovalGuard;
   private readonly abort = new AbortController();
   private isStarted = false;
   private renewal: NodeJS.Timeout | undefined;
+  /** Runs that need leases renewed without the worker loops (drain, strict writes). */
+  private renewalHolds = 0;
 
   constructor(private readonly options: SyncEngineOptions) {
     // Every job in flight listens on the stop signal: more than 10 is normal, not a leak.
@@ -76,7 +85,44 @@ export class SyncEngine {
     if (this.isStarted) return;
     this.isStarted = true;
     for (const loop of this.loops.values()) this.track(this.run(loop));
-    this.renewal = this.startRenewal();
+    this.renewal ??= this.startRenewal();
+  }
+
+  /** Keeps leases renewed until the returned function is called (the worker's loops renew anyway). */
+  private holdRenewal(): () => void {
+    this.renewalHolds++;
+    this.renewal ??= this.startRenewal();
+    return () => {
+      this.renewalHolds--;
+      if (this.renewalHolds === 0 && !this.isStarted && this.renewal) {
+        clearInterval(this.renewal);
+        this.renewal = undefined;
+      }
+    };
+  }
+
+  /**
+   * Runs `fn` under the lease of one user's job, the lease the worker claims too (strict mode):
+   * the two never touch that user's account at once. Waits up to `strictLeaseWaitMs` for a lease
+   * another worker holds, then throws SYNC_BUSY (503 with Retry-After: the IdP tries again).
+   */
+  async withUserLease<T>(connection: string, userId: string, fn: (lease: ClaimedJob) => Promise<T>): Promise<T> {
+    const loop = this.loops.get(connection);
+    if (!loop) throw new BridgeError('INTERNAL', `no sync connection ${connection}`);
+    const lease = await takeUserLease(this.options.store, connection, userId, {
+      workerId: this.workerId,
+      leaseMs: this.leaseMs(),
+      waitMs: this.options.strictLeaseWaitMs ?? 5_000,
+    });
+    const release = this.holdRenewal();
+    loop.leased.add(lease);
+    try {
+      return await fn(lease);
+    } finally {
+      loop.leased.delete(lease);
+      release();
+      await giveBackUserLease(this.options.store, lease);
+    }
   }
 
   /**
@@ -112,6 +158,7 @@ export class SyncEngine {
   async stop(graceMs = 10_000): Promise<void> {
     this.isStarted = false;
     if (this.renewal) clearInterval(this.renewal);
+    this.renewal = undefined;
     for (const timer of this.timers) clearTimeout(timer);
     for (const loop of this.loops.values()) {
       loop.invitations.stop();
@@ -122,12 +169,6 @@ export class SyncEngine {
     await Promise.race([done, timeout]);
     this.abort.abort();
     await Promise.race([done, new Promise<void>((resolve) => setTimeout(resolve, 1_000).unref())]);
-  }
-
-  /** Asks the mass-deprovisioning guard whether one more removal may run now (strict mode). */
-  async admitRemoval(connection: string): Promise<boolean> {
-    const runtime = this.connection(connection);
-    return runtime ? (await this.guard.admit(runtime, false)).ok : false;
   }
 
   /** Wakes a connection's loop (a SCIM write just queued work). */
@@ -158,11 +199,11 @@ export class SyncEngine {
   /** Processes every due job of the given connections (or all) until none is left; returns how many ran. */
   async drain(connections?: readonly string[], onProgress?: (done: number) => void): Promise<number> {
     // Without start() (the CLI's sync), leases still need renewing while jobs run.
-    const renewal = this.isStarted ? undefined : this.startRenewal();
+    const release = this.holdRenewal();
     try {
       return await this.drainLoops(connections, onProgress);
     } finally {
-      if (renewal) clearInterval(renewal);
+      release();
     }
   }
 
@@ -170,12 +211,21 @@ export class SyncEngine {
     let total = 0;
     for (const loop of this.loops.values()) {
       if (connections && !connections.includes(loop.connection.name)) continue;
+      let deferredUntil = 0;
       for (;;) {
         const jobs = await this.claim(loop, loop.connection.concurrency);
-        if (jobs.length === 0) break;
+        if (jobs.length === 0) {
+          // A job put back because another one had its account: it runs in this drain too.
+          if (deferredUntil <= Date.now()) break;
+          await new Promise((resolve) => setTimeout(resolve, deferredUntil - Date.now()));
+          deferredUntil = 0;
+          continue;
+        }
         for (const job of jobs) loop.leased.add(job);
-        await Promise.all(jobs.map((job) => this.process(loop, job).finally(() => loop.leased.delete(job))));
-        total += jobs.length;
+        const results = await Promise.all(jobs.map((job) => this.process(loop, job).finally(() => loop.leased.delete(job))));
+        const deferred = results.filter((at): at is number => at !== undefined);
+        deferredUntil = Math.max(deferredUntil, ...deferred);
+        total += jobs.length - deferred.length;
         onProgress?.(total);
       }
     }
@@ -217,7 +267,7 @@ export class SyncEngine {
           for (const job of jobs) {
             loop.inflight++;
             loop.leased.add(job);
-            this.track(this.process(loop, job).finally(() => {
+            this.track(this.process(loop, job).then(() => undefined).finally(() => {
               loop.inflight--;
               loop.leased.delete(job);
               wakeLoop(loop);
@@ -235,10 +285,12 @@ export class SyncEngine {
     return this.options.store.claimJobs(loop.connection.name, { limit, workerId: this.workerId, leaseMs: this.leaseMs() });
   }
 
-  private async process(loop: Loop, job: ClaimedJob): Promise<void> {
+  /** Runs one job; returns when it is due again if it was put back for another job on the same account. */
+  private async process(loop: Loop, job: ClaimedJob): Promise<number | undefined> {
     const { store } = this.options;
     const { connection } = loop;
     const started = performance.now();
+    let isBusy = false;
     try {
       const outcome = await convergeJob({ store, connection, guard: this.guard, signal: this.abort.signal }, job);
       this.options.onOutcome?.(connection.name, outcome, performance.now() - started);
@@ -250,6 +302,13 @@ export class SyncEngine {
         // a new change, a recovered target or a restart makes the job due sooner.
         const delayMs = failedRetryDelay(connection.settings.failedRetryMs);
         await store.retryJob(job, { delayMs, lastError: `${outcome.error.code}: ${outcome.error.message}` });
+      } else if (outcome.result === 'busy') {
+        // Not a failure: the other job is at the same account; this one runs once it is done.
+        const pause = this.options.busyRetryMs ?? 500;
+        const delayMs = pause + Math.floor(Math.random() * pause);
+        await store.releaseJob(job, delayMs);
+        isBusy = true;
+        return Date.now() + delayMs;
       } else if (outcome.result === 'held') {
         // Held rows are never claimed; give the lease back so `approve` releases them at once.
         await store.retryJob(job, { delayMs: 0, lastError: outcome.reason });
@@ -261,8 +320,10 @@ export class SyncEngine {
       // The store failed while recording: the lease expires and the job runs again.
       connection.logger.error('job processing failed', { userId: job.userId, error: err instanceof Error ? err.message : String(err) });
     } finally {
-      this.notify(connection.name, job.userId);
+      // A job put back has not run yet: whoever waits for it keeps waiting.
+      if (!isBusy) this.notify(connection.name, job.userId);
     }
+    return undefined;
   }
 
   /** A change waiting on an invitation is urgent; an invitation with nothing waiting is checked at the interval. */

@@ -29,8 +29,18 @@ export interface Execution {
   calls: CallRecord[];
 }
 
-/** Runs the steps of a prepared plan; throws the first failing call's error (with the calls so far attached). */
-export async function executePlan(connection: SyncConnection, prepared: Prepared, options: CallOptions = {}): Promise<Execution> {
+/**
+ * Checks a plan made against an account just adopted, before any of its steps (safety.ts): returns
+ * the plan to run, or throws to stop.
+ */
+export type AdoptionCheck = (plan: Plan, account: TargetAccount) => Promise<Plan>;
+
+/**
+ * Runs the steps of a prepared plan; throws the first failing call's error (with the calls so far
+ * attached). A create that meets an existing email adopts the account, plans again, and passes
+ * the new plan through `admit` before any of its steps.
+ */
+export async function executePlan(connection: SyncConnection, prepared: Prepared, options: CallOptions = {}, admit?: AdoptionCheck): Promise<Execution> {
   const calls: CallRecord[] = [];
   const record = async <T>(op: CallRecord['op'], detail: string, fn: () => Promise<T>): Promise<T> => {
     const started = performance.now();
@@ -55,7 +65,9 @@ export async function executePlan(connection: SyncConnection, prepared: Prepared
       linked = true;
       if (created.adopted) {
         // The email existed: plan again against the real account (role, name may differ).
-        plan = planConvergence({ decision: prepared.decision, account: created.account, previousStatus: prepared.state?.accountStatus ?? null, capabilities: connection.connector.capabilities });
+        const replanned = planConvergence({ decision: prepared.decision, account: created.account, previousStatus: prepared.state?.accountStatus ?? null, capabilities: connection.connector.capabilities });
+        // A refusal or a hold (any Error keeps its class) carries the calls made so far, like a failed call.
+        plan = admit ? await admit(replanned, created.account).catch((err: unknown) => Promise.reject(Object.assign(err instanceof Error ? err : toBridgeError(err), { calls }))) : replanned;
         account = created.account;
         index = -1;
         continue;

@@ -24,13 +24,30 @@ export interface Prepared {
   plan: Plan;
 }
 
+/** What the directory knows of one user, before the mapping and the target are asked. */
+export interface KnownUser {
+  userId: string;
+  user: Prepared['user'];
+  state: SyncState | null;
+  input: MappingInput;
+}
+
+/** How {@link prepareInput} looks the account up. */
+export interface PrepareOptions extends CallOptions {
+  /** Look the account up even for an unlinked user about to be created (plan, strict mode). */
+  lookUpAlways?: boolean;
+  /** The mapping's decision, when the caller has it already (the evaluator is pure). */
+  decision?: Decision;
+}
+
 /** Loads and plans one user; null when there is nothing left to know about them. */
-export async function prepareUser(
-  store: Store,
-  connection: SyncConnection,
-  userId: string,
-  options: CallOptions & { lookUpAlways?: boolean } = {},
-): Promise<Prepared | null> {
+export async function prepareUser(store: Store, connection: SyncConnection, userId: string, options: PrepareOptions = {}): Promise<Prepared | null> {
+  const known = await loadUser(store, connection, userId);
+  return known ? prepareInput(connection, known, options) : null;
+}
+
+/** Reads one user, its groups and its sync state; null when the store knows nothing of them. */
+export async function loadUser(store: Store, connection: SyncConnection, userId: string): Promise<KnownUser | null> {
   const [user, states] = await Promise.all([
     store.getUser(connection.name, userId, { includeDeleted: true }),
     store.getSyncStates(connection.name, [userId]),
@@ -46,17 +63,13 @@ export async function prepareUser(
     attributes: user?.attributes ?? {},
     groups: groups.map((g) => ({ id: g.groupId, displayName: g.displayName, externalId: g.externalId })),
   };
-  return prepareInput(connection, { userId, user, state, input }, options);
+  return { userId, user, state, input };
 }
 
 /** Plans for a given input (strict mode plans a write before it is stored). */
-export async function prepareInput(
-  connection: SyncConnection,
-  known: { userId: string; user: Prepared['user']; state: SyncState | null; input: MappingInput },
-  options: CallOptions & { lookUpAlways?: boolean } = {},
-): Promise<Prepared> {
+export async function prepareInput(connection: SyncConnection, known: KnownUser, options: PrepareOptions = {}): Promise<Prepared> {
   const { userId, user, state, input } = known;
-  const decision = connection.evaluate(input);
+  const decision = options.decision ?? connection.evaluate(input);
   const lookup = await locateAccount(connection, state, decision, options);
   const plan = planConvergence({ decision, account: lookup.account, previousStatus: state?.accountStatus ?? null, capabilities: connection.connector.capabilities });
   return { userId, user, state, input, decision, account: lookup.account, isAccountUnverified: lookup.isUnverified, plan };
@@ -66,13 +79,17 @@ export async function prepareInput(
  * Finds the account: by the linked id (one small call where the connector can), else by the
  * linked email, else by the desired email. An unlinked user who should get an account is not
  * looked up: the create answers TARGET_CONFLICT if the email exists, and the account is adopted
- * then (docs/architecture.md, promise 2), which spares a full listing per new user.
+ * then (docs/architecture.md, promise 2), which spares a full listing per new user. That leans on the
+ * target refusing a second account only for accounts made outside the bridge: the bridge's own
+ * creates of one email are serialised (target locks, apply.ts), and a create is recorded before
+ * it is sent (the email becomes the state's target email), so a job run again after a crash
+ * looks the email up before creating.
  */
 async function locateAccount(
   connection: SyncConnection,
   state: SyncState | null,
   decision: Decision,
-  options: CallOptions & { lookUpAlways?: boolean },
+  options: PrepareOptions,
 ): Promise<{ account: TargetAccount | null; isUnverified: boolean }> {
   const { connector } = connection;
   const call = { ...(options.signal ? { signal: options.signal } : {}), ...(options.requestId ? { requestId: options.requestId } : {}) };

@@ -1,13 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { BridgeError } from '../errors.js';
 import type { UserInput, UserRecord, WriteContext, WriteOptions } from '../directory/model.js';
-import type { Store, SyncState } from '../directory/store.js';
+import type { Store } from '../directory/store.js';
 import type { MappingInput } from '../mapping/types.js';
 import type { Directory } from '../directory/directory.js';
 import type { SyncConnection } from './connection.js';
 import type { SyncEngine } from './engine.js';
-import { executePlan } from './execute.js';
-import { isRemoval } from './plan.js';
-import { prepareInput } from './prepare.js';
+import { applyUser } from './apply.js';
+import { putLinkedState, stateAfter } from './converge.js';
 
 /**
  * The directory the SCIM layer writes to. Every write is first durable with its outbox job (the
@@ -32,11 +32,11 @@ export function createSyncedDirectory(store: Store, engine: SyncEngine): Directo
     userId: string | null,
     input: UserInput | null,
     ctx: WriteContext,
-    write: () => Promise<UserRecord | void>,
+    write: (ctx: WriteContext) => Promise<UserRecord | void>,
   ): Promise<UserRecord | void> => {
     const sync = runtime(connection);
     if (sync?.mode === 'strict') return strictWrite(store, engine, sync, userId, input, ctx, write);
-    const result = await write();
+    const result = await write(ctx);
     await afterUserWrite(connection, result ? result.id : (userId as string));
     return result;
   };
@@ -48,9 +48,9 @@ export function createSyncedDirectory(store: Store, engine: SyncEngine): Directo
     listGroups: (c, q, o) => store.listGroups(c, q, o),
     groupsOfUsers: (c, ids) => store.groupsOfUsers(c, ids),
     getSyncStates: (c, ids) => store.getSyncStates(c, ids),
-    createUser: async (c, input, ctx) => (await userWrite(c, null, input, ctx, () => store.createUser(c, input, ctx))) as UserRecord,
-    replaceUser: async (c, id, input, o, ctx) => (await userWrite(c, id, input, ctx, () => store.replaceUser(c, id, input, o, ctx))) as UserRecord,
-    deleteUser: async (c, id, o, ctx) => void (await userWrite(c, id, null, ctx, () => store.deleteUser(c, id, o, ctx))),
+    createUser: async (c, input, ctx) => (await userWrite(c, null, input, ctx, (x) => store.createUser(c, input, x))) as UserRecord,
+    replaceUser: async (c, id, input, o, ctx) => (await userWrite(c, id, input, ctx, (x) => store.replaceUser(c, id, input, o, x))) as UserRecord,
+    deleteUser: async (c, id, o, ctx) => void (await userWrite(c, id, null, ctx, (x) => store.deleteUser(c, id, o, x))),
     createGroup: async (c, input, ctx) => woke(engine, c, await store.createGroup(c, input, ctx)),
     replaceGroup: async (c, id, input, o, ctx) => woke(engine, c, await store.replaceGroup(c, id, input, o, ctx)),
     patchGroup: async (c, id, change, o, ctx) => woke(engine, c, await store.patchGroup(c, id, change, o, ctx)),
@@ -63,7 +63,12 @@ function woke<T>(engine: SyncEngine, connection: string, value: T): T {
   return value;
 }
 
-/** Strict mode: converge the proposed state first, store it only when the target accepted it. */
+/**
+ * Strict mode: converge the proposed state first, store it only when the target accepted it. The
+ * run holds the user's lease (the worker's lease too) and goes the one way every plan goes
+ * (apply.ts): a plan the target cannot carry out whole, a protected account or another user's
+ * account is refused before any step.
+ */
 async function strictWrite(
   store: Store,
   engine: SyncEngine,
@@ -71,7 +76,7 @@ async function strictWrite(
   userId: string | null,
   input: UserInput | null,
   ctx: WriteContext,
-  write: () => Promise<UserRecord | void>,
+  write: (ctx: WriteContext) => Promise<UserRecord | void>,
 ): Promise<UserRecord | void> {
   const name = connection.name;
   const current = userId ? await store.getUser(name, userId) : null;
@@ -79,46 +84,38 @@ async function strictWrite(
   if (input && (!current || current.userName.toLowerCase() !== input.userName.toLowerCase())) {
     await assertUserNameFree(store, name, input.userName);
   }
-  const state = userId ? ((await store.getSyncStates(name, [userId]))[0] ?? null) : null;
-  const groups = userId ? await store.groupsOfUsers(name, [userId]) : [];
-  const proposed: MappingInput = {
-    userId: userId ?? '(new)',
-    userName: input?.userName ?? current?.userName ?? '',
-    active: input?.active ?? false,
-    isDeleted: input === null,
-    attributes: input?.attributes ?? current?.attributes ?? {},
-    groups: groups.map((g) => ({ id: g.groupId, displayName: g.displayName, externalId: g.externalId })),
-  };
-  const prepared = await prepareInput(connection, { userId: proposed.userId, user: null, state, input: proposed }, { requestId: ctx.requestId });
-  // A removal the mass-deprovisioning guard refuses is stored and held for approval, as in eventual mode.
-  if (isRemoval(prepared.plan, connection.connector.capabilities) && !(await engine.admitRemoval(connection.name))) {
-    const held = await write();
-    engine.wake(connection.name);
-    return held;
-  }
-  const execution = await executePlan(connection, prepared, { requestId: ctx.requestId });
-  if (execution.plan.kind === 'unsupported') {
-    throw new BridgeError('UNSUPPORTED_OPERATION', execution.plan.summary);
-  }
-  const result = await write();
-  const id = result ? result.id : (userId as string);
-  const account = execution.account;
-  const synced: SyncState = {
-    connection: name,
-    userId: id,
-    status: execution.plan.kind === 'wait' ? 'pending' : 'synced',
-    targetId: account?.id ?? null,
-    targetEmail: account?.email ?? state?.targetEmail ?? null,
-    role: account?.role ?? execution.plan.expected.role,
-    isManaged: (state?.isManaged ?? false) || execution.linked,
-    accountStatus: account?.status ?? execution.plan.expected.accountStatus,
-    lastError: null,
-    lastSyncAt: Date.now(),
-    updatedAt: Date.now(),
-  };
-  await store.putSyncState(synced);
-  await store.appendAudit([{ at: Date.now(), connection: name, userId: id, requestIds: [ctx.requestId], decision: { mode: 'strict', decision: prepared.decision, plan: execution.plan, before: prepared.account, after: account, calls: execution.calls, outcome: synced.status } }]);
-  return result;
+  // A new user's id is chosen now, so its lease exists before the user does.
+  const id = userId ?? randomUUID();
+  const writeCtx: WriteContext = userId ? ctx : { ...ctx, newId: id };
+  return engine.withUserLease(name, id, async (lease) => {
+    const state = userId ? ((await store.getSyncStates(name, [userId]))[0] ?? null) : null;
+    const groups = userId ? await store.groupsOfUsers(name, [userId]) : [];
+    const proposed: MappingInput = {
+      userId: id,
+      userName: input?.userName ?? current?.userName ?? '',
+      active: input?.active ?? false,
+      isDeleted: input === null,
+      attributes: input?.attributes ?? current?.attributes ?? {},
+      groups: groups.map((g) => ({ id: g.groupId, displayName: g.displayName, externalId: g.externalId })),
+    };
+    const call = { requestId: ctx.requestId };
+    const applied = await applyUser({ store, connection, guard: engine.guard, lease, isApproved: false, isStrict: true, call }, { userId: id, user: null, state, input: proposed });
+    if (applied.kind === 'failed') throw applied.error;
+    if (applied.kind === 'held') {
+      // Held for approval (the guard, the last admin): stored, and the worker holds it, as in eventual mode.
+      const held = await write(writeCtx);
+      engine.wake(name);
+      return held;
+    }
+    const { prepared, execution } = applied;
+    const result = await write(writeCtx);
+    const at = Date.now();
+    const status = execution.plan.kind === 'wait' ? 'pending' : execution.plan.kind === 'protected' ? 'unsupported' : 'synced';
+    const problem = execution.plan.kind === 'protected' ? { code: 'PROTECTED_ACCOUNT', message: execution.plan.summary } : null;
+    const { state: synced } = await putLinkedState(store, stateAfter(connection, id, prepared, execution, status, problem, at), lease);
+    await store.appendAudit([{ at, connection: name, userId: id, requestIds: [ctx.requestId], decision: { mode: 'strict', decision: prepared.decision, plan: execution.plan, before: prepared.account, after: execution.account, calls: execution.calls, outcome: synced.status } }]);
+    return result;
+  });
 }
 
 async function assertUserNameFree(store: Store, connection: string, userName: string): Promise<void> {

@@ -176,7 +176,7 @@ describe('scim-bridge copy-store', () => {
   });
 
   it('knows every table the migrations create, except schema_migrations, and copies all but coordination state', () => {
-    const created = migrations.flatMap((m) => m.statements(sqliteDialect)).flatMap((s) => /^\s*CREATE TABLE (\w+)/.exec(s)?.[1] ?? []);
+    const created = migrations.flatMap((m) => m.statements(sqliteDialect, 0)).flatMap((s) => /^\s*CREATE TABLE (\w+)/.exec(s)?.[1] ?? []);
     expect([...copyTables.map((t) => t.name), ...uncopiedTables].sort()).toEqual([...created].sort());
     expect(uncopiedTables.every((name) => name.startsWith('coord_'))).toBe(true);
   });

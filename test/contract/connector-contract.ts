@@ -67,6 +67,12 @@ export async function expectBridgeError(fn: () => Promise<unknown>): Promise<Bri
   throw new Error('expected a BridgeError, got success');
 }
 
+/** Whether a logged request wrote to the target (GraphQL: a mutation; REST: anything but GET). */
+export function isTargetWrite(request: SimRequestRecord): boolean {
+  if (request.operation !== undefined) return request.operation.startsWith('mutation');
+  return request.method !== 'GET' && request.method !== 'HEAD';
+}
+
 async function collect(connector: Connector): Promise<TargetAccount[]> {
   const out: TargetAccount[] = [];
   for await (const account of connector.listAccounts()) out.push(account);
@@ -78,7 +84,6 @@ export function runConnectorContract(harness: ContractHarness): void {
   describe(`${harness.type} connector contract`, () => {
     let sim: RunningSimulator;
     let connector: Connector;
-    const errors: BridgeError[] = [];
     let counter = 0;
     const email = (): string => `contract.user${++counter}@example.com`;
 
@@ -89,10 +94,15 @@ export function runConnectorContract(harness: ContractHarness): void {
       expect(found, `account ${address} after create`).not.toBeNull();
       return found ?? account;
     };
+    // Every error a case provokes is checked for secrets where it happens, so no case relies on another.
     const failing = async (fn: () => Promise<unknown>): Promise<BridgeError> => {
       const error = await expectBridgeError(fn);
-      errors.push(error);
+      expectNoSecret(error);
       return error;
+    };
+    const expectNoSecret = (error: BridgeError): void => {
+      const text = `${error.message} ${JSON.stringify(error)} ${String(error.stack)}`;
+      for (const secret of harness.secrets) expect(text).not.toContain(secret);
     };
 
     beforeEach(async () => {
@@ -139,10 +149,18 @@ export function runConnectorContract(harness: ContractHarness): void {
     it('changes a role, and setting the same role twice is one change', async () => {
       if (!connector.capabilities.isRoleMutable) return;
       const account = await create(email());
+      await simControl(sim, '/requests', undefined, 'DELETE');
       const updated = await connector.updateAccount(account, { role: harness.roles.changed });
       expect(hasRole(updated, harness.roles.changed)).toBe(true);
+      expect((await simRequests(sim)).filter(isTargetWrite)).toHaveLength(1);
+      // The second time, from the account as the first call left it and as a fresh read gives it: no write.
+      await simControl(sim, '/requests', undefined, 'DELETE');
       const again = await connector.updateAccount(updated, { role: harness.roles.changed });
       expect(hasRole(again, harness.roles.changed)).toBe(true);
+      const reread = await connector.findByEmail(account.email);
+      expect(reread).not.toBeNull();
+      await connector.updateAccount(reread!, { role: harness.roles.changed });
+      expect((await simRequests(sim)).filter(isTargetWrite)).toEqual([]);
       const found = await connector.findByEmail(account.email);
       expect(found && hasRole(found, harness.roles.changed)).toBe(true);
     });
@@ -306,11 +324,27 @@ export function runConnectorContract(harness: ContractHarness): void {
       expect(good).toMatchObject({ ok: true, problems: [] });
     });
 
-    it('never puts a secret in an error', () => {
-      expect(errors.length).toBeGreaterThan(0);
-      for (const error of errors) {
-        const text = `${error.message} ${JSON.stringify(error)} ${String(error.stack)}`;
-        for (const secret of harness.secrets) expect(text).not.toContain(secret);
+    it('never puts a secret in an error', async () => {
+      // Its own errors (every other case checks the errors it provokes too): wrong credentials,
+      // a refused duplicate, a 500 storm, a timeout.
+      const wrong = harness.createConnector(sim.targetUrl, deps({ retries: 0 }), { badCredentials: true });
+      const impatient = harness.createConnector(sim.targetUrl, deps({ timeoutMs: 300, retries: 0 }));
+      try {
+        const address = email();
+        await create(address);
+        const errors = [
+          await expectBridgeError(() => collect(wrong)),
+          await expectBridgeError(() => connector.createAccount({ email: address, name: 'Again', role: harness.roles.initial })),
+          await injectFault(sim, { kind: 'status', status: 500, rate: 1 }).then(() => expectBridgeError(() => collect(connector))),
+          await simControl(sim, '/faults', undefined, 'DELETE')
+            .then(() => injectFault(sim, { kind: 'hang', count: 1 }))
+            .then(() => expectBridgeError(() => collect(impatient))),
+        ];
+        expect(errors.map((e) => e.code)).toEqual(['TARGET_AUTH', 'TARGET_CONFLICT', 'TARGET_UNAVAILABLE', 'TARGET_TIMEOUT']);
+        for (const error of errors) expectNoSecret(error);
+      } finally {
+        await wrong.close();
+        await impatient.close();
       }
     });
   });

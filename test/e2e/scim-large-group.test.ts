@@ -42,8 +42,18 @@ describe.each(['sqlite', 'postgres'] as const)('a 10,000-member group on %s', (k
     expect(new Set(members.map((m) => m.value))).toEqual(new Set(userIds));
     expect(members.find((m) => m.value === userIds[1234])?.display).toBe('member1234@example.com');
 
-    // The same push again (Okta re-sends) changes nothing; a full replace with half keeps half.
-    await scim.patch(`/Groups/${id}`, body).expect(204);
+    // The same push again (Okta re-sends) changes nothing: the same members, not one member's
+    // convergence job queued again (each job keeps its generation and request ids), the group not
+    // rewritten (same version and lastModified).
+    const jobsBefore = await tb.store.listJobs('redis-enterprise', { limit: SIZE + 10 });
+    expect(jobsBefore).toHaveLength(SIZE);
+    await scim.patch(`/Groups/${id}`, body).set('X-Request-Id', 'same-push-again').expect(204);
+    const again = (await scim.get(`/Groups/${id}`).expect(200)).body as { members: { value: string }[]; meta: unknown };
+    expect(again.meta).toEqual(read.body.meta);
+    expect(again.members).toHaveLength(SIZE);
+    expect(new Set(again.members.map((m) => m.value))).toEqual(new Set(userIds));
+    expect(await tb.store.listJobs('redis-enterprise', { limit: SIZE + 10 })).toEqual(jobsBefore);
+    // A full replace with half keeps half.
     await scim.patch(`/Groups/${id}`, okta.replaceMembers(userIds.slice(0, SIZE / 2).map((value) => ({ value })))).expect(204);
     const half = (await scim.get(`/Groups/${id}`).expect(200)).body.members as { value: string }[];
     expect(new Set(half.map((m) => m.value))).toEqual(new Set(userIds.slice(0, SIZE / 2)));

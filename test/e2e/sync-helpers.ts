@@ -70,3 +70,12 @@ export const person = (name: string): { userName: string; givenName: string; fam
   familyName: 'Test',
   oktaId: `00u${name}`,
 });
+
+/** Every account of the target with this email (several only when the target let duplicates in). */
+export async function accountsWith(tb: TestBridge, type: ConnectorType, email: string): Promise<TargetAccount[]> {
+  const connection = tb.bridge.engine.connection(type);
+  if (!connection) throw new Error(`no connection ${type}`);
+  const found: TargetAccount[] = [];
+  for await (const account of connection.connector.listAccounts()) if (account.email.toLowerCase() === email.toLowerCase()) found.push(account);
+  return found;
+}

@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { injectFault, simControl } from '../contract/connector-contract.js';
+import { injectFault, isTargetWrite, simControl, simRequests } from '../contract/connector-contract.js';
 import * as okta from '../fixtures/okta/requests.js';
 import { startTestBridge, type StoreKind, type TestBridge } from '../helpers/bridge.js';
 import { hasRoleOf, SYNC, targetAccount, waitForAccount, person } from './sync-helpers.js';
+
+const paradimeAdmin = { roles: [{ value: 'paradime-admin' }] };
 
 /** Strict mode (docs/architecture.md, "Modes per connection"): a SCIM write succeeds only if the target accepted it; nothing is stored otherwise. */
 
@@ -45,5 +47,43 @@ describe.each(['sqlite', 'postgres'] as const)('strict mode on %s', (kind: Store
     expect((refused.body as { detail: string }).detail).toMatch(/re-enable/);
     const after = await scim.get(`/Users/${id}`).expect(200);
     expect((after.body as { active: boolean }).active).toBe(false);
+  });
+
+  it('refuses a write whose plan is unsupported before any step: not half-applied', async () => {
+    tb = await startTestBridge({ store: kind, types: ['paradime'], mode: 'strict', runWorkers: false, simulator: { autoAcceptSeconds: 0.1 } });
+    const scim = tb.scim('paradime');
+    const who = person('half');
+    const id = ((await scim.post('/Users', okta.createUser(who)).expect(201)).body as { id: string }).id;
+    await waitForAccount(tb, 'paradime', 'half@example.com', (a) => a?.status === 'active', 'invitation accepted');
+    const sim = tb.sims.get('paradime')!;
+    await simControl(sim, '/requests', undefined, 'DELETE');
+    // A new email (Paradime cannot change it) together with a role the target could change.
+    const body = { ...okta.putUser(id, who), emails: [{ primary: true, value: 'half.new@example.com', type: 'work' }], ...paradimeAdmin };
+    const refused = await scim.put(`/Users/${id}`, body).expect(400);
+    expect((refused.body as { detail: string }).detail).toMatch(/email/);
+    expect((await simRequests(sim)).filter(isTargetWrite)).toEqual([]);
+    expect(hasRoleOf(await targetAccount(tb, 'paradime', 'half@example.com'), 'DEVELOPER')).toBe(true);
+    const after = (await scim.get(`/Users/${id}`).expect(200)).body as { emails: { value: string }[] };
+    expect(after.emails.map((e) => e.value)).toEqual(['half@example.com']);
+  });
+
+  it('never runs beside a worker job of the same user: answers 503 while another replica holds its lease', async () => {
+    tb = await startTestBridge({ store: kind, types: ['redis-enterprise'], mode: 'strict', runWorkers: false, engine: { strictLeaseWaitMs: 300 } });
+    const scim = tb.scim('redis-enterprise');
+    const who = person('leased');
+    const id = ((await scim.post('/Users', okta.createUser(who)).expect(201)).body as { id: string }).id;
+    // Another replica's worker is converging this user right now.
+    const [job] = await tb.store.claimJobs('redis-enterprise', { limit: 10, workerId: 'other-replica', leaseMs: 60_000 });
+    expect(job?.userId).toBe(id);
+    const sim = tb.sims.get('redis-enterprise')!;
+    await simControl(sim, '/requests', undefined, 'DELETE');
+    const busy = await scim.put(`/Users/${id}`, okta.putUser(id, who, { givenName: 'Renamed' })).expect(503);
+    expect(busy.headers['retry-after']).toMatch(/^\d+$/);
+    expect((await simRequests(sim)).filter(isTargetWrite)).toEqual([]);
+    expect(((await scim.get(`/Users/${id}`).expect(200)).body as { name: { givenName: string } }).name.givenName).toBe('leased');
+    // Once that job is done, the same write goes through.
+    await tb.store.completeJob(job!);
+    await scim.put(`/Users/${id}`, okta.putUser(id, who, { givenName: 'Renamed' })).expect(200);
+    expect((await targetAccount(tb, 'redis-enterprise', 'leased@example.com'))?.name).toBe('Renamed Test');
   });
 });

@@ -14,7 +14,8 @@ describe('two workers on one PostgreSQL', () => {
   let second: Store;
   let engine: SyncEngine;
   beforeAll(async () => {
-    tb = await startTestBridge({ store: 'postgres', types: ['redis-enterprise'], runWorkers: false, simulator: { latencyMs: 5 }, limits: { concurrency: 8 } });
+    // allowDuplicateEmails: a second create of one email succeeds, so a duplicate shows in the count.
+    tb = await startTestBridge({ store: 'postgres', types: ['redis-enterprise'], runWorkers: false, simulator: { latencyMs: 5, allowDuplicateEmails: true }, limits: { concurrency: 8 } });
     second = createStore(TEST_DATABASE_URL, { schema: (tb.store as TestStore).schema! });
     await second.migrate();
   });

@@ -24,7 +24,8 @@ describe.each(['sqlite', 'postgres'] as const)('kill -9 during a burst (%s)', (k
   let drop: (() => Promise<void>) | undefined;
   let bridge: BridgeProcess | undefined;
   beforeAll(async () => {
-    sim = await serveSimulator(connectorRegistry['redis-enterprise'].createSimulator({ latencyMs: 20 }));
+    // allowDuplicateEmails: a second create of one email succeeds, so a duplicate shows in the count.
+    sim = await serveSimulator(connectorRegistry['redis-enterprise'].createSimulator({ latencyMs: 20, allowDuplicateEmails: true }));
     if (kind === 'sqlite') store = `sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'scim-kill-')), 'bridge.db')}`;
     else ({ url: store, drop } = await postgresSchemaUrl());
   });

@@ -15,7 +15,8 @@ describe('two replicas on one PostgreSQL', () => {
   let drop: () => Promise<void>;
   const replicas: BridgeProcess[] = [];
   beforeAll(async () => {
-    sim = await serveSimulator(connectorRegistry['redis-enterprise'].createSimulator({ latencyMs: 10 }));
+    // allowDuplicateEmails: a second create of one email succeeds, so a duplicate shows in the count.
+    sim = await serveSimulator(connectorRegistry['redis-enterprise'].createSimulator({ latencyMs: 10, allowDuplicateEmails: true }));
     const schema = await postgresSchemaUrl();
     drop = schema.drop;
     const credentials = connectorRegistry['redis-enterprise'].createSimulator().credentials;

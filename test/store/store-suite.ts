@@ -7,6 +7,7 @@ import { groupTests } from './suite-groups.js';
 import { jobTests } from './suite-jobs.js';
 import { leaseTests } from './suite-leases.js';
 import { syncTests } from './suite-sync.js';
+import { targetLockTests } from './suite-target-locks.js';
 import { userTests } from './suite-users.js';
 
 /**
@@ -40,6 +41,7 @@ export function runStoreSuite(name: string, createStore: () => Store | Promise<S
     groupTests(context);
     jobTests(context);
     leaseTests(context);
+    targetLockTests(context);
     coordinationTests(context);
     syncTests(context);
   });

@@ -66,7 +66,7 @@ function nameFromEmail(email: string): string {
 }
 
 /** The simulator's state and the rules of each operation. */
-export function createParadimeSimState(options: { workspace: ParadimeWorkspace; autoAcceptSeconds?: number | undefined }) {
+export function createParadimeSimState(options: { workspace: ParadimeWorkspace; autoAcceptSeconds?: number | undefined; allowsDuplicateEmails?: () => boolean }) {
   const users = new Map<string, SimUser>();
   const invites = new Map<string, SimInvite>();
   const timers = new Set<NodeJS.Timeout>();
@@ -117,8 +117,10 @@ export function createParadimeSimState(options: { workspace: ParadimeWorkspace; 
     if (existing?.isDisabled) {
       fail(`User ${email} is disabled in this workspace and must be re-enabled in the Paradime UI`, paradimeErrorCodes.disabled);
     }
-    if (existing) fail(`User ${email} already exists in this workspace`, paradimeErrorCodes.alreadyExists);
-    if (invites.has(email.toLowerCase())) fail(`User ${email} has already been invited to this workspace`, paradimeErrorCodes.alreadyInvited);
+    // With allowDuplicateEmails the invitation is (re)sent whatever exists: accepting it adds a second user with the email.
+    const isDuplicateAllowed = options.allowsDuplicateEmails?.() === true;
+    if (existing && !isDuplicateAllowed) fail(`User ${email} already exists in this workspace`, paradimeErrorCodes.alreadyExists);
+    if (invites.has(email.toLowerCase()) && !isDuplicateAllowed) fail(`User ${email} has already been invited to this workspace`, paradimeErrorCodes.alreadyInvited);
     invites.set(email.toLowerCase(), { email, accountType, inviteStatus: 'SENT' });
     scheduleAccept(email);
     return { ok: true };

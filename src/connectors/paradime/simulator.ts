@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { buildSchema, execute, GraphQLError, parse, validate, type DocumentNode } from 'graphql';
+import { buildSchema, execute, GraphQLError, Kind, parse, validate, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { z } from 'zod';
 import type { SimulatorOptions } from '../definition.js';
-import { createSimulatorApp, SimulatorControls, type Simulator } from '../simulator-kit.js';
+import { createSimulatorApp, nameSimOperation, SimulatorControls, type Simulator } from '../simulator-kit.js';
 import { paradimeErrorCodes } from './errors.js';
 import { paradimeAccountTypes, paradimeInviteStatuses } from './schemas.js';
 import { createInjectedErrors, type InjectedErrors } from './simulator-errors.js';
@@ -127,6 +127,7 @@ async function runGraphql(req: Request, res: Response, rootValue: Record<string,
   }
   const problems = validate(schema, document);
   if (problems.length > 0) return void res.status(400).json({ errors: problems.map((problem) => problem.toJSON()) });
+  nameSimOperation(res, operationName(document, body.data.operationName ?? null));
   const result = await execute({
     schema,
     document,
@@ -162,6 +163,16 @@ function paradimeControlRoutes(router: Router, state: ParadimeSimState, injected
   });
 }
 
+/** `mutation inviteUser`, `query listUsers`: the operation's type and its root fields, for the request log. */
+function operationName(document: DocumentNode, wanted: string | null): string {
+  const operation = document.definitions.find(
+    (def): def is OperationDefinitionNode => def.kind === Kind.OPERATION_DEFINITION && (wanted === null || def.name?.value === wanted),
+  );
+  if (!operation) return 'unknown';
+  const fields = operation.selectionSet.selections.flatMap((selection) => (selection.kind === Kind.FIELD ? [selection.name.value] : []));
+  return `${operation.operation} ${fields.join(' ')}`.trim();
+}
+
 /** Creates a Paradime simulator holding one ADMIN, `admin@sandbox.local`. */
 export function createParadimeSimulator(options: SimulatorOptions = {}): Simulator {
   const creds = resolveCredentials(options.credentials);
@@ -169,6 +180,7 @@ export function createParadimeSimulator(options: SimulatorOptions = {}): Simulat
   const state = createParadimeSimState({
     workspace: { name: 'Sandbox', uid: creds.workspaceUid },
     autoAcceptSeconds: options.autoAcceptSeconds,
+    allowsDuplicateEmails: () => controls.allowDuplicateEmails,
   });
   const injected = createInjectedErrors();
   const app = createSimulatorApp(controls, {

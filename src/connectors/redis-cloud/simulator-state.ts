@@ -81,12 +81,12 @@ function ownerCheck(state: SimAccountState, errorCode: string): SimTaskOutcome |
   return key?.role === 'Owner' ? undefined : fail(errorCode, "The API key's user is not an account Owner");
 }
 
-/** Runs a seed-000 invitation: the user appears unverified. */
-export function runInvite(state: SimAccountState, invite: { name: string; email: string; role: RedisCloudRole }): SimTaskOutcome {
+/** Runs a seed-000 invitation: the user appears unverified; `allowsDuplicate` lets a taken email in. */
+export function runInvite(state: SimAccountState, invite: { name: string; email: string; role: RedisCloudRole }, allowsDuplicate = false): SimTaskOutcome {
   state.queuedInvites.delete(invite.email.toLowerCase());
   const denied = ownerCheck(state, 'USER_WITHOUT_OWNER_PERMISSION_CANNOT_UPDATE_USERS');
   if (denied) return denied;
-  if (findSimUserByEmail(state, invite.email)) return fail('CONFLICT_ERROR', 'User with this email already exists');
+  if (findSimUserByEmail(state, invite.email) && !allowsDuplicate) return fail('CONFLICT_ERROR', 'User with this email already exists');
   return { resourceId: addSimUser(state, { ...invite, isVerified: false }).id };
 }
 
@@ -121,11 +121,14 @@ export function runDelete(state: SimAccountState, userId: number): SimTaskOutcom
   return { resourceId: userId };
 }
 
-/** Verifies an invited user (`/_sim/accept`, auto-accept); a user already verified stays as is. */
+/** Verifies the invited users with this email (`/_sim/accept`, auto-accept); a user already verified stays as is. */
 export function acceptSimInvitation(state: SimAccountState, email: string): SimUser {
-  const user = findSimUserByEmail(state, email);
+  const wanted = email.toLowerCase();
+  const matching = [...state.users.values()].filter((u) => u.email.toLowerCase() === wanted);
+  const [user] = matching;
   if (!user) throw new Error(`no user with email ${email}`);
-  if (user.signUp === '') user.signUp = new Date().toISOString();
+  // Several only with allowDuplicateEmails on: every pending one is accepted.
+  for (const pending of matching) if (pending.signUp === '') pending.signUp = new Date().toISOString();
   return user;
 }
 

@@ -33,6 +33,7 @@ export interface RedisCloudSimulatorOptions extends SimulatorOptions {
 export const redisCloudDefaultCredentials = { apiKey: 'sandbox', apiSecretKey: 'sandbox' } as const;
 
 interface SimContext {
+  controls: SimulatorControls;
   state: SimAccountState;
   queue: SimTaskQueue;
   timers: SimTimers;
@@ -61,7 +62,7 @@ export function createRedisCloudSimulator(options: RedisCloudSimulatorOptions = 
     snapshot: () => ({ accountId: state.accountId, apiKeyUserId: state.keyUserId, users: [...state.users.values()], tasks: queue.list() }),
   };
   const app = createSimulatorApp(controls, hooks);
-  app.use('/v1', createApiRouter({ state, queue, timers, credentials, options }));
+  app.use('/v1', createApiRouter({ controls, state, queue, timers, credentials, options }));
   app.use((_req: Request, res: Response) => void res.status(404).json({ error: 'Not Found' }));
   app.use((err: { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
     const status = typeof err.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
@@ -123,10 +124,11 @@ function invite(ctx: SimContext, req: Request, res: Response): void {
   const role = parsed.success ? canonicalRedisCloudRole(parsed.data.role) : undefined;
   if (!parsed.success || !role || !/^[^@\s]+@[^@\s]+$/.test(parsed.data.email)) return reject(res, 400, 'Bad Request - check email format and role');
   const email = parsed.data.email.toLowerCase();
-  if (findSimUserByEmail(ctx.state, email) || ctx.state.queuedInvites.has(email)) return reject(res, 409, 'User with this email already exists');
+  const allowsDuplicate = ctx.controls.allowDuplicateEmails;
+  if (!allowsDuplicate && (findSimUserByEmail(ctx.state, email) || ctx.state.queuedInvites.has(email))) return reject(res, 409, 'User with this email already exists');
   const body = { name: parsed.data.name, email: parsed.data.email, role };
   const started = startTask(ctx, req, res, 'userCreateRequest', () => {
-    const outcome = runInvite(ctx.state, body);
+    const outcome = runInvite(ctx.state, body, allowsDuplicate);
     const seconds = ctx.options.autoAcceptSeconds;
     // Accepts only if the invitee is still there (a reset also clears this timer).
     const accept = (): void => {

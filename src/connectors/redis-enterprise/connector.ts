@@ -29,17 +29,10 @@ const longestMinimum = 256;
 export function createRedisEnterpriseConnector(target: RedisEnterpriseTarget, deps: ConnectorDeps): Connector {
   const client = createRedisEnterpriseClient(target, deps);
   const self = target.username.toLowerCase();
-  const isSelf = (account: TargetAccount): boolean => account.protection === 'api-key-user' || account.email.toLowerCase() === self;
+  // The bridge's own user and the sole admin are marked; src/sync/safety.ts keeps the engine off them.
   const protectionOf = (user: RedisEnterpriseUser, lastAdmin: number | undefined): TargetProtection | undefined =>
     user.email.toLowerCase() === self ? 'api-key-user' : user.uid === lastAdmin ? 'last-admin' : undefined;
   const account = (user: RedisEnterpriseUser): TargetAccount => toTargetAccount(user, protectionOf(user, undefined));
-
-  function refuseSelf(subject: TargetAccount, action: string): void {
-    if (!isSelf(subject)) return;
-    throw new BridgeError('PROTECTED_ACCOUNT', `${subject.email} is the user the bridge signs in as: it is never ${action}`, {
-      details: { accountId: subject.id },
-    });
-  }
 
   async function* listAccounts(options: CallOptions = {}): AsyncIterable<TargetAccount> {
     const users = await client.listUsers(options.signal);
@@ -68,7 +61,6 @@ export function createRedisEnterpriseConnector(target: RedisEnterpriseTarget, de
   }
 
   async function updateAccount(current: TargetAccount, change: AccountChange, options: CallOptions = {}): Promise<TargetAccount> {
-    refuseSelf(current, 'changed');
     const body: RedisEnterpriseUserWrite = {};
     if (change.email !== undefined && change.email !== current.email) body.email = change.email;
     if (change.name !== undefined && clusterName(change.name) !== (current.name ?? '')) body.name = clusterName(change.name);
@@ -78,13 +70,11 @@ export function createRedisEnterpriseConnector(target: RedisEnterpriseTarget, de
   }
 
   async function disableAccount(current: TargetAccount, options: CallOptions = {}): Promise<RemovalResult> {
-    refuseSelf(current, 'disabled');
     if (alreadyHasRole(current, 'none')) return 'unconfirmed';
     return ignoreMissing(client.updateUser(uidOf(current), { role: 'none' }, options.signal));
   }
 
   async function deleteAccount(current: TargetAccount, options: CallOptions = {}): Promise<RemovalResult> {
-    refuseSelf(current, 'deleted');
     try {
       return await ignoreMissing(client.deleteUser(uidOf(current), options.signal));
     } catch (err) {

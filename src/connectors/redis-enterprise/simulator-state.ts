@@ -25,6 +25,8 @@ export interface RedisEnterpriseSimStateOptions {
   password: string;
   passwordComplexity: boolean;
   passwordMinLength: number;
+  /** Whether a second user with a taken email gets in (`allowDuplicateEmails`, simulator-kit.ts). */
+  allowsDuplicateEmails?: () => boolean;
 }
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
@@ -91,7 +93,9 @@ export class RedisEnterpriseSimState {
     if (email === undefined || password === undefined || (write.role === undefined && write.role_uids === undefined)) {
       throw new RedisEnterpriseSimError(400, 'missing_field', 'email, password and role (or role_uids) are required');
     }
-    if (this.byEmail(email)) throw new RedisEnterpriseSimError(409, 'email_already_exists', 'User with the same email already exists');
+    if (this.byEmail(email) && !this.options.allowsDuplicateEmails?.()) {
+      throw new RedisEnterpriseSimError(409, 'email_already_exists', 'User with the same email already exists');
+    }
     if (write.name && this.byName(write.name)) throw new RedisEnterpriseSimError(409, 'name_already_exists', 'User with the same name already exists');
     if (this.isComplexityChecked(write, 'regular')) this.checkComplexity(password, email);
     const user = applyWrite(blankUser(this.nextUid, email, password), write);

@@ -25,13 +25,14 @@ export const redisEnterpriseDefaultCredentials = { username: 'admin@sandbox.loca
 /** Builds the Redis Enterprise simulator (served at a root or under a prefix; `targetUrl` is where it is served). */
 export function createRedisEnterpriseSimulator(options: RedisEnterpriseSimulatorOptions = {}): RedisEnterpriseSimulator {
   const credentials = { ...redisEnterpriseDefaultCredentials, ...options.credentials };
+  const controls = new SimulatorControls(options);
   const state = new RedisEnterpriseSimState({
     username: credentials.username,
     password: credentials.password,
     passwordComplexity: options.passwordComplexity ?? false,
     passwordMinLength: options.passwordMinLength ?? 8,
+    allowsDuplicateEmails: () => controls.allowDuplicateEmails,
   });
-  const controls = new SimulatorControls(options);
   const app = createSimulatorApp(controls, {
     reset: () => state.reset(),
     seed: (body) => state.seed(body),

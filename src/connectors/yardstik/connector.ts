@@ -65,10 +65,8 @@ export function createYardstikConnector(target: YardstikTarget, deps: ConnectorD
     disableAccount: () =>
       Promise.reject(new BridgeError('UNSUPPORTED_OPERATION', 'Yardstik cannot disable an account user: the API only deletes them (deactivation is a delete)')),
     async deleteAccount(account, options) {
-      assertNotOwner(account);
       const current = account.id === null ? await findByEmail(account.email, options) : account;
       if (!current?.id) return 'unconfirmed';
-      assertNotOwner(current);
       try {
         await client.deleteUser(current.id, options?.signal);
         return 'confirmed';
@@ -141,13 +139,6 @@ function assertMemberRole(role: string): void {
   if (role.toLowerCase() === yardstikRole) return;
   throw new BridgeError('UNSUPPORTED_OPERATION', `Yardstik has no roles: every account user is '${yardstikRole}' (report groups are read, not written)`, {
     details: { role },
-  });
-}
-
-function assertNotOwner(account: TargetAccount): void {
-  if (account.protection !== 'owner') return;
-  throw new BridgeError('PROTECTED_ACCOUNT', 'the Yardstik account owner cannot be deleted through the API', {
-    details: { accountId: account.id, protection: 'owner' },
   });
 }
 

@@ -32,7 +32,7 @@ export function createYardstikSimulator(options: YardstikSimulatorOptions = {}):
   // Authenticate before parsing, so an anonymous caller learns nothing about body validation.
   app.use(authenticate(credentials.apiKey, options.authSchemes ?? ['Account', 'User']));
   app.use(express.json({ limit: '1mb' }));
-  app.use(createUsersRouter(state));
+  app.use(createUsersRouter(state, controls));
   app.use(createGroupsRouter(state));
   app.use((_req: Request, res: Response) => sendYardstikErrors(res, 404, [{ message: 'Not Found' }]));
   app.use(errorHandler);
@@ -61,7 +61,7 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
-function createUsersRouter(state: YardstikSimState): Router {
+function createUsersRouter(state: YardstikSimState, controls: SimulatorControls): Router {
   const router = express.Router();
   // A key answers only for its own account. 403 rather than 404: every route lists 403, only item routes list 404 (developer.yardstik.com Account Users).
   router.param('accountId', (req, res, next, accountId: string) => {
@@ -78,7 +78,9 @@ function createUsersRouter(state: YardstikSimState): Router {
       return sendYardstikErrors(res, 422, parsed.error.issues.map((issue) => ({ field: String(issue.path[0] ?? 'base'), message: issue.message })));
     }
     // Duplicate signal is 422 (docs/targets.md, inferred); the item shape is a GAP: Rails-style field + message.
-    if (state.findByEmail(parsed.data.email_address)) return sendYardstikErrors(res, 422, [{ field: 'email_address', message: 'has already been taken' }]);
+    if (state.findByEmail(parsed.data.email_address) && !controls.allowDuplicateEmails) {
+      return sendYardstikErrors(res, 422, [{ field: 'email_address', message: 'has already been taken' }]);
+    }
     res.status(201).json(state.userJson(state.addUser(parsed.data)));
   });
   router.get('/accounts/:accountId/users/:userId', (req, res) => {

@@ -42,6 +42,7 @@ function uniqueAttribute(err: unknown): string {
   const text = err instanceof Error ? `${err.message} ${String((err as { constraint?: unknown }).constraint ?? '')}` : String(err);
   if (text.includes('user_name_ci')) return 'userName';
   if (text.includes('display_name_ci')) return 'displayName';
+  if (text.includes('sync_state_target_key') || text.includes('sync_state.connection, sync_state.target_id')) return 'targetId';
   return 'id';
 }
 

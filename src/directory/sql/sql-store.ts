@@ -1,10 +1,12 @@
 import type { GroupChange, GroupInput, GroupRecord, JobReason, ListPage, ListQuery, UserGroupRef, UserInput, UserRecord, WriteContext, WriteOptions } from '../model.js';
-import type { AuditRecord, ClaimedJob, ClaimOptions, JobLease, JobRow, JobStats, RetryOptions, Store, SyncState, SyncStatePage, SyncSummary } from '../store.js';
+import type { AuditRecord, ClaimedJob, ClaimOptions, JobLease, JobRow, JobStats, LeasedJob, LeaseOptions, RetryOptions, Store, SyncState, SyncStatePage, SyncSummary } from '../store.js';
 import type { SlidingWindow, TokenBucket, WindowCount } from '../coordination.js';
+import { isBridgeError } from '../../errors.js';
 import * as coord from './coord-ops.js';
 import type { Dialect } from './dialect.js';
 import * as groups from './group-ops.js';
 import * as jobs from './job-ops.js';
+import * as leases from './lease-ops.js';
 import { listGroups, listUsers } from './list-ops.js';
 import { groupsOfUsers } from './member-ops.js';
 import { sql } from './sql.js';
@@ -114,6 +116,19 @@ export abstract class SqlStore implements Store {
   enqueueJobs(connection: string, reason: JobReason | 'reconcile', userIds?: readonly string[], requestId?: string): Promise<number> {
     return this.run('write', () => jobs.enqueueUsers(this.d, connection, reason, userIds, requestId));
   }
+  leaseJob(connection: string, userId: string, options: LeaseOptions): Promise<LeasedJob | null> {
+    return this.run('write', () => leases.leaseJob(this.d, connection, userId, options)).catch((err: unknown) => {
+      // Two replicas inserting the same user's row at once: the other one holds the lease.
+      if (isBridgeError(err) && err.code === 'UNIQUENESS') return null;
+      throw err;
+    });
+  }
+  releaseJob(job: ClaimedJob, delayMs?: number): Promise<void> {
+    return this.run('write', () => leases.releaseJob(this.d, job, delayMs));
+  }
+  lockTargets(job: ClaimedJob, keys: readonly string[]): Promise<string | null> {
+    return this.run('write', () => leases.lockTargets(this.d, job, keys));
+  }
   jobStats(): Promise<JobStats[]> {
     return this.run('read', () => jobs.jobStats(this.d));
   }
@@ -132,6 +147,9 @@ export abstract class SqlStore implements Store {
   }
   findSyncStateByTarget(connection: string, targetId: string): Promise<SyncState | null> {
     return this.run('read', () => sync.findSyncStateByTarget(connection, targetId));
+  }
+  findSyncStatesByTargetEmail(connection: string, email: string): Promise<SyncState[]> {
+    return this.run('read', () => sync.findSyncStatesByTargetEmail(connection, email));
   }
   listSyncStates(connection: string, options: SyncStatePage = {}): Promise<SyncState[]> {
     return this.run('read', () => sync.listSyncStates(connection, options));

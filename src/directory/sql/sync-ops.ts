@@ -23,10 +23,11 @@ export function* getSyncStates(d: Dialect, connection: string, userIds: readonly
 /** Inserts or replaces one sync state; with a lease, only while it holds the user's job. */
 export function* putSyncState(d: Dialect, s: SyncState, lease: JobLease | undefined): Tx<boolean> {
   if (lease !== undefined && !(yield* holdsLease(d, lease))) return false;
-  yield* exec(sql`INSERT INTO sync_state (${stateColumns}) VALUES (${s.connection}, ${s.userId}, ${s.status}, ${s.targetId}, ${s.targetEmail},
-      ${s.role}, ${s.isManaged}, ${s.accountStatus}, ${s.lastError?.code ?? null}, ${s.lastError?.message ?? null}, ${s.lastSyncAt}, ${s.updatedAt})
+  yield* exec(sql`INSERT INTO sync_state (${stateColumns}, target_email_ci) VALUES (${s.connection}, ${s.userId}, ${s.status}, ${s.targetId}, ${s.targetEmail},
+      ${s.role}, ${s.isManaged}, ${s.accountStatus}, ${s.lastError?.code ?? null}, ${s.lastError?.message ?? null}, ${s.lastSyncAt}, ${s.updatedAt},
+      ${s.targetEmail?.toLowerCase() ?? null})
     ON CONFLICT (connection, user_id) DO UPDATE SET status = excluded.status, target_id = excluded.target_id,
-      target_email = excluded.target_email, role = excluded.role, is_managed = excluded.is_managed,
+      target_email = excluded.target_email, target_email_ci = excluded.target_email_ci, role = excluded.role, is_managed = excluded.is_managed,
       account_status = excluded.account_status, last_error_code = excluded.last_error_code,
       last_error_message = excluded.last_error_message, last_sync_at = excluded.last_sync_at, updated_at = excluded.updated_at`);
   return true;
@@ -43,6 +44,13 @@ export function* deleteSyncState(d: Dialect, connection: string, userId: string,
 export function* findSyncStateByTarget(connection: string, targetId: string): Tx<SyncState | null> {
   const row = yield* first(sql`SELECT ${stateColumns} FROM sync_state WHERE connection = ${connection} AND target_id = ${targetId} ORDER BY user_id LIMIT 1`);
   return row === undefined ? null : toSyncState(row);
+}
+
+/** The sync states whose target email is this one (case-insensitively, as `toLowerCase` folds it). */
+export function* findSyncStatesByTargetEmail(connection: string, email: string): Tx<SyncState[]> {
+  const found = yield* rows(sql`SELECT ${stateColumns} FROM sync_state WHERE connection = ${connection} AND target_email_ci = ${email.toLowerCase()}
+    ORDER BY user_id`);
+  return found.map(toSyncState);
 }
 
 /** Sync states of a connection (all, or those with one status), paged by user id. */

@@ -51,7 +51,7 @@ function* lockLiveUser(connection: string, id: string, lock: Sql): Tx<Row> {
 /** Creates a user and enqueues its job. */
 export function* createUser(d: Dialect, connection: string, input: UserInput, ctx: WriteContext): Tx<UserRecord> {
   const now = Date.now();
-  const id = randomUUID();
+  const id = ctx.newId ?? randomUUID();
   try {
     yield* exec(sql`INSERT INTO users (connection, id, user_name, user_name_ci, external_id, active, attributes, version, created, last_modified)
       VALUES (${connection}, ${id}, ${input.userName}, ${input.userName.toLowerCase()}, ${input.externalId}, ${input.active},

@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import type { ClaimedJob, LeasedJob, LeaseOptions } from '../store.js';
+import type { Dialect } from './dialect.js';
+import { jobColumns, toJob, toNumber } from './rows.js';
+import { raw, sql, type Sql } from './sql.js';
+import { exec, first, rows, type Tx } from './tx.js';
+
+/**
+ * Leases beside the worker's claims: strict mode takes the lease of one user's job (creating the
+ * row when the user has none), and a leased job locks its target keys (the account's emails and
+ * id) in `sync_target_locks`. A key lock is live only while the job row it names is held by the
+ * same lease (its token), so it is renewed with the lease and lapses with it: nothing else to
+ * clean up after a crash, and no replica can hold a key longer than a lease. Times are on the
+ * database's clock (`d.now`), like the claims in job-ops.ts.
+ */
+
+/** Takes the lease on one user's job, inserting a due row when there is none; null when another lease is live. */
+export function* leaseJob(d: Dialect, connection: string, userId: string, options: LeaseOptions): Tx<LeasedJob | null> {
+  const leaseToken = randomUUID();
+  const key = sql`connection = ${connection} AND user_id = ${userId}`;
+  const lease = sql`locked_by = ${options.workerId}, locked_until = ${d.now} + ${options.leaseMs}, lease_token = ${leaseToken}`;
+  const current = yield* first(sql`SELECT ${jobColumns} FROM sync_jobs WHERE ${key}${d.lock.update}`);
+  if (current === undefined) {
+    // Due now: when the holder dies, the worker takes the row once the lease runs out (a re-run is safe).
+    const inserted = yield* exec(sql`INSERT INTO sync_jobs (connection, user_id, generation, reason, request_ids, enqueued_at, available_at, attempts,
+        locked_by, locked_until, lease_token)
+      VALUES (${connection}, ${userId}, 1, 'reconcile', ${d.json([])}, ${d.now}, ${d.now}, 0, ${options.workerId}, ${d.now} + ${options.leaseMs}, ${leaseToken})
+      ON CONFLICT (connection, user_id) DO NOTHING`);
+    if (inserted === 0) return null;
+    const row = yield* first(sql`SELECT ${jobColumns} FROM sync_jobs WHERE ${key}`);
+    return row === undefined ? null : { ...toJob(row), workerId: options.workerId, leaseToken, leaseUntil: toNumber(row.locked_until), isNew: true };
+  }
+  const taken = yield* first(sql`UPDATE sync_jobs SET ${lease} WHERE ${key} AND (locked_until IS NULL OR locked_until <= ${d.now}) RETURNING ${jobColumns}`);
+  if (taken === undefined) return null;
+  return { ...toJob(taken), workerId: options.workerId, leaseToken, leaseUntil: toNumber(taken.locked_until), isNew: false };
+}
+
+/** Frees a lease and leaves the job as it was; `delayMs` postpones it, unless a newer change arrived. */
+export function* releaseJob(d: Dialect, job: ClaimedJob, delayMs: number | undefined): Tx<void> {
+  yield* exec(sql`DELETE FROM sync_target_locks WHERE connection = ${job.connection} AND user_id = ${job.userId} AND lease_token = ${job.leaseToken}`);
+  const later = delayMs === undefined ? raw('available_at') : sql`CASE WHEN generation = ${job.generation} THEN ${d.now} + ${Math.max(0, Math.round(delayMs))} ELSE available_at END`;
+  yield* exec(sql`UPDATE sync_jobs SET available_at = ${later}, locked_by = NULL, locked_until = NULL, lease_token = NULL
+    WHERE connection = ${job.connection} AND user_id = ${job.userId} AND lease_token = ${job.leaseToken}`);
+}
+
+/** A lock row is live while its job row is held by the lease that took it. */
+function isLive(d: Dialect): Sql {
+  return sql`EXISTS (SELECT 1 FROM sync_jobs j WHERE j.connection = l.connection AND j.user_id = l.user_id
+    AND j.lease_token = l.lease_token AND j.locked_until > ${d.now})`;
+}
+
+/**
+ * Locks the keys for a leased job: drops the job's older keys and any lapsed lock on these,
+ * then takes each free one. Returns the user id of another job holding one of them live, or
+ * null when every key is the job's. The caller releases its lease when another job holds a key,
+ * which lapses any key it took meanwhile. (A completed job's rows stay until someone needs the key
+ * or the user's next job locks; its lease token is gone from the job row, so they read as lapsed.)
+ */
+export function* lockTargets(d: Dialect, job: ClaimedJob, keys: readonly string[]): Tx<string | null> {
+  const { connection, userId, leaseToken } = job;
+  const wanted = [...new Set(keys)];
+  yield* exec(sql`DELETE FROM sync_target_locks WHERE connection = ${connection} AND user_id = ${userId}`);
+  if (wanted.length === 0) return null;
+  const list = d.list(wanted);
+  yield* exec(sql`DELETE FROM sync_target_locks AS l WHERE l.connection = ${connection} AND l.target_key IN (${list}) AND NOT ${isLive(d)}`);
+  const taken = yield* exec(sql`INSERT INTO sync_target_locks (connection, target_key, user_id, lease_token)
+    SELECT CAST(${connection} AS TEXT), value, CAST(${userId} AS TEXT), CAST(${leaseToken} AS TEXT) FROM (${list}) AS keys WHERE true
+    ON CONFLICT (connection, target_key) DO NOTHING`);
+  if (taken === wanted.length) return null;
+  const holders = yield* rows(sql`SELECT user_id FROM sync_target_locks WHERE connection = ${connection} AND target_key IN (${list})
+    AND user_id <> ${userId} ORDER BY user_id LIMIT 1`);
+  // A holder that let go between the two statements still made this attempt lose: try again later.
+  return holders[0] === undefined ? 'another job' : String(holders[0].user_id);
+}
