@@ -90,6 +90,21 @@ export interface ConnectorCapabilities {
   noAccessRole?: string;
   /** Redis Enterprise: roles may also be given as `role_uids:[1,4]`. */
   acceptsRoleUids?: boolean;
+  /**
+   * Where the roles an IdP may assign come from ({@link Connector.listRoles}): `static` (a fixed
+   * list, no target call), `live` (read from the target, so roles created there appear), or
+   * absent when the target has no roles to offer (Yardstik).
+   */
+  roleCatalog?: 'static' | 'live';
+}
+
+/** A role the target offers, as an IdP may see and assign it (SCIM `/Roles`). */
+export interface TargetRole {
+  /** The exact value a mapping file and a user's `roles[].value` use: `Owner`, `role_uids:[17]`, `DEVELOPER`. */
+  id: string;
+  displayName: string;
+  /** What the role grants, where the target says. */
+  description?: string;
 }
 
 /** The result of a cheap authenticated read: are the credentials right and sufficient? */
@@ -133,6 +148,12 @@ export interface Connector {
    * same handle when it is still not final. Only targets with asynchronous writes implement it.
    */
   awaitPending?(handle: string, options?: CallOptions): Promise<void>;
+  /**
+   * The roles the target offers, highest first (the order `assigned` mapping rules use to pick
+   * one of several). Present when `capabilities.roleCatalog` is set; a `static` catalog makes no
+   * target call.
+   */
+  listRoles?(options?: CallOptions): Promise<TargetRole[]>;
   /** Checks the credentials with a cheap read, for /readyz and `scim-bridge validate`. */
   checkAccess(options?: CallOptions): Promise<AccessCheck>;
   /** Releases pooled connections. */

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConnectorDeps } from '../../src/connectors/definition.js';
 import { serveSimulator, type Fault, type RunningSimulator, type SimRequestRecord, type Simulator } from '../../src/connectors/simulator-kit.js';
-import { hasRole, type Connector, type ConnectorType, type TargetAccount } from '../../src/connectors/types.js';
+import { hasRole, type Connector, type ConnectorType, type TargetAccount, type TargetRole } from '../../src/connectors/types.js';
 import { BridgeError } from '../../src/errors.js';
 import { createSilentLogger } from '../../src/logging/logger.js';
 
@@ -23,6 +23,8 @@ export interface ContractHarness {
   roles: { initial: string; changed: string };
   /** Makes a just-created account fully usable (accept an invitation). Omit when creation is immediate. */
   activate?(sim: RunningSimulator, email: string): Promise<void>;
+  /** Live role catalogs: creates a role in the target the way an admin would; returns the id listRoles should show for it. */
+  addRole?(sim: RunningSimulator, name: string): Promise<string>;
   /** Seeds `count` plain accounts straight into the simulator (for the long-list test). */
   seedAccounts(sim: RunningSimulator, count: number): Promise<void>;
 }
@@ -123,6 +125,30 @@ export function runConnectorContract(harness: ContractHarness): void {
       expect(found?.email.toLowerCase()).toBe(address);
       expect(found && hasRole(found, harness.roles.initial)).toBe(true);
       expect(await connector.findByEmail('nobody.here@example.com')).toBeNull();
+    });
+
+    it('lists the roles it offers an IdP, each one a role it can give, and a live catalog shows a new role', async () => {
+      const catalog = connector.capabilities.roleCatalog;
+      if (catalog === undefined) {
+        expect(connector.listRoles).toBeUndefined();
+        return;
+      }
+      const before = (await simRequests(sim)).length;
+      const roles = (await connector.listRoles?.()) ?? [];
+      expect(roles.length).toBeGreaterThan(1);
+      expect(new Set(roles.map((r) => r.id.toLowerCase())).size).toBe(roles.length);
+      for (const role of roles) expect(role.displayName, role.id).not.toBe('');
+      // A static catalog is the target's fixed list: no call at all.
+      if (catalog === 'static') expect((await simRequests(sim)).length).toBe(before);
+      const given = roles[1] as TargetRole;
+      const account = await create(email(), given.id);
+      expect(hasRole(account, given.id), `${given.id} on ${JSON.stringify(account)}`).toBe(true);
+      if (catalog === 'live') {
+        expect(harness.addRole, 'a live catalog needs addRole in the harness').toBeDefined();
+        const id = await harness.addRole?.(sim, 'Contract Custom');
+        const after = (await connector.listRoles?.()) ?? [];
+        expect(after.find((r) => r.id === id)?.displayName).toBe('Contract Custom');
+      }
     });
 
     it('reports a duplicate email as TARGET_CONFLICT so the engine can adopt the account', async () => {

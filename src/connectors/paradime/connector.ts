@@ -12,6 +12,7 @@ import {
   type TargetAccount,
 } from '../types.js';
 import { createParadimeClient, type ParadimeClient } from './client.js';
+import { paradimeRoleCatalog } from './roles.js';
 import { paradimeErrorCodes, paradimeReEnableHint } from './errors.js';
 import { paradimeAccountTypes, type ParadimeAccountType, type ParadimeListUsersResult, type ParadimeTarget } from './schemas.js';
 
@@ -30,6 +31,7 @@ export const paradimeCapabilities: ConnectorCapabilities = {
   isNameMutable: false,
   isRoleMutable: true,
   roles: paradimeAccountTypes,
+  roleCatalog: 'static',
 };
 
 /** Maps one `listUsers` result to accounts; a lone active ADMIN is marked `last-admin`. */
@@ -157,6 +159,7 @@ export function createParadimeConnector(target: ParadimeTarget, deps: ConnectorD
     updateAccount,
     disableAccount,
     deleteAccount: () => Promise.reject(unsupported('delete users: the engine disables them instead (the default mapping, docs/architecture.md)')),
+    listRoles: () => Promise.resolve(paradimeRoleCatalog.map((role) => ({ ...role }))),
     checkAccess,
     close: () => client.close(),
   };

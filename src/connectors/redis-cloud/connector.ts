@@ -4,6 +4,7 @@ import type { AccessCheck, AccountChange, CallOptions, Connector, ConnectorCapab
 import { displayNameOf, isKeyUser, keyUserOf, parseUserId, requireRedisCloudRole, toTargetAccount, userIdOf, type RedisCloudKeyUser } from './accounts.js';
 import { createRedisCloudClient } from './client.js';
 import { canonicalRedisCloudRole, redisCloudRoles, type RedisCloudAccountUser, type RedisCloudTarget, type RedisCloudTask } from './schemas.js';
+import { redisCloudRoleCatalog } from './roles.js';
 import { defaultTaskTimeoutMs, taskFailureToError, waitForTask, type RedisCloudWrite } from './tasks.js';
 
 /** What Redis Cloud's account-user API can do (Redis Cloud's OpenAPI document and docs/targets.md). */
@@ -18,6 +19,7 @@ export const redisCloudCapabilities: ConnectorCapabilities = {
   isNameMutable: true,
   isRoleMutable: true,
   roles: redisCloudRoles,
+  roleCatalog: 'static',
 };
 
 /** Builds the Redis Cloud connector for one connection. */
@@ -159,6 +161,7 @@ export function createRedisCloudConnector(target: RedisCloudTarget, deps: Connec
     },
     deleteAccount,
     awaitPending,
+    listRoles: () => Promise.resolve(redisCloudRoleCatalog.map((role) => ({ ...role }))),
     checkAccess,
     close: () => client.close(),
   };

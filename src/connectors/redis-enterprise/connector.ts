@@ -1,6 +1,6 @@
 import { BridgeError, toBridgeError } from '../../errors.js';
 import type { ConnectorDeps } from '../definition.js';
-import type { AccessCheck, AccountChange, CallOptions, Connector, ConnectorCapabilities, NewAccount, RemovalResult, TargetAccount, TargetProtection } from '../types.js';
+import { formatRoleUids, type AccessCheck, type AccountChange, type CallOptions, type Connector, type ConnectorCapabilities, type NewAccount, type RemovalResult, type TargetAccount, type TargetProtection, type TargetRole } from '../types.js';
 import { alreadyHasRole, clusterName, newAccountName, roleWrite, soleAdminUid, toTargetAccount } from './accounts.js';
 import { createRedisEnterpriseClient, targetErrorCode, type RedisEnterpriseClient } from './client.js';
 import { generatedPasswordLength, generatePassword } from './password.js';
@@ -19,6 +19,7 @@ export const redisEnterpriseCapabilities: ConnectorCapabilities = {
   isRoleMutable: true,
   roles: redisEnterpriseManagementRoles,
   acceptsRoleUids: true,
+  roleCatalog: 'live',
 };
 
 const userManagers = new Set(['admin', 'user_manager']);
@@ -97,6 +98,7 @@ export function createRedisEnterpriseConnector(target: RedisEnterpriseTarget, de
     updateAccount,
     disableAccount,
     deleteAccount,
+    listRoles: (options = {}) => listRoles(client, options.signal),
     checkAccess: (options = {}) => checkAccess(client, target.username, options.signal),
     close: () => client.close(),
   };
@@ -127,6 +129,32 @@ async function createUser(client: RedisEnterpriseClient, wanted: NewAccount, sig
     }
   }
 }
+
+/**
+ * The cluster's roles from `GET /v1/roles`, built-in and custom, each as `role_uids:[<uid>]` (the
+ * spelling a mapping file uses for a role uid), highest management role first. A cluster without
+ * roles (501 "Cluster doesn't support roles yet", redis.io roles requests) offers the management
+ * roles instead, by name.
+ */
+async function listRoles(client: RedisEnterpriseClient, signal?: AbortSignal): Promise<TargetRole[]> {
+  try {
+    const roles = await client.listRoles(signal);
+    return [...roles]
+      .sort((a, b) => rankOf(a.management) - rankOf(b.management) || a.uid - b.uid)
+      .map((role) => ({ id: formatRoleUids([role.uid]), displayName: role.name, description: `management role ${role.management}` }));
+  } catch (err) {
+    if (!(err instanceof BridgeError) || err.details.status !== 501) throw err;
+    return [...managementOrder].map((name) => ({ id: name, displayName: name, description: `management role ${name}` }));
+  }
+}
+
+// Most to least power (redis.io roles and permissions): admin holds everything, user_manager manages users, the
+// cluster roles see the cluster, the db roles only databases, none nothing.
+const managementOrder = ['admin', 'user_manager', 'cluster_member', 'db_member', 'cluster_viewer', 'db_viewer', 'none'] as const;
+const rankOf = (management: string): number => {
+  const rank = managementOrder.indexOf(management as (typeof managementOrder)[number]);
+  return rank < 0 ? managementOrder.length : rank;
+};
 
 /** Reads the caller's own user and checks that its roles may manage users (admin or user_manager, redis.io roles and permissions). */
 async function checkAccess(client: RedisEnterpriseClient, username: string, signal?: AbortSignal): Promise<AccessCheck> {

@@ -58,6 +58,8 @@ export function mountClusterApi(app: Express, state: RedisEnterpriseSimState): v
     res.status(200).end();
   });
   app.get('/v1/roles', only(viewers), (_req, res) => void res.json(state.listRoles()));
+  // Creating a role needs create_role: admin and user_manager hold it (redis.io roles and permissions).
+  app.post('/v1/roles', only(managers), ...jsonBody, (req, res) => void res.status(200).json(state.createRole(req.body)));
   app.get('/v1/roles/:uid', only(viewers), (req, res) => void res.json(state.getRole(uidParam(req, 'role_not_exist', 'Role does not exist'))));
   // `PUT /v1/cluster {"password_complexity": true}` turns complexity on (password-complexity-rules.md).
   app.put('/v1/cluster', only(new Set(['admin'])), ...jsonBody, (req, res) => void res.json(setPasswordPolicy(state, req.body)));

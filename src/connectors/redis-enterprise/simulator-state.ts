@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { passwordComplexityProblems } from './password.js';
-import type { RedisEnterpriseRole, RedisEnterpriseUser } from './schemas.js';
+import { redisEnterpriseManagementRoles, type RedisEnterpriseRole, type RedisEnterpriseUser } from './schemas.js';
 import {
   RedisEnterpriseSimError,
   applyWrite,
@@ -83,6 +83,26 @@ export class RedisEnterpriseSimState {
   getRole(uid: number): RedisEnterpriseRole {
     const role = this.roles.get(uid);
     if (!role) throw new RedisEnterpriseSimError(404, 'role_not_exist', 'Role does not exist');
+    return { ...role };
+  }
+
+  /**
+   * `POST /v1/roles` `{name, management}`: 200 with the new role; `missing_field`,
+   * `name_already_exists`, and `unsupported_resource` for a management role the cluster does not have (redis.io roles requests).
+   */
+  createRole(body: unknown): RedisEnterpriseRole {
+    const { name, management } = (body !== null && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+    if (typeof name !== 'string' || name.trim() === '' || typeof management !== 'string') {
+      throw new RedisEnterpriseSimError(400, 'missing_field', 'name and management are required');
+    }
+    if (!(redisEnterpriseManagementRoles as readonly string[]).includes(management)) {
+      throw new RedisEnterpriseSimError(400, 'unsupported_resource', `unknown management role ${management.slice(0, 40)}`);
+    }
+    if ([...this.roles.values()].some((role) => role.name.toLowerCase() === name.trim().toLowerCase())) {
+      throw new RedisEnterpriseSimError(409, 'name_already_exists', 'A role with the same name already exists');
+    }
+    const role: RedisEnterpriseRole = { uid: this.nextRoleUid++, name: name.trim(), management };
+    this.roles.set(role.uid, role);
     return { ...role };
   }
 
