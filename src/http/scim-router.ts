@@ -8,6 +8,7 @@ import { isStorableText } from '../filter/index.js';
 import { findJsonProblem } from '../scim/json.js';
 import type { Directory, ScimResult, ScimScope } from '../scim/scope.js';
 import * as users from '../scim/users.js';
+import { getRole, listRoles, refuseRoleWrite, type RoleSource } from '../scim/roles.js';
 import type { Authenticator } from './auth.js';
 import type { AuthFailureLimiter } from './auth-failures.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -24,6 +25,8 @@ export interface ScimConnection {
   name: string;
   authenticator: Authenticator;
   directory: Directory;
+  /** The target's roles, when it has some to publish (`/Roles`); absent for a target without roles. */
+  roles?: RoleSource;
 }
 
 /** Options of {@link createScimRouter}. */
@@ -84,11 +87,27 @@ export function createScimRouter(options: ScimRouterOptions): Router {
   router.patch('/:connection/Groups/:id', route((s, req) => groups.patchGroup(s, id(req), req.body, ifMatch(req))));
   router.delete('/:connection/Groups/:id', route((s, req) => groups.deleteGroup(s, id(req), ifMatch(req))));
 
+  const rolesOf = (req: Request): RoleSource => {
+    const source = (req as ScimRequest).scim.connection.roles;
+    if (!source) throw new BridgeError('NOT_FOUND', "this connection's target has no roles to publish");
+    return source;
+  };
+  router.get('/:connection/Roles', route((s, req) => listRoles(s, rolesOf(req), req.query)));
+  router.get('/:connection/Roles/:id', route((s, req) => getRole(s, rolesOf(req), id(req), req.query)));
+  router.all(['/:connection/Roles', '/:connection/Roles/:id'], (req, res, next) => {
+    res.setHeader('Allow', 'GET');
+    route(() => {
+      rolesOf(req);
+      return refuseRoleWrite();
+    })(req, res, next);
+  });
+
   router.get('/:connection/ServiceProviderConfig', route((s, req) => ok(serviceProviderConfig(s.basepath, authSchemesOf(s, (req as ScimRequest).scim.connection)))));
-  router.get('/:connection/ResourceTypes', route((s) => ok(listOf(resourceTypes(s.basepath)))));
-  router.get('/:connection/ResourceTypes/:id', route((s, req) => ok(findById(resourceTypes(s.basepath), id(req), 'ResourceType'))));
-  router.get('/:connection/Schemas', route((s) => ok(listOf(schemas(s.basepath)))));
-  router.get('/:connection/Schemas/:id', route((s, req) => ok(findById(schemas(s.basepath), id(req), 'Schema'))));
+  const hasRoles = (req: Request): boolean => (req as ScimRequest).scim.connection.roles !== undefined;
+  router.get('/:connection/ResourceTypes', route((s, req) => ok(listOf(resourceTypes(s.basepath, hasRoles(req))))));
+  router.get('/:connection/ResourceTypes/:id', route((s, req) => ok(findById(resourceTypes(s.basepath, hasRoles(req)), id(req), 'ResourceType'))));
+  router.get('/:connection/Schemas', route((s, req) => ok(listOf(schemas(s.basepath, hasRoles(req))))));
+  router.get('/:connection/Schemas/:id', route((s, req) => ok(findById(schemas(s.basepath, hasRoles(req)), id(req), 'Schema'))));
   router.all('/:connection/Bulk', route(() => {
     throw new BridgeError('NOT_IMPLEMENTED', 'Bulk is not supported (see /ServiceProviderConfig)');
   }));

@@ -1,7 +1,8 @@
 import { valuesAt, type AttributePath } from './paths.js';
 import { formatPolicy, noAccount } from './roles.js';
 import { isEmailAddress, type Mapping, type MappingRule } from './schema.js';
-import type { Decision, DeprovisionPolicy, DesiredProfile, MappingInput, MatchedRule, UserGroup } from './types.js';
+import { formatRoleUids, parseRoleUids } from '../connectors/types.js';
+import type { AssignableRoles, Decision, DeprovisionPolicy, DesiredProfile, MappingInput, MatchedRule, UserGroup } from './types.js';
 
 /**
  * The mapping evaluator: one SCIM user (attributes and groups) to the account it should have in
@@ -16,7 +17,7 @@ export const noEmailReason = 'no email: check attributes.email in the mapping';
  * no resolvable email (`keep`), a deleted user (the `delete` policy), an inactive user (the
  * `deactivate` policy), the first matching rule, the default; a role `none` gives `absent`.
  */
-export function evaluateMapping(mapping: Mapping, input: MappingInput): Decision {
+export function evaluateMapping(mapping: Mapping, input: MappingInput, assignable: AssignableRoles = []): Decision {
   // userName is part of the SCIM body; the directory may keep it beside the attributes.
   const attributes = { userName: input.userName, ...input.attributes };
   const profile = resolveProfile(mapping, attributes);
@@ -25,10 +26,13 @@ export function evaluateMapping(mapping: Mapping, input: MappingInput): Decision
   if (profile === null) return { kind: 'keep', profile: null, rule: null, reason: noEmailReason };
   if (input.isDeleted) return applyPolicy(mapping.delete, 'delete', profile);
   if (!input.active) return applyPolicy(mapping.deactivate, 'deactivate', profile);
-  const { rule, role } = matchRole(mapping, attributes, input.groups);
+  const assigned = assignedRoles(mapping, attributes, assignable);
+  const { rule, role } = matchRole(mapping, attributes, input.groups, assigned);
   const reason = `${rule.description} → ${role === noAccount ? 'none (no account)' : role}`;
-  if (role === noAccount) return { kind: 'absent', profile, rule, reason };
-  return { kind: 'present', role, profile, rule, reason };
+  const warnings = [...assigned.values()].flatMap((a) => a.warnings);
+  const extra = warnings.length > 0 ? { warnings } : {};
+  if (role === noAccount) return { kind: 'absent', profile, rule, reason, ...extra };
+  return { kind: 'present', role, profile, rule, reason, ...extra };
 }
 
 /**
@@ -82,16 +86,87 @@ function applyPolicy(policy: DeprovisionPolicy, key: 'deactivate' | 'delete', pr
   }
 }
 
-function matchRole(mapping: Mapping, attributes: Record<string, unknown>, groups: readonly UserGroup[]): { rule: MatchedRule; role: string } {
+type AssignedSource = Extract<MappingRule, { kind: 'assigned' }>['source'];
+
+/** What the IdP assigned in one source (`roles`, `entitlements`): the role it gives, if any, and what was ignored. */
+interface Assigned {
+  role: string | null;
+  warnings: string[];
+}
+
+function matchRole(mapping: Mapping, attributes: Record<string, unknown>, groups: readonly UserGroup[], assigned: ReadonlyMap<AssignedSource, Assigned>): { rule: MatchedRule; role: string } {
   for (const [index, rule] of mapping.roles.rules.entries()) {
+    if (rule.kind === 'assigned') {
+      const role = assigned.get(rule.source)?.role ?? null;
+      if (role !== null) return { rule: { index, description: `${rule.source} assigned in the IdP: "${role}"` }, role };
+      continue;
+    }
     const description = matchRule(rule, attributes, groups);
     if (description !== null) return { rule: { index, description }, role: rule.role };
   }
   return { rule: { index: null, description: 'default' }, role: mapping.roles.default };
 }
 
+/** For every source an `assigned` rule reads: the role the IdP assigned there, and the values the target has no role for. */
+function assignedRoles(mapping: Mapping, attributes: Record<string, unknown>, assignable: AssignableRoles): Map<AssignedSource, Assigned> {
+  const result = new Map<AssignedSource, Assigned>();
+  const rank = new Map(assignable.map((id, index) => [roleKey(id), { id, index }]));
+  for (const rule of mapping.roles.rules) {
+    if (rule.kind !== 'assigned' || result.has(rule.source)) continue;
+    const values = assignedValues(attributes, rule.source);
+    const known = values.flatMap((v) => {
+      const found = rank.get(roleKey(v.value));
+      return found ? [{ ...found, primary: v.primary }] : [];
+    });
+    const unknown = [...new Set(values.filter((v) => !rank.has(roleKey(v.value))).map((v) => v.value))];
+    // The primary one first (RFC 7643 §2.4), else the highest in the target's order.
+    const chosen = known.find((k) => k.primary) ?? [...known].sort((a, b) => a.index - b.index)[0];
+    result.set(rule.source, {
+      role: chosen?.id ?? null,
+      warnings: unknown.map((value) => `${rule.source}: "${value.slice(0, 200)}" is not a role of this target (see /Roles); ignored`),
+    });
+  }
+  return result;
+}
+
+/** How role ids compare: case-insensitively, `role_uids:[4, 1]` as `role_uids:[1,4]`. */
+function roleKey(id: string): string {
+  const uids = parseRoleUids(id);
+  return (uids ? formatRoleUids([...new Set(uids)]) : id.trim()).toLowerCase();
+}
+
+/**
+ * The values of `roles` (or `entitlements`): each element's `value` and whether it is primary.
+ * Entra's SingleAppRoleAssignment sends the value as stringified JSON (`{"id":…,"value":"Admin",
+ * "displayName":…}`, Microsoft Learn, provisioning a role to a SCIM app): its `value` is the role.
+ */
+function assignedValues(attributes: Record<string, unknown>, source: AssignedSource): { value: string; primary: boolean }[] {
+  const key = Object.keys(attributes).find((k) => k.toLowerCase() === source);
+  const raw = key === undefined ? [] : attributes[key];
+  const list = Array.isArray(raw) ? raw : raw === undefined || raw === null ? [] : [raw];
+  return list.flatMap((element) => {
+    const item: Record<string, unknown> = element !== null && typeof element === 'object' ? (element as Record<string, unknown>) : { value: element };
+    const primary = item.primary === true || (typeof item.primary === 'string' && item.primary.toLowerCase() === 'true');
+    const value = unwrapStringified(item.value);
+    return value === null || value.trim() === '' ? [] : [{ value: value.trim(), primary }];
+  });
+}
+
+function unwrapStringified(value: unknown): string | null {
+  if (typeof value === 'number') return String(value);
+  if (typeof value !== 'string') return null;
+  const text = value.trim();
+  if (!text.startsWith('{') || !text.endsWith('}')) return text;
+  try {
+    const inner = (JSON.parse(text) as Record<string, unknown> | null)?.value;
+    return typeof inner === 'string' || typeof inner === 'number' ? String(inner) : text;
+  } catch {
+    return text;
+  }
+}
+
 /** The rule's description when it matches the user, else null. */
-function matchRule(rule: MappingRule, attributes: Record<string, unknown>, groups: readonly UserGroup[]): string | null {
+function matchRule(rule: Exclude<MappingRule, { kind: 'assigned' }>, attributes: Record<string, unknown>, groups: readonly UserGroup[]): string | null {
   if (rule.kind === 'group') {
     const wanted = rule.group.toLowerCase();
     const isMember = groups.some((g) => g.displayName.toLowerCase() === wanted || g.id === rule.group || g.externalId === rule.group);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { formatRoleUids, type ConnectorType } from '../connectors/types.js';
 import { parseAttributePath, type AttributePath } from './paths.js';
-import { canonicalRole, parsePolicy, type Checked, type MappingTarget } from './roles.js';
+import { canonicalRole, parsePolicy, targetLabels, type Checked, type MappingTarget } from './roles.js';
 
 /**
  * The mapping file schema (`mappings/<type>.yaml`). The shape is public: extend it, never rename.
@@ -61,10 +61,11 @@ function roleSchema(target: MappingTarget) {
     .transform(checked((v: string) => canonicalRole(target, v, true)));
 }
 
-/** One rule: a group or an attribute test, and the role it gives. */
+/** One rule: a group or an attribute test and the role it gives, or the roles the IdP assigned. */
 function ruleSchema(target: MappingTarget) {
   return z
     .object({
+      assigned: z.enum(assignedSources, { error: 'expected assigned: roles or assigned: entitlements' }).optional(),
       group: scalar('a group displayName, id or externalId').optional(),
       attribute: pathSchema.optional(),
       equals: z
@@ -76,8 +77,9 @@ function ruleSchema(target: MappingTarget) {
       role_uids: roleUidsList.transform(checked((uids: number[]) => canonicalRole(target, formatRoleUids(uids), false))).optional(),
     })
     .strict()
-    .superRefine(checkRuleShape, { when: () => true })
-    .transform(({ group, attribute, equals, role, role_uids }): MappingRule => {
+    .superRefine((rule, ctx) => (rule.assigned !== undefined ? checkAssignedRule(target, rule, ctx) : checkRuleShape(rule, ctx)), { when: () => true })
+    .transform(({ assigned, group, attribute, equals, role, role_uids }): MappingRule => {
+      if (assigned !== undefined) return { kind: 'assigned', source: assigned };
       // Only reached without issues, so checkRuleShape held: one of role/role_uids, attribute when no group.
       const given = (role ?? role_uids) as string;
       return group !== undefined ? { kind: 'group', group, role: given } : { kind: 'attribute', attribute: attribute as AttributePath, equals: equals ?? [], role: given };
@@ -96,10 +98,30 @@ function checkRuleShape(rule: Record<string, unknown>, ctx: z.RefinementCtx): vo
   if (!has('role') && !has('role_uids')) issue('a rule needs a role');
 }
 
+/**
+ * `assigned: roles`: the role the IdP assigned in the user's `roles[].value` (Okta Identity
+ * Governance, Entra app roles), when it names a role of the target; nothing else goes with it.
+ * The target must publish roles (`/Roles`); which roles is checked when users are evaluated, since
+ * a live catalog changes.
+ */
+function checkAssignedRule(target: MappingTarget, rule: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  const extra = ['group', 'attribute', 'equals', 'role', 'role_uids'].filter((key) => rule[key] !== undefined);
+  if (extra.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `assigned takes the role the IdP assigned: remove ${extra.join(', ')}`, path: [extra[0] as string], input: rule });
+  }
+  if (target.capabilities.roleCatalog === undefined) {
+    ctx.addIssue({ code: 'custom', message: `${targetLabels[target.type]} has no roles an IdP can assign: use group or attribute rules`, path: ['assigned'], input: rule });
+  }
+}
+
+/** Where `assigned` rules read the IdP's choice: the user's `roles` or `entitlements` (RFC 7643 §4.1.2). */
+export const assignedSources = ['roles', 'entitlements'] as const;
+
 /** A parsed rule; `role` is canonical, or `none` for no account. */
 export type MappingRule =
   | { kind: 'group'; group: string; role: string }
-  | { kind: 'attribute'; attribute: AttributePath; equals: string[]; role: string };
+  | { kind: 'attribute'; attribute: AttributePath; equals: string[]; role: string }
+  | { kind: 'assigned'; source: (typeof assignedSources)[number] };
 
 function policySchema(target: MappingTarget, key: 'deactivate' | 'delete') {
   return z

@@ -22,6 +22,13 @@ export interface MappingInput {
   groups: UserGroup[];
 }
 
+/**
+ * The roles the target offers an IdP, highest first, as a mapping file spells them
+ * (`Owner`, `role_uids:[17]`): what `assigned` rules accept. Read from the target's role
+ * catalog by the sync layer and handed in; the evaluator never reads it itself.
+ */
+export type AssignableRoles = readonly string[];
+
 /** How a rule or default was reached, for the audit log and `plan`. */
 export interface MatchedRule {
   /** 0-based index in `roles.rules`, or null for the default. */
@@ -47,12 +54,16 @@ export interface DesiredProfile {
  * - `protected`: the email is listed as protected: never create, change or remove.
  * `role` is in the target's canonical spelling (mapping values are matched case-insensitively).
  */
-export type Decision =
+export type Decision = (
   | { kind: 'present'; role: string; profile: DesiredProfile; rule: MatchedRule; reason: string }
   | { kind: 'absent'; profile: DesiredProfile | null; rule: MatchedRule | null; reason: string }
   | { kind: 'disabled'; profile: DesiredProfile | null; rule: MatchedRule | null; reason: string }
   | { kind: 'keep'; profile: DesiredProfile | null; rule: MatchedRule | null; reason: string }
-  | { kind: 'protected'; profile: DesiredProfile | null; rule: null; reason: string };
+  | { kind: 'protected'; profile: DesiredProfile | null; rule: null; reason: string }
+) & {
+  /** What was ignored and why, for the user's sync state and `plan` (an assigned role the target does not have). */
+  warnings?: string[];
+};
 
 /** What `active: false` or a SCIM DELETE does: delete | disable | role:<role> | keep. */
 export type DeprovisionPolicy = { kind: 'delete' } | { kind: 'disable' } | { kind: 'role'; role: string } | { kind: 'keep' };

@@ -1,6 +1,6 @@
 import { BridgeError } from '../errors.js';
 import { MAX_COUNT } from './list-query.js';
-import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, LIST_RESPONSE, SYNC_SCHEMA, USER_SCHEMA, describeSchemas } from './schemas.js';
+import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, LIST_RESPONSE, ROLE_SCHEMA, SYNC_SCHEMA, USER_SCHEMA, describeSchemas, roleSchemaDescription } from './schemas.js';
 
 /**
  * Discovery endpoints (RFC 7644 §4) that tell the truth about this server: PATCH, filter (GET
@@ -39,8 +39,8 @@ export function serviceProviderConfig(basepath: string, auth: AuthSchemes): Json
   };
 }
 
-/** All resource types. */
-export function resourceTypes(basepath: string): Json[] {
+/** All resource types; `hasRoles` when the connection's target has roles to publish (`/Roles`). */
+export function resourceTypes(basepath: string, hasRoles = false): Json[] {
   return [
     {
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'],
@@ -65,7 +65,22 @@ export function resourceTypes(basepath: string): Json[] {
       schemaExtensions: [],
       meta: { resourceType: 'ResourceType', location: `${basepath}/ResourceTypes/Group` },
     },
+    ...(hasRoles ? [roleResourceType(basepath)] : []),
   ];
+}
+
+// Okta reads id, name (shown on the app's Governance tab), endpoint and schema (Okta's "Build a SCIM 2.0 server with entitlements").
+function roleResourceType(basepath: string): Json {
+  return {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'],
+    id: 'Role',
+    name: 'Role',
+    endpoint: '/Roles',
+    description: "The target application's roles (read-only)",
+    schema: ROLE_SCHEMA,
+    schemaExtensions: [],
+    meta: { resourceType: 'ResourceType', location: `${basepath}/ResourceTypes/Role` },
+  };
 }
 
 /** A ListResponse of everything (discovery lists are small and unpaged). */
@@ -80,7 +95,7 @@ export function findById(resources: Json[], id: string, what: string): Json {
   return found;
 }
 
-/** `/Schemas`. */
-export function schemas(basepath: string): Json[] {
-  return describeSchemas(basepath);
+/** `/Schemas`, with the Role schema when the connection publishes roles. */
+export function schemas(basepath: string, hasRoles = false): Json[] {
+  return [...describeSchemas(basepath), ...(hasRoles ? [roleSchemaDescription(`${basepath}/Schemas`)] : [])];
 }

@@ -12,6 +12,8 @@ export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 export const ENTERPRISE_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 /** scimmy only accepts `urn:ietf:params:scim:schemas:` ids, so this read-only extension is described by hand. */
 export const SYNC_SCHEMA = 'urn:scim-bridge:schemas:extension:sync:1.0:User';
+/** Okta's role URN, which Okta matches to find the roles endpoint (Okta's "Build a SCIM 2.0 server with entitlements"). */
+export const ROLE_SCHEMA = 'urn:okta:scim:schemas:core:1.0:Role';
 export const LIST_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
@@ -140,6 +142,21 @@ export function describeSchemas(basepath: string): Record<string, unknown>[] {
 const readOnly = (name: string, type: string, description: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
   name, type, multiValued: false, description, required: false, caseExact: false, mutability: 'readOnly', returned: 'default', uniqueness: 'none', ...extra,
 });
+
+/** The Role schema (Okta's URN; attribute names as the IETF SCIM Roles and Entitlements draft): every attribute read-only. */
+export function roleSchemaDescription(schemasPath: string): Record<string, unknown> {
+  return {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:Schema'],
+    id: ROLE_SCHEMA,
+    name: 'Role',
+    description: "A role of the target application, for an IdP to assign in a user's roles[].value (read-only)",
+    attributes: [
+      readOnly('displayName', 'string', 'The role as the target names it', { required: true }),
+      readOnly('description', 'string', 'What the role grants, where the target says'),
+    ],
+    meta: { resourceType: 'Schema', location: `${schemasPath}/${ROLE_SCHEMA}` },
+  };
+}
 
 function syncSchemaDescription(schemasPath: string): Record<string, unknown> {
   return {

@@ -144,7 +144,8 @@ async function listRoles(client: RedisEnterpriseClient, signal?: AbortSignal): P
       .map((role) => ({ id: formatRoleUids([role.uid]), displayName: role.name, description: `management role ${role.management}` }));
   } catch (err) {
     if (!(err instanceof BridgeError) || err.details.status !== 501) throw err;
-    return [...managementOrder].map((name) => ({ id: name, displayName: name, description: `management role ${name}` }));
+    // `none` is left out: in a mapping file it means no account at all.
+    return managementOrder.filter((name) => name !== 'none').map((name) => ({ id: name, displayName: name, description: `management role ${name}` }));
   }
 }
 

@@ -111,7 +111,7 @@ describe('mapping file normalisation', () => {
   it.each(roleCases)('%s role %s is spelled %s', (type, written, canonical) => {
     const mapping = load(type, `type: ${type}\nroles:\n  default: ${written}\n  rules:\n    - group: G\n      role: ${written}\n`);
     expect(mapping.roles.default).toBe(canonical);
-    expect(mapping.roles.rules[0]?.role).toBe(canonical);
+    expect(mapping.roles.rules[0]).toMatchObject({ role: canonical });
   });
 
   it('takes role_uids: [1, 4] in place of role in a rule', () => {
