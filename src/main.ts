@@ -125,7 +125,14 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
   const oauthConnections = new Map<string, OAuthConnection>();
   for (const connection of loaded.connections) {
     const oauth = accessTokens ? { connection: connection.name, accessTokens } : undefined;
-    connections.set(connection.name, { name: connection.name, authenticator: createAuthenticator(connection.scim, oauth), directory });
+    // /Roles reads the sync layer's role cache through this one method: the SCIM side never reaches a connector.
+    const roles = syncConnections.find((c) => c.name === connection.name)?.roles;
+    connections.set(connection.name, {
+      name: connection.name,
+      authenticator: createAuthenticator(connection.scim, oauth),
+      directory,
+      ...(roles ? { roles: { snapshot: () => roles.snapshot() } } : {}),
+    });
     if (connection.scim.oauth) oauthConnections.set(connection.name, { name: connection.name, clients: connection.scim.oauth });
   }
   const guard = adminAccess({ host: config.listen.host, adminToken: config.http.adminToken });

@@ -77,7 +77,7 @@ export const copyTables: readonly CopyTable[] = [
     columns: {
       connection: 'text', user_id: 'text', status: 'text', target_id: 'text', target_email: 'text', role: 'text', is_managed: 'bool',
       account_status: 'text', last_error_code: 'text', last_error_message: 'text', last_sync_at: 'integer', updated_at: 'integer',
-      target_email_ci: 'text',
+      target_email_ci: 'text', warnings: 'text',
     },
   },
   {

@@ -135,6 +135,8 @@ export const migrations: readonly Migration[] = [
   // windows. Short-lived state: copy-store leaves it behind.
   { version: 5, name: 'coordination', statements: coordination },
   { version: 6, name: 'one-account-one-person', statements: oneAccountOnePerson },
+  // What a run ignored and the user should know (an assigned role the target does not have): a JSON array of strings, or null.
+  { version: 11, name: 'sync-warnings', statements: (d) => [`ALTER TABLE sync_state ADD COLUMN warnings ${d.types.text}`] },
 ];
 
 function coordination(d: Dialect): string[] {

@@ -211,6 +211,8 @@ export interface SyncState {
   lastError: { code: string; message: string } | null;
   lastSyncAt: number | null;
   updatedAt: number;
+  /** What the last run ignored that a person should know (an assigned role the target does not have); absent when nothing. */
+  warnings?: string[];
 }
 
 /** A page of {@link Store.listSyncStates}: after this user id, at most `limit` (default 1000), only this status. */

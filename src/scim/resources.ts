@@ -117,6 +117,7 @@ function renderSync(sync: SyncState | undefined): Json {
     ...(sync.role !== null ? { effectiveRole: sync.role } : {}),
     ...(sync.lastError ? { lastError: sync.lastError } : {}),
     ...(sync.lastSyncAt !== null ? { lastSyncAt: iso(sync.lastSyncAt) } : {}),
+    ...(sync.warnings && sync.warnings.length > 0 ? { warnings: sync.warnings } : {}),
   };
 }
 

@@ -173,6 +173,7 @@ function syncSchemaDescription(schemasPath: string): Record<string, unknown> {
         subAttributes: [readOnly('code', 'string', 'Stable error code'), readOnly('message', 'string', 'What went wrong')],
       }),
       readOnly('lastSyncAt', 'dateTime', 'When the target was last converged'),
+      readOnly('warnings', 'string', 'What the last run ignored, e.g. an assigned role the target does not have', { multiValued: true }),
     ],
     meta: { resourceType: 'Schema', location: `${schemasPath}/${SYNC_SCHEMA}` },
   };

@@ -41,7 +41,7 @@ export async function applyUser(ctx: ApplyContext, known: KnownUser): Promise<Ap
   const isSettling = ctx.pendingHandle !== undefined && connection.connector.awaitPending !== undefined;
   let unsettled = isSettling ? ctx.pendingHandle : undefined;
   try {
-    const decision = connection.evaluate(known.input);
+    const decision = await connection.evaluate(known.input);
     const holder = await store.lockTargets(ctx.lease, targetKeysOf(known.state, decision));
     if (holder !== null) {
       throw new BridgeError('SYNC_BUSY', `the job of SCIM user ${holder} is changing the same target account`, { retryAfterMs: 1_000, details: { holderUserId: holder } });

@@ -11,6 +11,7 @@ import { loadMappingFile, MappingError } from '../mapping/load.js';
 import type { Mapping } from '../mapping/schema.js';
 import type { SyncConnection } from './connection.js';
 import { createRateLimiter, Mutex, type WriteLock } from './limits.js';
+import { createRoleCatalog } from './role-catalog.js';
 import { createSharedRateLimiter, SharedWriteLock } from './shared-limits.js';
 
 /** Options of {@link buildSyncConnections}. */
@@ -21,6 +22,8 @@ export interface BuildOptions {
    * (`validate`, which writes nothing) both are this process's own.
    */
   coordination?: Coordination;
+  /** How long a live role catalog stays fresh (default 60 s; the reconciler refreshes it on every pass too). */
+  roleCacheMs?: number;
   /** Every target call, for metrics. */
   onCall?: (connection: string, event: TargetCallEvent) => void;
 }
@@ -58,12 +61,15 @@ export function buildSyncConnections(connections: readonly ResolvedConnection[],
       ...(connection.limits.requestsPerSecond ? { limiter: rateLimiter(connection.name, connection.limits.requestsPerSecond, logger, options.coordination) } : {}),
       ...(options.onCall ? { onCall: (event: TargetCallEvent) => options.onCall?.(connection.name, event) } : {}),
     });
+    const roles = createRoleCatalog(connector, { logger, ...(options.roleCacheMs !== undefined ? { ttlMs: options.roleCacheMs } : {}) });
+    const usesAssigned = mapping.roles.rules.some((rule) => rule.kind === 'assigned');
     return {
       name: connection.name,
       type: connection.type,
       mode: connection.mode,
       connector,
-      evaluate: (input) => evaluateMapping(mapping, input),
+      evaluate: async (input) => evaluateMapping(mapping, input, usesAssigned && roles ? (await roles.snapshot()).roles.map((r) => r.id) : []),
+      roles,
       settings: connection.sync,
       concurrency: connection.limits.concurrency,
       drift: connection.drift,

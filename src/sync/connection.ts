@@ -3,6 +3,7 @@ import type { Connector } from '../connectors/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { Decision, MappingInput } from '../mapping/types.js';
 import type { WriteLock } from './limits.js';
+import type { RoleCatalog } from './role-catalog.js';
 
 /** Everything the sync layer knows about one connection, built by the composition root. */
 export interface SyncConnection {
@@ -10,8 +11,13 @@ export interface SyncConnection {
   type: ConnectorType;
   mode: ConnectionConfig['mode'];
   connector: Connector;
-  /** The mapping file, applied to one user (pure). */
-  evaluate(input: MappingInput): Decision;
+  /**
+   * The mapping file, applied to one user (pure), with the target's roles from {@link roles}
+   * when the mapping has `assigned` rules (the first read of a live catalog asks the target).
+   */
+  evaluate(input: MappingInput): Promise<Decision>;
+  /** The roles the target publishes (`/Roles`, `assigned` rules); null when it has none. */
+  roles: RoleCatalog | null;
   settings: ConnectionConfig['sync'];
   concurrency: number;
   drift: ConnectionConfig['drift'];

@@ -138,6 +138,7 @@ export function stateAfter(
     lastError: problem,
     lastSyncAt: isSuccess ? at : (previous?.lastSyncAt ?? null),
     updatedAt: at,
+    ...(prepared?.decision.warnings?.length ? { warnings: prepared.decision.warnings } : {}),
   };
 }
 
@@ -187,6 +188,8 @@ async function record(
   const previous = prepared ? prepared.state : ((await store.getSyncStates(connection.name, [job.userId]))[0] ?? null);
   const { state, isCurrent } = await putLinkedState(store, stateAfter(connection, job.userId, prepared, execution, status, problem, at, conflictEmail, previous), leaseOf(job));
   if (!isCurrent) connection.logger.warn('job lease lost: another worker converges this user now; this run\'s state is not recorded', { userId: job.userId });
+  // An IdP assigned a role the target does not have: someone should fix the assignment (said once, while it is new).
+  if (isCurrent && state.warnings && JSON.stringify(state.warnings) !== JSON.stringify(previous?.warnings)) connection.logger.warn('assigned values ignored', { userId: job.userId, warnings: state.warnings });
   await store.appendAudit([
     {
       at,

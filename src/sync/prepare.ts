@@ -69,7 +69,7 @@ export async function loadUser(store: Store, connection: SyncConnection, userId:
 /** Plans for a given input (strict mode plans a write before it is stored). */
 export async function prepareInput(connection: SyncConnection, known: KnownUser, options: PrepareOptions = {}): Promise<Prepared> {
   const { userId, user, state, input } = known;
-  const decision = options.decision ?? connection.evaluate(input);
+  const decision = options.decision ?? (await connection.evaluate(input));
   const lookup = await locateAccount(connection, state, decision, options);
   const plan = planConvergence({ decision, account: lookup.account, previousStatus: state?.accountStatus ?? null, capabilities: connection.connector.capabilities });
   return { userId, user, state, input, decision, account: lookup.account, isAccountUnverified: lookup.isUnverified, plan };

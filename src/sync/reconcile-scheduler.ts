@@ -51,6 +51,10 @@ export class ReconcileScheduler {
     const reports: ReconcileReport[] = [];
     for (const connection of this.options.connections) {
       if (names && !names.includes(connection.name)) continue;
+      // A role created or removed in the target shows in /Roles and counts for assigned rules from this pass on.
+      await connection.roles?.refresh({ signal: this.abort.signal }).catch((err: unknown) =>
+        logger.warn('cannot read the target roles', { connection: connection.name, error: err instanceof Error ? err.message : String(err) }),
+      );
       try {
         const report = await reconcileConnection(store, connection, this.abort.signal);
         reports.push(report);

@@ -104,6 +104,7 @@ export function toSyncState(row: Row): SyncState {
     lastError: code === null ? null : { code, message: String(row.last_error_message ?? '') },
     lastSyncAt: toNullableNumber(row.last_sync_at),
     updatedAt: toNumber(row.updated_at),
+    ...(typeof row.warnings === 'string' && row.warnings !== '' ? { warnings: fromJson<string[]>(row.warnings) } : {}),
   };
 }
 

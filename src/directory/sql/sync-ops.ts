@@ -8,7 +8,7 @@ import { exec, first, rows, type Tx } from './tx.js';
 /** Sync state (what happened in the target, per user) and the decision audit log. */
 
 const stateColumns = sql`connection, user_id, status, target_id, target_email, role, is_managed, account_status,
-  last_error_code, last_error_message, last_sync_at, updated_at`;
+  last_error_code, last_error_message, last_sync_at, updated_at, warnings`;
 const statuses: readonly SyncStatus[] = ['pending', 'synced', 'failed', 'unsupported', 'held'];
 const TOP_ERRORS = 5;
 const AUDIT_BATCH = 500;
@@ -25,11 +25,12 @@ export function* putSyncState(d: Dialect, s: SyncState, lease: JobLease | undefi
   if (lease !== undefined && !(yield* holdsLease(d, lease))) return false;
   yield* exec(sql`INSERT INTO sync_state (${stateColumns}, target_email_ci) VALUES (${s.connection}, ${s.userId}, ${s.status}, ${s.targetId}, ${s.targetEmail},
       ${s.role}, ${s.isManaged}, ${s.accountStatus}, ${s.lastError?.code ?? null}, ${s.lastError?.message ?? null}, ${s.lastSyncAt}, ${s.updatedAt},
-      ${s.targetEmail?.toLowerCase() ?? null})
+      ${s.warnings && s.warnings.length > 0 ? JSON.stringify(s.warnings) : null}, ${s.targetEmail?.toLowerCase() ?? null})
     ON CONFLICT (connection, user_id) DO UPDATE SET status = excluded.status, target_id = excluded.target_id,
       target_email = excluded.target_email, target_email_ci = excluded.target_email_ci, role = excluded.role, is_managed = excluded.is_managed,
       account_status = excluded.account_status, last_error_code = excluded.last_error_code,
-      last_error_message = excluded.last_error_message, last_sync_at = excluded.last_sync_at, updated_at = excluded.updated_at`);
+      last_error_message = excluded.last_error_message, last_sync_at = excluded.last_sync_at, updated_at = excluded.updated_at,
+      warnings = excluded.warnings`);
   return true;
 }
 
