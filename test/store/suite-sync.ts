@@ -38,6 +38,16 @@ export function syncTests(t: SuiteContext): void {
       expect(await t.store().getSyncStates(conn, [])).toEqual([]);
     });
 
+    it('keeps the warnings of a run, and drops them when the next run has none', async () => {
+      const conn = newConnection();
+      const warnings = ['roles: "Astronaut" is not a role of this target (see /Roles); ignored', 'roles: "Pilot" is not a role of this target (see /Roles); ignored'];
+      await t.store().putSyncState(state(conn, 'u1', { warnings }));
+      expect((await t.store().getSyncStates(conn, ['u1']))[0]?.warnings).toEqual(warnings);
+      expect((await t.store().listSyncStates(conn))[0]?.warnings).toEqual(warnings);
+      await t.store().putSyncState(state(conn, 'u1'));
+      expect(await t.store().getSyncStates(conn, ['u1'])).toEqual([state(conn, 'u1')]);
+    });
+
     it('lists only the sync states of one status, paged by user id', async () => {
       const conn = newConnection();
       const other = newConnection();
