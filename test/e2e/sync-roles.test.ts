@@ -162,6 +162,8 @@ describe.each(['sqlite', 'postgres'] as const)('roles published and assigned, on
 
   it('redis-enterprise: a custom role created in the cluster appears in /Roles after a reconcile pass and can be assigned', async () => {
     const sim = tb.sims.get('redis-enterprise')!;
+    const known = (await discoverRoles(tb, 'redis-enterprise')).map((r) => r.displayName);
+    expect(known).not.toContain(`Analytics ${kind}`);
     // The cluster's own POST /v1/roles, as its admin would create a custom role.
     const { username, password } = redisEnterpriseDefaultCredentials;
     const response = await fetch(`${sim.targetUrl}/v1/roles`, {
