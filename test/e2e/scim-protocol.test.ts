@@ -202,17 +202,19 @@ describe.each(['sqlite', 'postgres'] as const)('SCIM protocol on %s', (kind: Sto
 
     it('ResourceTypes, as a list and by id', async () => {
       const list = expectList(await scim.get('/ResourceTypes'));
-      expect(list.Resources.map((r) => r.id).sort()).toEqual(['Group', 'User']);
+      // Redis Enterprise has roles, so Role is listed with Okta's role URN (docs/scim.md, "Roles").
+      expect(list.Resources.map((r) => r.id).sort()).toEqual(['Group', 'Role', 'User']);
       const user = (await scim.get('/ResourceTypes/User').expect(200)).body as Resource;
       expect(user).toMatchObject({ endpoint: '/Users', schema: USER_SCHEMA, meta: { location: `${base}/ResourceTypes/User` } });
       expect(user.schemaExtensions).toEqual(expect.arrayContaining([{ schema: ENTERPRISE, required: false }, { schema: SYNC_SCHEMA, required: false }]));
       expect((await scim.get('/ResourceTypes/Group').expect(200)).body).toMatchObject({ endpoint: '/Groups' });
-      expectError(await scim.get('/ResourceTypes/Role'), 404);
+      expect((await scim.get('/ResourceTypes/Role').expect(200)).body).toMatchObject({ endpoint: '/Roles', schema: 'urn:okta:scim:schemas:core:1.0:Role' });
+      expectError(await scim.get('/ResourceTypes/Entitlement'), 404);
     });
 
-    it('Schemas list the core, enterprise and sync schemas; the sync schema is read-only throughout', async () => {
+    it('Schemas list the core, enterprise, sync and role schemas; the sync schema is read-only throughout', async () => {
       const list = expectList(await scim.get('/Schemas'));
-      expect(list.Resources.map((r) => r.id).sort()).toEqual([USER_SCHEMA, 'urn:ietf:params:scim:schemas:core:2.0:Group', ENTERPRISE, SYNC_SCHEMA].sort());
+      expect(list.Resources.map((r) => r.id).sort()).toEqual([USER_SCHEMA, 'urn:ietf:params:scim:schemas:core:2.0:Group', ENTERPRISE, SYNC_SCHEMA, 'urn:okta:scim:schemas:core:1.0:Role'].sort());
       const sync = (await scim.get(`/Schemas/${SYNC_SCHEMA}`).expect(200)).body as { attributes: { name: string; mutability: string; subAttributes?: { mutability: string }[] }[] };
       expect(sync.attributes.map((a) => a.name)).toEqual(expect.arrayContaining(['state', 'targetId', 'effectiveRole', 'lastError', 'lastSyncAt']));
       for (const attribute of sync.attributes) {
