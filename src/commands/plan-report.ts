@@ -10,6 +10,8 @@ export function renderPlans(plans: readonly ConnectionPlan[]): string {
     out.push(`${plan.connection} (${plan.type}): ${plural(plan.users.length, 'user')}\n`);
     for (const user of plan.users) out.push(renderUser(user));
     if (plan.error) out.push(`  ERROR ${plan.error.code}: ${plan.error.message}\n`);
+    const assigned = plan.users.filter((u) => u.decision?.assigned && (u.plan?.steps.length ?? 0) > 0).map((u) => u.userName);
+    if (assigned.length > 0) out.push(`  changed by roles assigned in the IdP: ${plural(assigned.length, 'user')} (${assigned.join(', ')})\n`);
     out.push(`  totals: ${renderTotals(plan.totals)}\n\n`);
   }
   out.push('dry run: nothing was written to any target; "scim-bridge sync" applies these plans\n');
@@ -22,8 +24,9 @@ function renderUser(user: PlannedUser): string {
   if (user.error) return `${lines[0]}    error     ${user.error.code}: ${user.error.message}\n`;
   const { decision, account, plan } = user;
   if (decision) {
-    const rule = decision.rule === null ? '' : ` (roles.rules[${decision.rule}])`;
+    const rule = decision.rule === null ? '' : ` (roles.rules[${decision.rule}]${decision.assigned ? ', assigned in the IdP' : ''})`;
     lines.push(`    decision  ${decision.kind}: ${decision.reason}${rule}\n`);
+    for (const warning of decision.warnings ?? []) lines.push(`    warning   ${warning}\n`);
   }
   lines.push(`    account   ${account ? describeAccount(account) : 'none in the target'}\n`);
   if (plan) {

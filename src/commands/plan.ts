@@ -27,7 +27,16 @@ export interface PlannedUser {
   userName: string;
   active: boolean;
   deleted: boolean;
-  decision: { kind: Decision['kind']; role: string | null; rule: number | null; reason: string } | null;
+  decision: {
+    kind: Decision['kind'];
+    role: string | null;
+    rule: number | null;
+    reason: string;
+    /** The rule that decided is `assigned: roles`: the IdP's assignment gives this role. */
+    assigned?: true;
+    /** What the mapping ignored (an assigned role the target does not have). */
+    warnings?: string[];
+  } | null;
   account: Pick<TargetAccount, 'id' | 'email' | 'role' | 'status' | 'protection'> | null;
   plan: { kind: Plan['kind']; summary: string; steps: { op: Step['op']; detail: string }[]; removal: boolean } | null;
   error?: { code: string; message: string };
@@ -113,7 +122,14 @@ async function planUser(store: Store, connection: SyncConnection, userId: string
     userName: input.userName,
     active: input.active,
     deleted: input.isDeleted,
-    decision: { kind: decision.kind, role: decision.kind === 'present' ? decision.role : null, rule: decision.rule?.index ?? null, reason: decision.reason },
+    decision: {
+      kind: decision.kind,
+      role: decision.kind === 'present' ? decision.role : null,
+      rule: decision.rule?.index ?? null,
+      reason: decision.reason,
+      ...(decision.rule?.isAssigned ? { assigned: true as const } : {}),
+      ...(decision.warnings?.length ? { warnings: decision.warnings } : {}),
+    },
     account: account ? { id: account.id, email: account.email, role: account.role, status: account.status, ...(account.protection ? { protection: account.protection } : {}) } : null,
     plan: { kind: plan.kind, summary: plan.summary, steps: plan.steps.map((step) => ({ op: step.op, detail: describeStep(step) })), removal: isRemoval(plan, connection.connector.capabilities) },
   };

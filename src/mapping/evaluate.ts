@@ -98,7 +98,7 @@ function matchRole(mapping: Mapping, attributes: Record<string, unknown>, groups
   for (const [index, rule] of mapping.roles.rules.entries()) {
     if (rule.kind === 'assigned') {
       const role = assigned.get(rule.source)?.role ?? null;
-      if (role !== null) return { rule: { index, description: `${rule.source} assigned in the IdP: "${role}"` }, role };
+      if (role !== null) return { rule: { index, description: `${rule.source} assigned in the IdP: "${role}"`, isAssigned: true }, role };
       continue;
     }
     const description = matchRule(rule, attributes, groups);

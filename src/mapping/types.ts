@@ -35,6 +35,8 @@ export interface MatchedRule {
   index: number | null;
   /** Human-readable: `group "Redis Owners"`, `roles.value equals "redis-admin"`, `default`. */
   description: string;
+  /** Set when the rule is `assigned: roles` (or entitlements): the role the IdP assigned decided. */
+  isAssigned?: true;
 }
 
 /** Profile fields the target account should have. */
