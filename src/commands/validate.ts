@@ -37,6 +37,12 @@ export async function validateCommand(options: ValidateOptions, io: CliIo = proc
       isOk &&= access.ok;
       const who = access.identity ? ` as ${access.identity}` : '';
       io.stdout.write(`target ${connection.name}: ${access.ok ? `reachable${who}` : `PROBLEM${who}: ${access.problems.join('; ')}`}\n`);
+      if (access.ok && connection.roles) {
+        // The role model `assigned: roles` rules are checked against, as the IdP will see it at /Roles.
+        const { roles } = await connection.roles.refresh({ signal: AbortSignal.timeout(15_000) });
+        const shown = roles.slice(0, 8).map((r) => r.id).join(', ');
+        io.stdout.write(`target ${connection.name}: ${roles.length} roles published at /Roles (${shown}${roles.length > 8 ? ', ...' : ''})\n`);
+      }
     } catch (err) {
       isOk = false;
       const error = toBridgeError(err);

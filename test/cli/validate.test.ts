@@ -56,6 +56,9 @@ describe('scim-bridge validate', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/target redis-enterprise: reachable/);
     expect(result.stdout).toMatch(/target yardstik: reachable/);
+    // The role model assigned rules are checked against: the cluster's roles, none for Yardstik.
+    expect(result.stdout).toMatch(/target redis-enterprise: 6 roles published at \/Roles \(role_uids:\[1\], role_uids:\[2\], /);
+    expect(result.stdout).not.toMatch(/target yardstik: \d+ roles/);
   });
 
   it('prints every config problem as file:line path: message and exits 1', async () => {
