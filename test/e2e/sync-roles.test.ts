@@ -21,11 +21,13 @@ interface Case {
   groupRole: string;
   defaultRole: string;
   group: string;
+  /** A role above `assigned` in the target's order, when there is one (the primary one must still win). */
+  higher?: string;
 }
 
 const cases: Case[] = [
-  { type: 'redis-cloud', assigned: 'Manager', groupRole: 'Owner', defaultRole: 'Viewer', group: 'Redis Owners' },
-  { type: 'redis-enterprise', assigned: 'role_uids:[4]', groupRole: 'admin', defaultRole: 'db_viewer', group: 'Redis Admins' },
+  { type: 'redis-cloud', assigned: 'Manager', groupRole: 'Owner', defaultRole: 'Viewer', group: 'Redis Owners', higher: 'Owner' },
+  { type: 'redis-enterprise', assigned: 'role_uids:[4]', groupRole: 'admin', defaultRole: 'db_viewer', group: 'Redis Admins', higher: 'role_uids:[1]' },
   { type: 'paradime', assigned: 'ADMIN', groupRole: 'BUSINESS', defaultRole: 'DEVELOPER', group: 'Paradime Business' },
 ];
 
@@ -148,6 +150,12 @@ describe.each(['sqlite', 'postgres'] as const)('roles published and assigned, on
     await waitForAccount(tb, c.type, userName, (a) => hasRoleOf(a, c.assigned), `${c.assigned} from the stringified app role`);
     await scim.patch(`/Users/${id}`, entra.removeRoles()).expect(200);
     await waitForAccount(tb, c.type, userName, (a) => hasRoleOf(a, c.defaultRole), 'default once the app role is removed');
+
+    // On create, AppRoleAssignmentsComplex sends several roles with "primary" as a string: the primary one counts.
+    const second = `katherine.${c.type}.${kind}@contoso.com`;
+    const roles = [entra.complexRole(c.higher ?? c.defaultRole), { ...entra.complexRole(c.assigned), primary: 'True' }];
+    await createScimUser(tb, c.type, entra.createUser({ userName: second, externalId: `ext-roles2-${c.type}`, givenName: 'Katherine', familyName: 'Johnson', roles }));
+    await waitForAccount(tb, c.type, second, (a) => a?.status === 'active' && hasRoleOf(a, c.assigned), `${c.assigned}, the primary app role`);
   });
 
   it.each(cases)('$type: an assigned value the target has no role for is ignored, with a warning, and never sent', async (c) => {
