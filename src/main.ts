@@ -130,7 +130,7 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
     auditRetentionDays: config.reconcile.auditRetentionDays,
     onReport: (report) => metrics.recordReconcile(report),
   });
-  metrics.attach({ store, connections: syncConnections, reconciler, access });
+  metrics.attach({ store, connections: syncConnections, reconciler, access, webhooks: webhooks.map((hook) => hook.name) });
   const directory = createSyncedDirectory(store, engine);
   const accessTokens = config.http.tokenSigningKey ? createAccessTokens(config.http.tokenSigningKey, options.clock ? { now: options.clock } : {}) : undefined;
   const connections = new Map<string, ScimConnection>();

@@ -3,6 +3,7 @@ import * as okta from '../fixtures/okta/requests.js';
 import { signatureProblem } from '../../src/notify/signature.js';
 import { eventually, startTestBridge, type StoreKind, type TestBridge } from '../helpers/bridge.js';
 import { startReceiver, type Receiver } from '../notify/receiver.js';
+import { parseMetrics, valueOf } from '../ops/prometheus.js';
 import { createScimUser, hasRoleOf, person, waitForAccount, waitForSync } from './sync-helpers.js';
 
 /**
@@ -43,9 +44,9 @@ describe.each(['sqlite', 'postgres'] as const)('notifications from sync on %s', 
       start: { notify: { pollMs: 50, retryBaseMs: 50 }, ...options.start },
     });
 
-  /** Every event received, summaries unfolded into the events they carry; each delivery's signature checked. */
+  /** Every event the receiver accepted, summaries unfolded into the events they carry; each delivery's signature checked. */
   const events = (): Body[] =>
-    receiver.received.flatMap((r) => {
+    receiver.received.filter((r) => r.status < 300).flatMap((r) => {
       expect(signatureProblem({ secret: SECRET, body: r.body, timestamp: r.headers['x-scim-bridge-timestamp'] as string, signature: r.headers['x-scim-bridge-signature'] as string })).toBeNull();
       const body = JSON.parse(r.body) as Body;
       return body.type === 'summary' ? (body.events ?? []) : [body];
@@ -88,5 +89,17 @@ describe.each(['sqlite', 'postgres'] as const)('notifications from sync on %s', 
     await tb.bridge.reconciler.runNow(['redis-enterprise']);
     await eventually(async () => ofType('drift').length === 1, { what: 'a drift event' });
     expect(ofType('drift')[0]).toMatchObject({ connection: 'redis-enterprise', details: { count: 1, byKind: { 'role-changed': 1 }, repair: true } });
+  });
+
+  it('shows undelivered notifications in /metrics until the receiver takes them', async () => {
+    receiver.fallback = 500;
+    tb = await start({ types: ['yardstik'], targets: { yardstik: { apiKey: 'a-wrong-api-key' } } });
+    const id = await createScimUser(tb, 'yardstik', okta.createUser(person('waiting')));
+    await waitForSync(tb, 'yardstik', id, (s) => s.state === 'failed', 'failed');
+    const pending = async (): Promise<number> => valueOf(parseMetrics((await tb!.bridge.metrics.render()).text), 'scim_bridge_notify_pending', { webhook: 'ops' }) ?? -1;
+    await eventually(async () => receiver.received.length > 0 && (await pending()) >= 1, { what: 'a failed delivery and a pending notification' });
+    receiver.fallback = 200;
+    await eventually(async () => (await pending()) === 0, { timeoutMs: 15_000, what: 'nothing pending once delivered' });
+    expect(ofType('failed')).toHaveLength(1);
   });
 });
