@@ -152,6 +152,8 @@ export interface ClaimedNotification extends NotificationInput {
   lastError: string | null;
   /** Unique to the claim: a dispatcher that lost it changes nothing. */
   leaseToken: string;
+  /** How long it has been queued when claimed (database clock). */
+  ageMs: number;
 }
 
 /** Options of {@link Store.claimNotifications}. */

@@ -58,11 +58,25 @@ export class NotificationDispatcher {
 
   constructor(private readonly options: DispatcherOptions) {}
 
-  /** Starts polling the outbox. */
+  /** Starts polling the outbox; warns about rows queued for webhooks no longer configured. */
   start(): void {
-    if (this.isStarted || this.options.webhooks.length === 0) return;
+    if (this.isStarted) return;
+    void this.warnOrphans();
+    if (this.options.webhooks.length === 0) return;
     this.isStarted = true;
     this.schedule(0);
+  }
+
+  private async warnOrphans(): Promise<void> {
+    const names = new Set(this.options.webhooks.map((hook) => hook.name));
+    try {
+      for (const queued of await this.options.store.notificationStats()) {
+        if (names.has(queued.webhook)) continue;
+        this.options.logger.warn('notifications queued for a webhook that is no longer configured: they stay undelivered until a webhook of that name is configured again', { component: 'notify', webhook: queued.webhook, pending: queued.pending });
+      }
+    } catch (err) {
+      this.options.logger.error('cannot read the notification outbox', { component: 'notify', error: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   /** Stops polling and waits for a delivery in flight (its rows stay leased, then due again, if cut short). */
@@ -137,7 +151,7 @@ export class NotificationDispatcher {
     const backoff = Math.min(this.options.maxRetryMs ?? 600_000, base * 2 ** attempts);
     const delayMs = Math.max(sent.retryAfterMs ?? 0, Math.round(backoff / 2 + Math.random() * (backoff / 2)));
     const oldest = Math.min(...batch.map((c) => c.createdAt));
-    const tooOld = batch.filter((c) => Date.now() - c.createdAt > (this.options.maxAgeMs ?? 24 * 3_600_000));
+    const tooOld = batch.filter((c) => c.ageMs > (this.options.maxAgeMs ?? 24 * 3_600_000));
     if (tooOld.length > 0) {
       await store.completeNotifications(tooOld);
       this.log(hook).error('notifications dropped: undelivered for too long', { count: tooOld.length, error: sent.error });

@@ -159,6 +159,27 @@ describe.each(['sqlite', 'postgres'] as const)('webhook delivery (%s)', (kind) =
     expect(signatureProblem({ secret: SECRET, body: got!.body, timestamp: got!.headers['x-scim-bridge-timestamp'] as string, signature: got!.headers['x-scim-bridge-signature'] as string })).toBeNull();
   });
 
+  it('drops what stays undelivered past maxAgeMs, saying so at error, and warns about rows of a webhook no longer configured', async () => {
+    const lines: string[] = [];
+    const stream = new PassThrough();
+    stream.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')));
+    const logger = createLogger({ level: 'info', format: 'json', stream });
+    receiver.fallback = 500;
+    const hook = webhook(receiver.url);
+    const notifier = createWebhookNotifier({ store, webhooks: [hook, { name: 'gone', events: ['failed'] }], logger });
+    await notifier.emit(failed('okta-redis', 1));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const dispatcher = new NotificationDispatcher({ store, webhooks: [hook], logger, pollMs: 20, maxAgeMs: 10 });
+    dispatchers.push(dispatcher);
+    expect(await dispatcher.deliverDue()).toBe(0);
+    expect((await store.notificationStats()).map((s) => s.webhook)).toEqual(['gone']);
+    dispatcher.start();
+    await eventually(async () => lines.some((l) => l.includes('no longer configured')), { what: 'the orphan warning' });
+    const dropped = lines.map((l) => JSON.parse(l) as { level: string; message: string; count?: number }).find((l) => l.message.startsWith('notifications dropped'));
+    expect(dropped).toMatchObject({ level: 'error', count: 1 });
+    expect(lines.find((l) => l.includes('no longer configured'))).toContain('"webhook":"gone"');
+  });
+
   it('never logs the secret or the URL\'s query, and blanks configured secrets in the events it queues', async () => {
     const lines: string[] = [];
     const stream = new PassThrough();

@@ -25,6 +25,7 @@ function toClaimed(row: Row, leaseToken: string): ClaimedNotification {
     attempts: toNumber(row.attempts),
     lastError: row.last_error === null || row.last_error === undefined ? null : String(row.last_error),
     leaseToken,
+    ageMs: Math.max(0, toNumber(row.now) - toNumber(row.created_at)),
   };
 }
 
@@ -46,7 +47,7 @@ export function* claimNotifications(d: Dialect, webhook: string, claim: Notifica
   // Materialized, as in job-ops.ts claimJobs: the due rows are picked once.
   const claimed = yield* rows(sql`WITH due AS MATERIALIZED (${due})
     UPDATE notify_outbox SET lease_token = ${leaseToken}, locked_until = ${d.now} + ${Math.max(1, Math.round(claim.leaseMs))}
-    WHERE id IN (SELECT id FROM due) RETURNING ${columns}`);
+    WHERE id IN (SELECT id FROM due) RETURNING ${columns}, ${d.now} AS now`);
   return claimed.map((row) => toClaimed(row, leaseToken)).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
 }
 
