@@ -127,7 +127,7 @@ export class NotificationDispatcher {
       const rest = batches.slice(i).flat();
       const slot = await store.countInWindow(`notify-rate:${hook.name}`, { windowMs: RATE_WINDOW_MS, limit: hook.maxPerMinute });
       if (!slot.counted) {
-        // Over the webhook's rate: everything left waits, and goes out as a summary once there is room.
+        // Over the webhook's rate: everything left waits for room, gathering what comes meanwhile (a summary when enough).
         await store.retryNotifications(rest, { delayMs: slot.retryAfterMs, lastError: null, isAttempt: false });
         break;
       }
