@@ -13,6 +13,10 @@ import { createApp } from './http/app.js';
 import { createSharedAuthFailureLimiter } from './http/auth-failures.js';
 import { clientErrorHandler } from './http/client-error.js';
 import { listenTracked } from './net/listen.js';
+import { namedWebhooks } from './config/notify-schema.js';
+import { NotificationDispatcher, type DispatcherOptions } from './notify/dispatcher.js';
+import { createWebhookNotifier } from './notify/webhook-notifier.js';
+import { silentNotifier, type SyncNotifier } from './sync/notifier.js';
 import { createAccessTokens } from './http/access-tokens.js';
 import { createAuthenticator } from './http/auth.js';
 import { metricsHandler } from './http/metrics.js';
@@ -58,6 +62,8 @@ export interface StartOptions {
   accessWatchMs?: number;
   /** The clock of OAuth access tokens (tests check expiry with a fake one). */
   clock?: () => number;
+  /** Webhook delivery tuning (tests shorten the poll and the retry backoff). */
+  notify?: Pick<DispatcherOptions, 'pollMs' | 'retryBaseMs' | 'maxRetryMs' | 'timeoutMs' | 'summarizeAbove'>;
 }
 
 /** A running bridge. */
@@ -68,6 +74,8 @@ export interface RunningBridge {
   logger: Logger;
   engine: SyncEngine;
   reconciler: ReconcileScheduler;
+  /** Delivers queued notifications to the configured webhooks. */
+  notifications: NotificationDispatcher;
   app: ReturnType<typeof createApp>;
   metrics: BridgeMetrics;
   /** Cached target access checks (readiness, status page). */
@@ -86,10 +94,14 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
   loadMappings(loaded.connections);
   const store = options.store ?? (await openMigratedStore(config.store, { logger }));
   if (options.store) await store.migrate();
-  const syncConnections = buildSyncConnections(loaded.connections, { logger, coordination: store, onCall: (name, event) => metrics.recordCall(name, event) });
+  const webhooks = namedWebhooks(config.notify);
+  const notifications = new NotificationDispatcher({ store, webhooks, logger, ...options.notify });
+  const notifier: SyncNotifier = webhooks.length > 0 ? createWebhookNotifier({ store, webhooks, logger, secrets: loaded.secrets }) : silentNotifier;
+  const syncConnections = buildSyncConnections(loaded.connections, { logger, coordination: store, notifier, onCall: (name, event) => metrics.recordCall(name, event) });
   const access = createAccessMonitor(syncConnections, {
     ...(options.accessCacheMs === undefined ? {} : { ttlMs: options.accessCacheMs }),
     onChange: (report) => onAccessChange(report),
+    onFailing: (report) => void notifier.emit({ kind: 'target-unreachable', connection: report.connection, at: report.checkedAt, message: report.problems.join('; ') || 'the access check failed', details: { problems: report.problems } }),
   });
   const onOutcome = (name: string, outcome: ConvergeOutcome, ms: number): void => {
     metrics.recordOutcome(name, outcome, ms);
@@ -118,7 +130,7 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
     auditRetentionDays: config.reconcile.auditRetentionDays,
     onReport: (report) => metrics.recordReconcile(report),
   });
-  metrics.attach({ store, connections: syncConnections, reconciler, access });
+  metrics.attach({ store, connections: syncConnections, reconciler, access, webhooks: webhooks.map((hook) => hook.name) });
   const directory = createSyncedDirectory(store, engine);
   const accessTokens = config.http.tokenSigningKey ? createAccessTokens(config.http.tokenSigningKey, options.clock ? { now: options.clock } : {}) : undefined;
   const connections = new Map<string, ScimConnection>();
@@ -164,6 +176,7 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
   if (options.runWorkers !== false) {
     engine.start();
     reconciler.start();
+    notifications.start();
     stopWatching = access.watch(options.accessWatchMs ?? 60_000);
     // The configuration is read at start, so a start is the reload: failed users get another try.
     for (const connection of syncConnections) heal(connection, 'start');
@@ -177,12 +190,13 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
     stopWatching();
     await reconciler.stop();
     await engine.stop();
+    await notifications.stop();
     for (const connection of syncConnections) await connection.connector.close();
     for (const simulator of options.simulators?.values() ?? []) simulator.close();
     if (!options.store) await store.close();
     logger.info('scim-bridge stopped');
   };
-  return { url, server, store, logger, engine, reconciler, app, metrics, access, close };
+  return { url, server, store, logger, engine, reconciler, notifications, app, metrics, access, close };
 }
 
 /** Listens on listen.host (HTTPS when listen.tls gives a certificate and key), tracking sockets for shutdown. */

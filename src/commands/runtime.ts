@@ -1,6 +1,8 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { Store } from '../directory/store.js';
 import type { Logger } from '../logging/logger.js';
+import { namedWebhooks } from '../config/notify-schema.js';
+import { createWebhookNotifier } from '../notify/webhook-notifier.js';
 import { buildSyncConnections, loadMappings } from '../sync/build.js';
 import type { SyncConnection } from '../sync/connection.js';
 import { createCommandLogger, loadConfiguration, openStore, selectConnections, UsageError, type Configuration } from './context.js';
@@ -41,7 +43,10 @@ export async function openRuntime(options: RuntimeOptions): Promise<CommandRunti
   };
   try {
     // The store coordinates the rate limit and write lock with the replicas of a running bridge.
-    connections = buildSyncConnections(selected, { logger, coordination: store });
+    // What needs a person is queued like a running bridge queues it; the bridge (serve) delivers it.
+    const webhooks = namedWebhooks(loaded.config.notify);
+    const notifier = webhooks.length > 0 ? createWebhookNotifier({ store, webhooks, logger, secrets: loaded.secrets }) : undefined;
+    connections = buildSyncConnections(selected, { logger, coordination: store, ...(notifier ? { notifier } : {}) });
     return {
       loaded,
       logger,

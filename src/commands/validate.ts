@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ConfigError, type LoadedConfig } from '../config/load.js';
+import { namedWebhooks } from '../config/notify-schema.js';
 import { readYamlSource } from '../config/yaml-source.js';
 import { sqlitePathOf } from '../directory/create-store.js';
 import { checkSqliteLocation } from '../directory/store-location.js';
@@ -28,6 +29,12 @@ export async function validateCommand(options: ValidateOptions, io: CliIo = proc
   checkStoreLocation(loaded);
   const rows = loaded.connections.map((c) => [c.name, c.type, c.mode, displayPath(c.mappingPath)]);
   io.stdout.write(`configuration OK: ${describeSource(loaded)}\n${renderTable(['CONNECTION', 'TYPE', 'MODE', 'MAPPING'], rows)}`);
+  const webhooks = namedWebhooks(loaded.config.notify);
+  if (webhooks.length > 0) {
+    // Receivers by origin only: the URL may hold a token.
+    const hooks = webhooks.map((h) => [h.name, new URL(h.url).origin, h.format, h.secret ? 'yes' : 'no', h.events.join(',')]);
+    io.stdout.write(`\n${renderTable(['WEBHOOK', 'RECEIVER', 'FORMAT', 'SIGNED', 'EVENTS'], hooks)}`);
+  }
   if (!options.checkTargets) return 0;
   const connections = buildSyncConnections(loaded.connections, { logger: createSilentLogger() });
   let isOk = true;

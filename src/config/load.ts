@@ -95,6 +95,11 @@ export function collectSecrets(config: BridgeConfig, connections: readonly Resol
   secrets.push(...(config.http.tokenSigningKey ?? []));
   const storePassword = passwordOf(config.store);
   if (storePassword) secrets.push(storePassword);
+  for (const hook of config.notify?.webhooks ?? []) {
+    if (hook.secret) secrets.push(hook.secret);
+    // A webhook URL may carry its token (Slack keeps it in the path): the whole URL is a secret in logs.
+    secrets.push(hook.url);
+  }
   for (const connection of connections) {
     secrets.push(...connection.scim.tokens);
     if (connection.scim.basic) secrets.push(connection.scim.basic.password);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { connectorTypes } from '../connectors/types.js';
 import { oauthClientsSchema, tokenSigningKeysSchema, trustProxySchema } from './auth-schema.js';
+import { notifySchema } from './notify-schema.js';
 
 /**
  * The bridge configuration (one YAML file). This shape is public: extend it, never rename.
@@ -126,6 +127,8 @@ export const bridgeConfigSchema = z
       .object({ intervalMs: z.number().int().min(10_000).default(15 * 60_000), auditRetentionDays: z.number().int().min(1).default(90) })
       .strict()
       .default({ intervalMs: 15 * 60_000, auditRetentionDays: 90 }),
+    /** Webhooks told about held, failed and unsupported users, drift and unreachable targets (docs/notifications.md). */
+    notify: notifySchema.optional(),
     // Names are checked by connectionNameIssues (before this schema, so they show with other issues).
     connections: z.record(z.string(), connectionSchema).refine((c) => Object.keys(c).length > 0, { error: 'define at least one connection' }),
   })

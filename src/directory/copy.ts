@@ -88,6 +88,16 @@ export const copyTables: readonly CopyTable[] = [
     columns: { connection: 'text', target_key: 'text', user_id: 'text', worker_id: 'text' },
   },
   {
+    // Undelivered notifications: a copy delivers them from the new store.
+    name: 'notify_outbox',
+    key: ['id'],
+    isKeyUnique: true,
+    columns: {
+      id: 'text', webhook: 'text', event: 'json', created_at: 'integer', available_at: 'integer', attempts: 'integer',
+      last_error: 'text', lease_token: 'text', locked_until: 'integer',
+    },
+  },
+  {
     name: 'audit_log',
     key: ['id'],
     isKeyUnique: true,

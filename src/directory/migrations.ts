@@ -135,9 +135,21 @@ export const migrations: readonly Migration[] = [
   // windows. Short-lived state: copy-store leaves it behind.
   { version: 5, name: 'coordination', statements: coordination },
   { version: 6, name: 'one-account-one-person', statements: oneAccountOnePerson },
+  // Webhook notifications (sql/notify-ops.ts): one row per event and webhook until the receiver
+  // accepted it, so a restart or a receiver away loses none.
+  { version: 8, name: 'notify-outbox', statements: notifyOutbox },
   // What a run ignored and the user should know (an assigned role the target does not have): a JSON array of strings, or null.
   { version: 11, name: 'sync-warnings', statements: (d) => [`ALTER TABLE sync_state ADD COLUMN warnings ${d.types.text}`] },
 ];
+
+function notifyOutbox(d: Dialect): string[] {
+  const { text, json, bigint } = d.types;
+  return [
+    `CREATE TABLE notify_outbox (id ${text} PRIMARY KEY, webhook ${text} NOT NULL, event ${json} NOT NULL, created_at ${bigint} NOT NULL,
+      available_at ${bigint} NOT NULL, attempts integer NOT NULL, last_error ${text}, lease_token ${text}, locked_until ${bigint})`,
+    'CREATE INDEX notify_outbox_due_idx ON notify_outbox (webhook, available_at, created_at)',
+  ];
+}
 
 function coordination(d: Dialect): string[] {
   const { text, bool, bigint, double } = d.types;

@@ -119,7 +119,65 @@ export interface Store extends Coordination {
   /** Deletes records older than `before` (epoch ms); returns how many. */
   purgeAudit(before: number): Promise<number>;
 
+  // Notification outbox (webhooks): rows stay until delivered, claims are leased (sql/notify-ops.ts).
+  /** Queues notifications, due now; an id already queued is kept once. Returns how many were added. */
+  enqueueNotifications(items: readonly NotificationInput[]): Promise<number>;
+  /** Claims up to `limit` due, unleased rows of one webhook, oldest first (PostgreSQL: SKIP LOCKED). */
+  claimNotifications(webhook: string, claim: NotificationClaim): Promise<ClaimedNotification[]>;
+  /** Deletes rows these claims still hold (delivered, or given up); returns how many. */
+  completeNotifications(claims: readonly ClaimedNotification[]): Promise<number>;
+  /** Frees rows these claims still hold, due again after `delayMs` (database clock); returns how many. */
+  retryNotifications(claims: readonly ClaimedNotification[], retry: NotificationRetry): Promise<number>;
+  /** Rows waiting per webhook. */
+  notificationStats(): Promise<NotificationStats[]>;
+
   // Coordination between replicas (token buckets, leases, windows, exclusive locks): see coordination.ts.
+}
+
+/** One notification to queue for one webhook. */
+export interface NotificationInput {
+  /** Unique per event and webhook (the receiver's idempotency key). */
+  id: string;
+  webhook: string;
+  event: Record<string, unknown>;
+}
+
+/** A queued notification claimed by a dispatcher. */
+export interface ClaimedNotification extends NotificationInput {
+  /** When it was queued (database clock, epoch ms). */
+  createdAt: number;
+  availableAt: number;
+  /** Failed deliveries so far. */
+  attempts: number;
+  lastError: string | null;
+  /** Unique to the claim: a dispatcher that lost it changes nothing. */
+  leaseToken: string;
+  /** How long it has been queued when claimed (database clock). */
+  ageMs: number;
+}
+
+/** Options of {@link Store.claimNotifications}. */
+export interface NotificationClaim {
+  limit: number;
+  /** How long the claim is ours (database clock) before another dispatcher may take the rows. */
+  leaseMs: number;
+}
+
+/** How {@link Store.retryNotifications} frees rows. */
+export interface NotificationRetry {
+  delayMs: number;
+  /** The delivery's error (null: keep the last one). */
+  lastError: string | null;
+  /** A failed delivery (counts an attempt), or only a deferral (the webhook's rate limit). */
+  isAttempt: boolean;
+}
+
+/** Rows waiting for one webhook. */
+export interface NotificationStats {
+  webhook: string;
+  pending: number;
+  oldestAgeMs: number;
+  maxAttempts: number;
 }
 
 /** Options of {@link Store.claimJobs}. */

@@ -36,6 +36,8 @@ export interface AccessMonitorOptions {
   now?: () => number;
   /** Called when a connection's access goes from failing to passing or back (not on its first check). */
   onChange?: (report: AccessReport, previous: AccessReport) => void;
+  /** Called when a connection's access starts failing: its first check fails, or a passing one fails (notifications). */
+  onFailing?: (report: AccessReport) => void;
 }
 
 /** Cached access checks of every connection. */
@@ -81,6 +83,7 @@ export function createAccessMonitor(connections: readonly MonitoredConnection[],
       cache.set(name, report);
       inFlight.delete(name);
       if (previous && previous.ok !== report.ok) notify(report, previous);
+      if (!report.ok && (previous === undefined || previous.ok)) notifyFailing(report);
       return report;
     });
     inFlight.set(name, call);
@@ -93,6 +96,14 @@ export function createAccessMonitor(connections: readonly MonitoredConnection[],
       options.onChange?.(report, previous);
     } catch {
       // The listener logs its own trouble; the report stands.
+    }
+  };
+
+  const notifyFailing = (report: AccessReport): void => {
+    try {
+      options.onFailing?.(report);
+    } catch {
+      // As above: the report stands.
     }
   };
 

@@ -22,8 +22,10 @@ const driftKinds = new Set(['deleted-in-target', 'role-changed', 'orphaned', 'ac
 
 /** What gauges are read from at scrape time. */
 export interface MetricsSources {
-  store: Pick<Store, 'jobStats' | 'syncSummary'>;
+  store: Pick<Store, 'jobStats' | 'syncSummary' | 'notificationStats'>;
   connections: readonly { name: string; drift: 'repair' | 'report' }[];
+  /** Names of the configured webhooks (notify.webhooks). */
+  webhooks?: readonly string[];
   reconciler: { readonly lastReports: ReadonlyMap<string, { at: number; accounts: number; error?: string }> };
   access: AccessMonitor;
 }
@@ -58,6 +60,8 @@ export class BridgeMetrics {
   private readonly reconcileAt = this.gauge('reconcile_last_run_timestamp_seconds', 'When the reconciler last ran (Unix time).', ['connection']);
   private readonly reconcileOk = this.gauge('reconcile_last_run_ok', 'Whether the last reconcile succeeded.', ['connection']);
   private readonly reconcileAccounts = this.gauge('reconcile_target_accounts', 'Accounts the target listed at the last reconcile.', ['connection']);
+  private readonly notifyPending = this.gauge('notify_pending', 'Notifications queued for a webhook and not delivered yet.', ['webhook']);
+  private readonly notifyOldestAge = this.gauge('notify_oldest_age_seconds', 'Age of the oldest undelivered notification of a webhook (0 when none).', ['webhook']);
   private readonly storeUp = this.gauge('store_up', 'Whether the store answered the last scrape.', []);
 
   constructor(info: { version: string; store: string }) {
@@ -148,6 +152,13 @@ export class BridgeMetrics {
       for (const [status, count] of Object.entries(summary.byStatus)) this.users.set({ connection: name, status }, count);
       this.directoryUsers.set({ connection: name }, summary.users);
       this.managed.set({ connection: name }, summary.managed);
+    }
+    if ((sources.webhooks ?? []).length === 0) return;
+    const waiting = await sources.store.notificationStats();
+    for (const webhook of sources.webhooks ?? []) {
+      const queued = waiting.find((s) => s.webhook === webhook);
+      this.notifyPending.set({ webhook }, queued?.pending ?? 0);
+      this.notifyOldestAge.set({ webhook }, (queued?.oldestAgeMs ?? 0) / 1000);
     }
   }
 }

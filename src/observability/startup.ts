@@ -31,6 +31,14 @@ export function safeUrl(url: string): string {
   }
 }
 
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
 /** The package version, or `unknown` when package.json is not next to the code. */
 export function bridgeVersion(): string {
   try {
@@ -62,6 +70,8 @@ export function startupSummary(loaded: LoadedConfig, url: string, extra: { admin
       auth: [...(c.scim.tokens.length > 0 ? ['bearer'] : []), ...(c.scim.basic ? ['basic'] : []), ...(c.scim.oauth ? ['oauth'] : [])],
       target: safeUrl(c.target.url),
     })),
+    // Receivers by origin only: a webhook URL may hold a token in its path (Slack) or query.
+    notify: (loaded.config.notify?.webhooks ?? []).map((hook, i) => ({ name: hook.name ?? `webhook-${i + 1}`, receiver: originOf(hook.url), format: hook.format, events: hook.events, isSigned: hook.secret !== undefined })),
     admin: { metrics: `${url}/metrics`, status: `${url}/status`, access: extra.adminAccess },
     trustProxy: loaded.config.http.trustProxy,
     workers: extra.isRunningWorkers,

@@ -12,6 +12,7 @@ import type { Mapping } from '../mapping/schema.js';
 import type { SyncConnection } from './connection.js';
 import { createRateLimiter, Mutex, type WriteLock } from './limits.js';
 import { createRoleCatalog } from './role-catalog.js';
+import { silentNotifier, type SyncNotifier } from './notifier.js';
 import { createSharedRateLimiter, SharedWriteLock } from './shared-limits.js';
 
 /** Options of {@link buildSyncConnections}. */
@@ -26,6 +27,8 @@ export interface BuildOptions {
   roleCacheMs?: number;
   /** Every target call, for metrics. */
   onCall?: (connection: string, event: TargetCallEvent) => void;
+  /** Told about outcomes that need a person (default: nobody). */
+  notifier?: SyncNotifier;
 }
 
 /** Loads every connection's mapping; throws one ConfigError listing every problem in every file. */
@@ -77,6 +80,7 @@ export function buildSyncConnections(connections: readonly ResolvedConnection[],
       writeLock: connection.type === 'redis-cloud' ? writeLock(connection.name, options.coordination) : null,
       protectedEmails: new Set(mapping.protected.emails.map((e: string) => e.toLowerCase())),
       logger,
+      notifier: options.notifier ?? silentNotifier,
     };
   });
 }

@@ -3,6 +3,7 @@ import type { Connector } from '../connectors/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { Decision, MappingInput } from '../mapping/types.js';
 import type { WriteLock } from './limits.js';
+import type { SyncNotifier } from './notifier.js';
 import type { RoleCatalog } from './role-catalog.js';
 
 /** Everything the sync layer knows about one connection, built by the composition root. */
@@ -26,6 +27,8 @@ export interface SyncConnection {
   /** Emails the mapping lists as protected (lowercase), also skipped by the reconciler. */
   protectedEmails: ReadonlySet<string>;
   logger: Logger;
+  /** Where outcomes that need a person go (held, failed, unsupported, drift); queued durably by the root's notifier. */
+  notifier: SyncNotifier;
 }
 
 type ConnectorType = Connector['type'];

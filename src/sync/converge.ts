@@ -188,6 +188,7 @@ async function record(
   const previous = prepared ? prepared.state : ((await store.getSyncStates(connection.name, [job.userId]))[0] ?? null);
   const { state, isCurrent } = await putLinkedState(store, stateAfter(connection, job.userId, prepared, execution, status, problem, at, conflictEmail, previous), leaseOf(job));
   if (!isCurrent) connection.logger.warn('job lease lost: another worker converges this user now; this run\'s state is not recorded', { userId: job.userId });
+  else await notifyIfNew(connection, job, prepared, previous, state);
   // An IdP assigned a role the target does not have: someone should fix the assignment (said once, while it is new).
   if (isCurrent && state.warnings && JSON.stringify(state.warnings) !== JSON.stringify(previous?.warnings)) connection.logger.warn('assigned values ignored', { userId: job.userId, warnings: state.warnings });
   await store.appendAudit([
@@ -211,6 +212,28 @@ async function record(
     },
   ]);
   return state;
+}
+
+const needsPerson: ReadonlySet<SyncStatus> = new Set(['failed', 'unsupported', 'held']);
+
+/**
+ * Tells the connection's notifier when a user becomes failed, unsupported or held, or fails for
+ * another reason than before; the same failure again (the long-backoff retry) is not news.
+ */
+async function notifyIfNew(connection: SyncConnection, job: JobInfo, prepared: Prepared | null, previous: SyncState | null, state: SyncState): Promise<void> {
+  if (!needsPerson.has(state.status)) return;
+  if (previous?.status === state.status && previous.lastError?.code === state.lastError?.code) return;
+  const kind = state.status === 'held' ? 'held' : state.status === 'unsupported' ? 'unsupported' : 'failed';
+  await connection.notifier.emit({
+    kind,
+    connection: connection.name,
+    at: state.updatedAt,
+    userId: job.userId,
+    ...(prepared?.user ? { userName: prepared.user.userName } : {}),
+    ...(state.lastError ? { code: state.lastError.code } : {}),
+    message: state.lastError?.message ?? state.status,
+    requestIds: job.requestIds,
+  });
 }
 
 /**

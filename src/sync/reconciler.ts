@@ -52,6 +52,7 @@ export async function reconcileConnection(store: Store, connection: SyncConnecti
     const toQueue = drift.filter((d) => connection.drift === 'repair' || !isDrift(d)).map((d) => d.userId);
     const queued = toQueue.length > 0 ? await store.enqueueJobs(connection.name, 'reconcile', [...new Set(toQueue)]) : 0;
     for (const item of drift) logItem(connection, item);
+    await notifyDrift(connection, drift.filter(isDrift));
     return { connection: connection.name, accounts: accounts.length, drift, queued };
   });
   return result ?? { connection: connection.name, accounts: 0, drift: [], queued: 0, skipped: 'locked' };
@@ -64,6 +65,24 @@ function logItem(connection: SyncConnection, item: DriftItem): void {
   if (!isDrift(item)) connection.logger.info('account linked', fields);
   else if (item.kind === 'active-in-target' && !isRepairing) connection.logger.warn('drift found', fields);
   else connection.logger.info('drift found', fields);
+}
+
+const MAX_NOTIFIED_ITEMS = 50;
+
+/** One event per reconcile that found drift: what kinds, how many, and whether the worker repairs them. */
+async function notifyDrift(connection: SyncConnection, drift: readonly DriftItem[]): Promise<void> {
+  if (drift.length === 0) return;
+  const byKind = new Map<string, number>();
+  for (const item of drift) byKind.set(item.kind, (byKind.get(item.kind) ?? 0) + 1);
+  const kinds = [...byKind].map(([kind, count]) => `${count} ${kind}`).join(', ');
+  const isRepairing = connection.drift === 'repair';
+  await connection.notifier.emit({
+    kind: 'drift',
+    connection: connection.name,
+    at: Date.now(),
+    message: `the reconciler found ${drift.length} difference(s) between the directory and the target (${kinds}); ${isRepairing ? 'the bridge repairs them' : 'drift: report leaves them as they are'}`,
+    details: { count: drift.length, byKind: Object.fromEntries(byKind), repair: isRepairing, items: drift.slice(0, MAX_NOTIFIED_ITEMS) },
+  });
 }
 
 async function* allStates(store: Store, connection: string): AsyncGenerator<SyncState> {

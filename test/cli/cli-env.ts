@@ -56,6 +56,8 @@ export interface CliEnvOptions {
   connection?: Record<string, unknown>;
   /** Target URL instead of a simulator (no simulator is started): commands that must not call targets. */
   deadTargets?: boolean;
+  /** The config's `notify` block. */
+  notify?: unknown;
 }
 
 /** A temp directory with a config file, simulators and a store the test can seed. */
@@ -99,7 +101,7 @@ export async function startCliEnv(options: CliEnvOptions): Promise<CliEnv> {
   const database = options.store === 'postgres' ? await createDatabase() : null;
   const storeUrl = database?.url ?? `sqlite:${path.join(dir, 'bridge.db')}`;
   const configFile = path.join(dir, 'bridge.yaml');
-  writeFileSync(configFile, stringify({ listen: { host: '127.0.0.1', port: 0 }, store: storeUrl, log: { level: 'warn' }, connections }));
+  writeFileSync(configFile, stringify({ listen: { host: '127.0.0.1', port: 0 }, store: storeUrl, log: { level: 'warn' }, connections, ...(options.notify ? { notify: options.notify } : {}) }));
   const store = createStore(storeUrl);
   await store.migrate();
   let requests = 0;

@@ -135,6 +135,16 @@ describe('scim-bridge validate', () => {
     expect(result.stderr).not.toContain('received undefined');
   });
 
+  it('lists the webhooks by name and origin, never their path, query or secret', async () => {
+    const notify = ['notify:', '  webhooks:', '    - name: ops', '      url: https://alerts.example.com/in/abc?token=query-token-123', '      secret: webhook-secret-0123456789', '      events: [held, failed]', '    - url: https://hooks.slack.com/services/T0/B0/slack-path-token', '      format: slack', ''].join('\n');
+    const file = write('notify.yaml', connectionYaml(['    mapping: ' + mappingsDir + '/redis-enterprise.yaml']) + notify);
+    const result = await runCli(['validate', '--config', file], dir);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/ops\s+https:\/\/alerts\.example\.com\s+generic\s+yes\s+held,failed/);
+    expect(result.stdout).toMatch(/webhook-2\s+https:\/\/hooks\.slack\.com\s+slack\s+no\s+held,failed,unsupported,drift,target-unreachable/);
+    for (const secret of ['query-token-123', 'webhook-secret-0123456789', 'slack-path-token', '/in/abc']) expect(result.stdout).not.toContain(secret);
+  });
+
   it('quotes a bad URL', async () => {
     const file = write('bad-url.yaml', connectionYaml([], ['      url: htp//cluster.example.com:9443']));
     const result = await runCli(['validate', '--config', file], dir);

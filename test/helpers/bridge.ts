@@ -81,6 +81,8 @@ export interface TestBridgeOptions {
   scimAuth?: Partial<Record<ConnectorType, { tokens?: string[]; basic?: { username: string; password: string }; oauth?: unknown }>>;
   /** Blank every configured secret in log lines (default true, as in production). */
   redactSecrets?: boolean;
+  /** The config's `notify` block (webhooks). */
+  notify?: unknown;
 }
 
 /** A bridge with one connection per type, each wired to its own simulator. */
@@ -129,7 +131,7 @@ export async function startTestBridge(options: TestBridgeOptions): Promise<TestB
     };
   }
   const http = { requestsPerMinute: 100_000, ...options.http };
-  const config = bridgeConfigSchema.parse({ listen: { host: '127.0.0.1', port: 0 }, store: 'sqlite::memory:', http, connections });
+  const config = bridgeConfigSchema.parse({ listen: { host: '127.0.0.1', port: 0 }, store: 'sqlite::memory:', http, connections, ...(options.notify ? { notify: options.notify } : {}) });
   const resolved = resolveConnections(config, dir, (name, issues) => {
     throw new Error(`${name}: ${issues.map((i) => i.message).join(', ')}`);
   });

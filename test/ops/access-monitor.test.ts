@@ -78,6 +78,27 @@ describe('createAccessMonitor', () => {
     expect(changes).toEqual(['failing->ok', 'ok->failing']);
   });
 
+  it('calls onFailing when access starts failing: on a first check that fails, and when a passing one fails, once each', async () => {
+    let now = 0;
+    let ok = false;
+    const target = fakeConnector(async () => ({ ok, problems: ok ? [] : ['401'] }));
+    const failing: string[][] = [];
+    const monitor = createAccessMonitor([{ name: 'a', ...target }], { ttlMs: 10, now: () => now, onFailing: (report) => failing.push(report.problems) });
+    await monitor.check('a');
+    now += 10;
+    await monitor.check('a');
+    expect(failing).toEqual([['401']]);
+    ok = true;
+    now += 10;
+    await monitor.check('a');
+    ok = false;
+    now += 10;
+    await monitor.check('a');
+    now += 10;
+    await monitor.check('a');
+    expect(failing).toEqual([['401'], ['401']]);
+  });
+
   it('suspect() checks at once, ignoring a fresh cached answer', async () => {
     let ok = true;
     const target = fakeConnector(async () => ({ ok, problems: [] }));

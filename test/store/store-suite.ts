@@ -6,6 +6,7 @@ import { filterTests } from './suite-filters.js';
 import { groupTests } from './suite-groups.js';
 import { jobTests } from './suite-jobs.js';
 import { leaseTests } from './suite-leases.js';
+import { notificationTests } from './suite-notifications.js';
 import { syncTests } from './suite-sync.js';
 import { targetLockTests } from './suite-target-locks.js';
 import { userTests } from './suite-users.js';
@@ -44,5 +45,6 @@ export function runStoreSuite(name: string, createStore: () => Store | Promise<S
     targetLockTests(context);
     coordinationTests(context);
     syncTests(context);
+    notificationTests(context);
   });
 }

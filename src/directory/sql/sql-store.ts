@@ -1,5 +1,5 @@
 import type { GroupChange, GroupInput, GroupRecord, JobReason, ListPage, ListQuery, UserGroupRef, UserInput, UserRecord, WriteContext, WriteOptions } from '../model.js';
-import type { AuditRecord, ClaimedJob, ClaimOptions, JobLease, JobRow, JobStats, LeasedJob, LeaseOptions, RetryOptions, Store, SyncState, SyncStatePage, SyncSummary } from '../store.js';
+import type { AuditRecord, ClaimedJob, ClaimedNotification, NotificationClaim, NotificationInput, NotificationRetry, NotificationStats, ClaimOptions, JobLease, JobRow, JobStats, LeasedJob, LeaseOptions, RetryOptions, Store, SyncState, SyncStatePage, SyncSummary } from '../store.js';
 import type { SlidingWindow, TokenBucket, WindowCount } from '../coordination.js';
 import { isBridgeError } from '../../errors.js';
 import * as coord from './coord-ops.js';
@@ -8,6 +8,7 @@ import * as groups from './group-ops.js';
 import * as jobs from './job-ops.js';
 import * as leases from './lease-ops.js';
 import { listGroups, listUsers } from './list-ops.js';
+import * as notify from './notify-ops.js';
 import { groupsOfUsers } from './member-ops.js';
 import { sql } from './sql.js';
 import * as sync from './sync-ops.js';
@@ -167,6 +168,23 @@ export abstract class SqlStore implements Store {
   }
   purgeAudit(before: number): Promise<number> {
     return this.run('write', () => sync.purgeAudit(before));
+  }
+
+  enqueueNotifications(items: readonly NotificationInput[]): Promise<number> {
+    if (items.length === 0) return Promise.resolve(0);
+    return this.run('write', () => notify.enqueueNotifications(this.d, items));
+  }
+  claimNotifications(webhook: string, claim: NotificationClaim): Promise<ClaimedNotification[]> {
+    return this.run('write', () => notify.claimNotifications(this.d, webhook, claim));
+  }
+  completeNotifications(claims: readonly ClaimedNotification[]): Promise<number> {
+    return this.run('write', () => notify.completeNotifications(this.d, claims));
+  }
+  retryNotifications(claims: readonly ClaimedNotification[], retry: NotificationRetry): Promise<number> {
+    return this.run('write', () => notify.retryNotifications(this.d, claims, retry));
+  }
+  notificationStats(): Promise<NotificationStats[]> {
+    return this.run('read', () => notify.notificationStats(this.d));
   }
 
   takeToken(key: string, bucket: TokenBucket): Promise<number> {

@@ -1,3 +1,4 @@
+import { silentNotifier } from '../../../src/sync/notifier.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectorCapabilities, TargetAccount } from '../../../src/connectors/types.js';
 import { createStore } from '../../../src/directory/create-store.js';
@@ -44,7 +45,7 @@ describe('admitPlan', () => {
     connection = {
       name: 'c', type: 'redis-cloud', mode: 'eventual', connector: { capabilities } as SyncConnection['connector'], evaluate: async () => present(), roles: null,
       settings: { maxRetryAgeMs: 60_000, inlineWaitMs: 0, guardShare: 0.2, guardMinimum: 1, guardWindowMs: 60_000 } as SyncConnection['settings'],
-      concurrency: 1, drift: 'repair', writeLock: null, protectedEmails: new Set(['boss@example.com']), logger: createSilentLogger(),
+      concurrency: 1, drift: 'repair', writeLock: null, protectedEmails: new Set(['boss@example.com']), logger: createSilentLogger(), notifier: silentNotifier,
     };
   });
   afterAll(() => store.close());
