@@ -135,7 +135,22 @@ export const migrations: readonly Migration[] = [
   // windows. Short-lived state: copy-store leaves it behind.
   { version: 5, name: 'coordination', statements: coordination },
   { version: 6, name: 'one-account-one-person', statements: oneAccountOnePerson },
+  { version: 10, name: 'unmanaged-accounts', statements: unmanagedAccounts },
 ];
+
+/**
+ * The latest report of target accounts nobody manages (sql/unmanaged-ops.ts): one header per
+ * connection, one row per account, replaced whole by each reconcile.
+ */
+function unmanagedAccounts(d: Dialect): string[] {
+  const { text, bigint } = d.types;
+  return [
+    `CREATE TABLE unmanaged_reports (connection ${text} PRIMARY KEY, reported_at ${bigint} NOT NULL, policy ${text} NOT NULL, total integer NOT NULL)`,
+    `CREATE TABLE unmanaged_accounts (connection ${text} NOT NULL, email_ci ${text} NOT NULL, email ${text} NOT NULL, target_id ${text},
+      name ${text}, role ${text}, account_status ${text} NOT NULL, protection ${text}, action ${text} NOT NULL, note ${text},
+      first_seen_at ${bigint} NOT NULL, PRIMARY KEY (connection, email_ci))`,
+  ];
+}
 
 function coordination(d: Dialect): string[] {
   const { text, bool, bigint, double } = d.types;

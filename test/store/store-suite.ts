@@ -8,6 +8,7 @@ import { jobTests } from './suite-jobs.js';
 import { leaseTests } from './suite-leases.js';
 import { syncTests } from './suite-sync.js';
 import { targetLockTests } from './suite-target-locks.js';
+import { unmanagedTests } from './suite-unmanaged.js';
 import { userTests } from './suite-users.js';
 
 /**
@@ -44,5 +45,6 @@ export function runStoreSuite(name: string, createStore: () => Store | Promise<S
     targetLockTests(context);
     coordinationTests(context);
     syncTests(context);
+    unmanagedTests(context);
   });
 }
