@@ -30,9 +30,9 @@ async function seed(tb: TestBridge, type: ConnectorType, emails: string[]): Prom
   await simControl(tb.sims.get(type)!, '/seed', { users });
 }
 
-/** Target writes that name one of these emails' accounts (or any, for GraphQL mutations). */
+/** Removals the target received: a DELETE, or Paradime's disableUser. */
 async function removalWrites(tb: TestBridge, type: ConnectorType): Promise<SimRequestRecord[]> {
-  return (await simRequests(tb.sims.get(type)!)).filter((r) => isTargetWrite(r) && (r.method === 'DELETE' || r.method === 'PUT' || r.operation === 'mutation disableUser'));
+  return (await simRequests(tb.sims.get(type)!)).filter((r) => isTargetWrite(r) && (r.method === 'DELETE' || r.operation === 'mutation disableUser'));
 }
 
 /** The accounts the simulators hold when they start, and what the report says of them. */
