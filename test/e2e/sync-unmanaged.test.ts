@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import supertest from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimRequestRecord } from '../../src/connectors/simulator-kit.js';
 import type { ConnectorType } from '../../src/connectors/types.js';
@@ -72,6 +73,14 @@ describe.each(['sqlite', 'postgres'] as const)('accounts nobody manages on %s', 
       if (type === 'paradime') expect(report?.accounts.find((a) => a.email === builtIn.paradime.email)).toMatchObject({ protection: 'last-admin', action: 'report' });
       expect(await tb.store.listJobs(type)).toEqual([]);
     }
+    // The status page and the metrics read the stored report: any replica shows it.
+    const page = (await supertest(tb.bridge.url).get('/status').expect(200)).text;
+    expect(page).toContain('Accounts nobody manages');
+    expect(page).toContain('<dt>unmanaged accounts</dt><dd>1</dd>');
+    expect(page).toContain('stray@example.com');
+    const metrics = (await supertest(tb.bridge.url).get('/metrics').expect(200)).text;
+    expect(metrics).toContain('scim_bridge_unmanaged_accounts{connection="yardstik"} 1');
+    expect(metrics).toContain('scim_bridge_unmanaged_accounts{connection="paradime"} 2');
     // A second reconcile: the same report, the same first-seen time, still nothing written.
     const before = await tb.store.getUnmanagedReport('yardstik');
     await tb.bridge.reconciler.runNow();
