@@ -82,6 +82,11 @@ function renderRun(status: ConnectionStatus, run: SyncRun | undefined): string {
     // The reconcile runs after every user was converged: what it finds is what converging left.
     const found = reconcile.drift.length === 0 ? 'no drift left' : `${plural(reconcile.drift.length, 'drift or link item')} left, ${reconcile.queued} queued`;
     lines.push(`  reconcile, after converging: ${plural(reconcile.accounts, 'account')} in the target, ${found}`);
+    const { unmanaged } = reconcile;
+    if (unmanaged.accounts > 0) {
+      const queued = unmanaged.queued > 0 ? `, ${unmanaged.queued} queued for removal` : '';
+      lines.push(`  ${plural(unmanaged.accounts, 'account')} nobody manages${queued} (scim-bridge unmanaged --connection ${status.connection})`);
+    }
   }
   lines.push(`  users ${status.users}: synced ${status.synced}, pending ${status.pending}, failed ${status.failed}, unsupported ${status.unsupported}, held ${status.held}`);
   if (reconcile?.error === undefined && reconcile) {
