@@ -59,7 +59,9 @@ async function syncConnection(engine: SyncEngine, store: Store, connection: Sync
   } catch (err) {
     reconcile = { error: err instanceof Error ? err.message : String(err) };
   }
-  if (reconcile.error === undefined && reconcile.queued > 0) jobs += await drain(engine, store, connection.name, label('repairing drift'), io);
+  const isQueued = reconcile.error === undefined && (reconcile.queued > 0 || reconcile.unmanaged.queued > 0);
+  const phase = reconcile.error === undefined && reconcile.unmanaged.queued > 0 ? 'repairing drift, removing accounts nobody manages' : 'repairing drift';
+  if (isQueued) jobs += await drain(engine, store, connection.name, label(phase), io);
   return { jobs, reconcile, since, changes: await collectChanges(store, connection.name, since) };
 }
 

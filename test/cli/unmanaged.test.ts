@@ -77,6 +77,9 @@ describe.each(['sqlite', 'postgres'] as const)('scim-bridge unmanaged (%s)', (ki
     const sync = await env.run('sync', '--connection', 'redis-enterprise');
     expect(hasStackTrace(sync.stderr)).toBe(false);
     expect(sync.code).toBe(0);
+    expect(sync.stdout).toContain('1 account nobody manages, 1 queued for removal');
+    expect(sync.stdout).toMatch(/leftover@example\.com\s+deleted the account/);
+    expect((await writes('redis-enterprise')).map((r) => r.method)).toEqual(['DELETE']);
     const again = await env.run('sync', '--connection', 'redis-enterprise');
     expect(again.code).toBe(0);
     expect((await writes('redis-enterprise')).map((r) => `${r.method} ${r.path}`)).toEqual([expect.stringMatching(/^DELETE \/v1\/users\/\d+$/)]);
