@@ -138,6 +138,23 @@ describe.each(['sqlite', 'postgres'] as const)('accounts nobody manages on %s', 
     expect(await targetAccount(tb, 'paradime', builtIn.paradime.email)).not.toBeNull();
   });
 
+  it('never lists nor removes an account the mapping protects', async () => {
+    const mapping = removing('yardstik').replace(/^protected:\n  # .*\n  emails: \[\]$/m, 'protected:\n  emails: [Boss@Example.com]');
+    expect(mapping).toContain('emails: [Boss@Example.com]');
+    tb = await startTestBridge({ store: kind, types: ['yardstik'], mappings: { yardstik: mapping }, runWorkers: false });
+    await seed(tb, 'yardstik', ['boss@example.com', 'stray@example.com']);
+    const [report] = await tb.bridge.reconciler.runNow();
+    expect(report?.unmanaged).toEqual({ accounts: 1, queued: 1 });
+    expect((await tb.store.getUnmanagedReport('yardstik'))?.accounts.map((a) => a.email)).toEqual(['stray@example.com']);
+    // Even a removal job queued for it by hand finds the account protected.
+    await tb.store.enqueueAccountJobs('yardstik', ['unmanaged:boss@example.com']);
+    await tb.bridge.engine.drain();
+    expect(await targetAccount(tb, 'yardstik', 'boss@example.com')).not.toBeNull();
+    expect(await targetAccount(tb, 'yardstik', 'stray@example.com')).toBeNull();
+    const [record] = await tb.store.listAudit({ connection: 'yardstik', userId: 'unmanaged:boss@example.com' });
+    expect(record?.decision).toMatchObject({ outcome: 'skipped', note: 'not removed: the account is protected' });
+  });
+
   it('never removes an account a SCIM user claims after the reconcile queued its removal', async () => {
     tb = await startTestBridge({ store: kind, types: ['redis-enterprise'], mappings: { 'redis-enterprise': removing('redis-enterprise') }, runWorkers: false });
     await seed(tb, 'redis-enterprise', ['late@example.com']);
