@@ -4,6 +4,7 @@ import supertest from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimRequestRecord } from '../../src/connectors/simulator-kit.js';
 import type { ConnectorType } from '../../src/connectors/types.js';
+import { convergeJob } from '../../src/sync/converge.js';
 import { isTargetWrite, simControl, simRequests } from '../contract/connector-contract.js';
 import * as okta from '../fixtures/okta/requests.js';
 import { startTestBridge, type StoreKind, type TestBridge } from '../helpers/bridge.js';
@@ -191,5 +192,23 @@ describe.each(['sqlite', 'postgres'] as const)('accounts nobody manages on %s', 
     expect(await targetAccount(tb, 'yardstik', 'inflight@example.com')).not.toBeNull();
     const [record] = await tb.store.listAudit({ connection: 'yardstik', userId: 'unmanaged:inflight@example.com' });
     expect(record?.decision).toMatchObject({ unmanaged: true, outcome: 'skipped', note: expect.stringMatching(/sync state/) });
+  });
+
+  it('waits while a user\'s job holds the account\'s email lock (a create or an adoption under way)', async () => {
+    tb = await startTestBridge({ store: kind, types: ['yardstik'], mappings: { yardstik: removing('yardstik') }, runWorkers: false });
+    await seed(tb, 'yardstik', ['locked@example.com']);
+    const [report] = await tb.bridge.reconciler.runNow();
+    expect(report?.unmanaged).toEqual({ accounts: 1, queued: 1 });
+    // A user's job has locked the email (apply.ts locks before it reads, records or creates anything).
+    const userJob = await tb.store.leaseJob('yardstik', '00000000-0000-4000-8000-000000000002', { workerId: 'other-worker', leaseMs: 60_000 });
+    expect(await tb.store.lockTargets(userJob!, ['email:locked@example.com'])).toBeNull();
+    const [removal] = await tb.store.claimJobs('yardstik', { limit: 10, workerId: 'test', leaseMs: 60_000 });
+    expect(removal?.userId).toBe('unmanaged:locked@example.com');
+    await simControl(tb.sims.get('yardstik')!, '/requests', undefined, 'DELETE');
+    const connection = tb.bridge.engine.connection('yardstik')!;
+    const outcome = await convergeJob({ store: tb.store, connection, guard: tb.bridge.engine.guard }, removal!);
+    expect(outcome).toMatchObject({ result: 'busy' });
+    expect(await simRequests(tb.sims.get('yardstik')!)).toEqual([]);
+    expect(await targetAccount(tb, 'yardstik', 'locked@example.com')).not.toBeNull();
   });
 });
