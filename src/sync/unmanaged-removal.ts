@@ -23,7 +23,7 @@ const decision: Decision = { kind: 'absent', profile: null, rule: null, reason: 
 /** What one run of the job did, for the audit log. */
 type Result =
   | { outcome: 'removed'; plan: Plan; before: TargetAccount; execution: Execution }
-  | { outcome: 'skipped'; before: TargetAccount | null; note: string }
+  | { outcome: 'skipped'; before: TargetAccount; note: string }
   | { outcome: 'held'; plan: Plan; before: TargetAccount; reason: string }
   | { outcome: 'failed' | 'pending'; before: TargetAccount | null; error: BridgeError; calls: CallRecord[] };
 
@@ -36,26 +36,24 @@ export async function removeUnmanaged(deps: ConvergeDeps, job: ClaimedJob, email
   const busy = await store.lockTargets(job, [`email:${email}`]);
   if (busy !== null) return { result: 'busy', reason: `the job of ${busy} is changing the same target account` };
   let before: TargetAccount | null = null;
-  let plan: Plan | null = null;
   let result: Result;
   try {
     before = await connection.connector.findByEmail(email, call);
-    result = before === null ? { outcome: 'skipped', before, note: 'the account is gone already' } : await removeAccount(deps, job, before, call, (p) => (plan = p));
+    // Gone already (removed by hand, or by an earlier run of this job): nothing to do or record.
+    if (before === null) return { result: 'done', status: 'gone' };
+    result = await removeAccount(deps, job, before, call);
   } catch (err) {
-    if (err instanceof HoldRequest && before && plan) result = { outcome: 'held', plan, before, reason: err.message };
-    else {
-      const error = toBridgeError(err);
-      if (error.code === 'SYNC_BUSY') return { result: 'busy', reason: error.message };
-      const isTransient = error.isTransient && Date.now() - job.enqueuedAt < connection.settings.maxRetryAgeMs;
-      result = { outcome: isTransient ? 'pending' : 'failed', before, error, calls: callsOf(err) };
-    }
+    const error = toBridgeError(err);
+    if (error.code === 'SYNC_BUSY') return { result: 'busy', reason: error.message };
+    const isTransient = error.isTransient && Date.now() - job.enqueuedAt < connection.settings.maxRetryAgeMs;
+    result = { outcome: isTransient ? 'pending' : 'failed', before, error, calls: callsOf(err) };
   }
-  if (result.outcome === 'skipped' && result.before === null) return { result: 'done', status: 'gone' };
   await audit(deps, job, result);
   return outcomeOf(deps, job, result);
 }
 
-async function removeAccount(deps: ConvergeDeps, job: ClaimedJob, account: TargetAccount, call: CallOptions, planned: (plan: Plan) => void): Promise<Result> {
+/** Re-checks, admits and removes one account; a hold is a result, a failed call throws. */
+async function removeAccount(deps: ConvergeDeps, job: ClaimedJob, account: TargetAccount, call: CallOptions): Promise<Result> {
   const { store, connection } = deps;
   if (account.id !== null) {
     const busy = await store.lockTargets(job, [`email:${account.email.toLowerCase()}`, `id:${account.id}`]);
@@ -66,9 +64,14 @@ async function removeAccount(deps: ConvergeDeps, job: ClaimedJob, account: Targe
   if (isProtectedAccount(connection, account)) return { outcome: 'skipped', before: account, note: 'not removed: the account is protected' };
   const capabilities = connection.connector.capabilities;
   const plan = planConvergence({ decision, account, previousStatus: null, capabilities });
-  planned(plan);
   const safety = { store, connection, guard: deps.guard, userId: job.userId, state: null, decision, isApproved: job.reason === 'approved', isStrict: false };
-  const admitted = await admitPlan(safety, plan, account);
+  let admitted: Awaited<ReturnType<typeof admitPlan>>;
+  try {
+    admitted = await admitPlan(safety, plan, account);
+  } catch (err) {
+    if (err instanceof HoldRequest) return { outcome: 'held', plan, before: account, reason: err.message };
+    throw err;
+  }
   if (!isRemoval(admitted.plan, capabilities) || admitted.account === null) return { outcome: 'skipped', before: account, note: `not removed: ${admitted.plan.summary}` };
   const prepared: Prepared = {
     userId: job.userId,
