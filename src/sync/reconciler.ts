@@ -81,10 +81,10 @@ export async function surveyTarget(store: Store, connection: SyncConnection, sig
     const item = await compare(store, connection, state, account);
     if (item) drift.push(item);
   }
-  const unseen = accounts.filter((a) => !seen.has(a) && !claimedEmails.has(a.email.toLowerCase()));
-  const { links, withoutUser } = await unlinked(store, connection, unseen);
+  const { links, withoutUser } = await unlinked(store, connection, accounts.filter((a) => !seen.has(a)));
   drift.push(...links);
-  return { accounts, drift, unmanaged: withoutUser.filter((a) => isReportable(connection, a)) };
+  const unmanaged = withoutUser.filter((a) => !claimedEmails.has(a.email.toLowerCase()) && isReportable(connection, a));
+  return { accounts, drift, unmanaged };
 }
 
 /** Access the bridge removed that is back, and left so (`drift: report`), needs a person: warn. */
