@@ -9,6 +9,7 @@ import { serveCommand, type ServeOptions } from './commands/serve.js';
 import { simulateCommand, type SimulateOptions } from './commands/simulate.js';
 import { statusCommand, type StatusOptions } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
+import { unmanagedCommand, type UnmanagedOptions } from './commands/unmanaged.js';
 import { validateCommand, type ValidateOptions } from './commands/validate.js';
 import { connectorTypes } from './connectors/types.js';
 import { bridgeVersion } from './observability/startup.js';
@@ -93,6 +94,14 @@ program
   .option(...connectionOption)
   .option('--json', 'print JSON')
   .action(finite((options: StatusOptions) => statusCommand(options)));
+program
+  .command('unmanaged')
+  .description('target accounts no SCIM user stands behind (lists the target now; changes nothing)')
+  .option(...configOption)
+  .requiredOption('--connection <name>', 'the connection whose target to list')
+  .option('--stored', 'print the latest saved report (the last reconcile) without calling the target')
+  .option('--json', 'print JSON')
+  .action(finite((options: UnmanagedOptions) => unmanagedCommand(options)));
 program
   .command('approve')
   .description('release jobs held by the mass-deprovisioning guard')

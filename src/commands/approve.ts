@@ -1,4 +1,5 @@
 import { resetGuardIfClear } from '../sync/guard.js';
+import { unmanagedEmailOf } from '../sync/unmanaged.js';
 import { plural, processIo, UsageError, withStore, type CliIo } from './context.js';
 import { userNames } from './users.js';
 
@@ -26,6 +27,11 @@ export async function approveCommand(options: ApproveOptions, io: CliIo = proces
     const reasons = new Map(held.map((j) => [j.userId, j.heldReason]));
     // Tombstoned users included: a removal held by the guard is usually a user deleted in the IdP.
     const names = await userNames(store, connection.name, [...reasons.keys()]);
+    // The removal of an account nobody manages goes by the account's email.
+    for (const id of reasons.keys()) {
+      const email = unmanagedEmailOf(id);
+      if (email !== null) names.set(id, email);
+    }
     const wanted = options.user && options.user.length > 0 ? options.user : null;
     const { ids, missing } = wanted ? pick([...reasons.keys()], names, wanted) : { ids: [...reasons.keys()], missing: [] };
     const released = ids.length === 0 ? 0 : await store.releaseJobs(connection.name, wanted ? ids : undefined);

@@ -53,5 +53,8 @@ export function renderDetails(status: ConnectionStatus): string {
     for (const held of status.heldReasons) lines.push(`  ${String(held.count).padStart(5)} × ${truncate(held.reason, 200)}`);
     lines.push(`  release them with: scim-bridge approve --connection ${status.connection}`);
   }
+  if (status.unmanaged !== null && status.unmanaged > 0) {
+    lines.push(`${status.connection}: ${status.unmanaged} target account(s) nobody manages at the last reconcile; list them with: scim-bridge unmanaged --connection ${status.connection}`);
+  }
   return lines.length === 0 ? '' : `\n${lines.join('\n')}\n`;
 }

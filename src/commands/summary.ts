@@ -28,6 +28,8 @@ export interface ConnectionStatus {
   topErrors: { code: string; message: string; count: number }[];
   /** Why jobs are held, with how many. */
   heldReasons: { reason: string; count: number }[];
+  /** Target accounts no SCIM user stands behind at the last reconcile; null before the first. */
+  unmanaged: number | null;
 }
 
 const HELD_SCAN = 10_000;
@@ -48,6 +50,7 @@ async function readStatus(store: Store, connection: { name: string; type: string
   const withoutState = Math.max(0, summary.users - withState);
   const deleted = Math.max(0, withState - summary.users);
   const held = await store.listJobs(connection.name, { held: true, limit: HELD_SCAN });
+  const unmanaged = await store.getUnmanagedReport(connection.name, { limit: 0 });
   const reasons = new Map<string, number>();
   for (const job of held) reasons.set(job.heldReason ?? '', (reasons.get(job.heldReason ?? '') ?? 0) + 1);
   return {
@@ -65,6 +68,7 @@ async function readStatus(store: Store, connection: { name: string; type: string
     queue: { pending: stats?.pending ?? 0, held: stats?.held ?? 0, oldestAgeMs: stats?.oldestAgeMs ?? null },
     topErrors: summary.topErrors,
     heldReasons: [...reasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count),
+    unmanaged: unmanaged?.total ?? null,
   };
 }
 

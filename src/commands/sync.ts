@@ -59,7 +59,9 @@ async function syncConnection(engine: SyncEngine, store: Store, connection: Sync
   } catch (err) {
     reconcile = { error: err instanceof Error ? err.message : String(err) };
   }
-  if (reconcile.error === undefined && reconcile.queued > 0) jobs += await drain(engine, store, connection.name, label('repairing drift'), io);
+  const isQueued = reconcile.error === undefined && (reconcile.queued > 0 || reconcile.unmanaged.queued > 0);
+  const phase = reconcile.error === undefined && reconcile.unmanaged.queued > 0 ? 'repairing drift, removing accounts nobody manages' : 'repairing drift';
+  if (isQueued) jobs += await drain(engine, store, connection.name, label(phase), io);
   return { jobs, reconcile, since, changes: await collectChanges(store, connection.name, since) };
 }
 
@@ -82,6 +84,11 @@ function renderRun(status: ConnectionStatus, run: SyncRun | undefined): string {
     // The reconcile runs after every user was converged: what it finds is what converging left.
     const found = reconcile.drift.length === 0 ? 'no drift left' : `${plural(reconcile.drift.length, 'drift or link item')} left, ${reconcile.queued} queued`;
     lines.push(`  reconcile, after converging: ${plural(reconcile.accounts, 'account')} in the target, ${found}`);
+    const { unmanaged } = reconcile;
+    if (unmanaged.accounts > 0) {
+      const queued = unmanaged.queued > 0 ? `, ${unmanaged.queued} queued for removal` : '';
+      lines.push(`  ${plural(unmanaged.accounts, 'account')} nobody manages${queued} (scim-bridge unmanaged --connection ${status.connection})`);
+    }
   }
   lines.push(`  users ${status.users}: synced ${status.synced}, pending ${status.pending}, failed ${status.failed}, unsupported ${status.unsupported}, held ${status.held}`);
   if (reconcile?.error === undefined && reconcile) {

@@ -98,6 +98,21 @@ export const copyTables: readonly CopyTable[] = [
     },
   },
   {
+    name: 'unmanaged_reports',
+    key: ['connection'],
+    isKeyUnique: true,
+    columns: { connection: 'text', reported_at: 'integer', policy: 'text', total: 'integer' },
+  },
+  {
+    name: 'unmanaged_accounts',
+    key: ['connection', 'email_ci'],
+    isKeyUnique: true,
+    columns: {
+      connection: 'text', email_ci: 'text', email: 'text', target_id: 'text', name: 'text', role: 'text', account_status: 'text',
+      protection: 'text', action: 'text', note: 'text', first_seen_at: 'integer',
+    },
+  },
+  {
     name: 'audit_log',
     key: ['id'],
     isKeyUnique: true,

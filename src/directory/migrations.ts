@@ -138,6 +138,7 @@ export const migrations: readonly Migration[] = [
   // Webhook notifications (sql/notify-ops.ts): one row per event and webhook until the receiver
   // accepted it, so a restart or a receiver away loses none.
   { version: 8, name: 'notify-outbox', statements: notifyOutbox },
+  { version: 10, name: 'unmanaged-accounts', statements: unmanagedAccounts },
   // What a run ignored and the user should know (an assigned role the target does not have): a JSON array of strings, or null.
   { version: 11, name: 'sync-warnings', statements: (d) => [`ALTER TABLE sync_state ADD COLUMN warnings ${d.types.text}`] },
 ];
@@ -148,6 +149,20 @@ function notifyOutbox(d: Dialect): string[] {
     `CREATE TABLE notify_outbox (id ${text} PRIMARY KEY, webhook ${text} NOT NULL, event ${json} NOT NULL, created_at ${bigint} NOT NULL,
       available_at ${bigint} NOT NULL, attempts integer NOT NULL, last_error ${text}, lease_token ${text}, locked_until ${bigint})`,
     'CREATE INDEX notify_outbox_due_idx ON notify_outbox (webhook, available_at, created_at)',
+  ];
+}
+
+/**
+ * The latest report of target accounts nobody manages (sql/unmanaged-ops.ts): one header per
+ * connection, one row per account, replaced whole by each reconcile.
+ */
+function unmanagedAccounts(d: Dialect): string[] {
+  const { text, bigint } = d.types;
+  return [
+    `CREATE TABLE unmanaged_reports (connection ${text} PRIMARY KEY, reported_at ${bigint} NOT NULL, policy ${text} NOT NULL, total integer NOT NULL)`,
+    `CREATE TABLE unmanaged_accounts (connection ${text} NOT NULL, email_ci ${text} NOT NULL, email ${text} NOT NULL, target_id ${text},
+      name ${text}, role ${text}, account_status ${text} NOT NULL, protection ${text}, action ${text} NOT NULL, note ${text},
+      first_seen_at ${bigint} NOT NULL, PRIMARY KEY (connection, email_ci))`,
   ];
 }
 

@@ -113,6 +113,21 @@ export interface Store extends Coordination {
   /** Users, and sync states by state, and the most frequent error codes, per connection. */
   syncSummary(connection: string): Promise<SyncSummary>;
 
+  // Accounts nobody manages: the latest report of each connection (the reconciler writes it,
+  // `scim-bridge unmanaged` and /status read it), and the jobs that remove them.
+  /**
+   * Replaces a connection's report in one transaction; an account reported before keeps its
+   * `firstSeenAt`, a new one gets the report's time.
+   */
+  putUnmanagedReport(report: UnmanagedReportInput): Promise<void>;
+  /** The latest report of a connection with at most `limit` accounts (all by default), by email; null before the first. */
+  getUnmanagedReport(connection: string, options?: { limit?: number }): Promise<UnmanagedReport | null>;
+  /**
+   * Enqueues jobs under ids that are not SCIM users (`unmanaged:<email>`, sync/unmanaged-removal.ts),
+   * due now; an id that has a job already keeps it as it is (its hold, its backoff, its approval). Returns how many were added.
+   */
+  enqueueAccountJobs(connection: string, jobIds: readonly string[]): Promise<number>;
+
   // Decision audit log.
   appendAudit(records: readonly AuditRecord[]): Promise<void>;
   listAudit(options: { connection?: string; userId?: string; since?: number; limit?: number }): Promise<AuditRecord[]>;
@@ -288,6 +303,42 @@ export interface SyncSummary {
   managed: number;
   byStatus: Record<SyncStatus, number>;
   topErrors: { code: string; message: string; count: number }[];
+}
+
+/** A target account that no SCIM user of the connection is linked to or matches by email. */
+export interface UnmanagedAccount {
+  email: string;
+  /** Null for an invitation without an id yet. */
+  targetId: string | null;
+  name: string | null;
+  role: string | null;
+  accountStatus: 'active' | 'invited' | 'disabled';
+  /** Set for the target's last admin: reported, never removed for being unmanaged. */
+  protection: 'last-admin' | null;
+  /** What the bridge does with it: only report it, remove it (`unmanaged: remove`), or keep it although told to remove (`note` says why). */
+  action: 'report' | 'remove' | 'keep';
+  note: string | null;
+  /** When a report first listed it (epoch ms). */
+  firstSeenAt: number;
+}
+
+/** What one reconcile (or `scim-bridge unmanaged`) found. */
+export interface UnmanagedReport {
+  connection: string;
+  at: number;
+  /** The mapping's `unmanaged` option when the report was made. */
+  policy: 'report' | 'remove';
+  /** How many accounts the report holds (`accounts` may be cut to a limit). */
+  total: number;
+  accounts: UnmanagedAccount[];
+}
+
+/** A report to store: `firstSeenAt` is the store's to keep. */
+export interface UnmanagedReportInput {
+  connection: string;
+  at: number;
+  policy: 'report' | 'remove';
+  accounts: Omit<UnmanagedAccount, 'firstSeenAt'>[];
 }
 
 /** One decision of the convergence engine. */

@@ -51,6 +51,7 @@ function connectionSection(c: ConnectionStatus, now: number): string {
 ${accessBlock(c)}
 ${c.storeError ? `<p class="bad">The store did not answer: ${e(c.storeError)}</p>` : `${countsBlock(c, now)}${heldBlock(c)}`}
 ${reconcileBlock(c)}
+${unmanagedBlock(c)}
 ${errorsBlock(c)}
 </section>`;
 }
@@ -74,6 +75,7 @@ function countsBlock(c: ConnectionStatus, now: number): string {
     ['unsupported', s.byStatus.unsupported, ''],
     ['held', s.byStatus.held, s.byStatus.held > 0 ? 'warn' : ''],
     ['managed accounts', s.managed, ''],
+    ...(c.unmanaged ? [['unmanaged accounts', c.unmanaged.total, c.unmanaged.total > 0 ? 'warn' : ''] as [string, number, string]] : []),
   ];
   const oldestMs = c.queue?.oldestAgeMs ?? null;
   const oldest = oldestMs === null ? 'none waiting' : `oldest waiting ${duration(oldestMs)}`;
@@ -100,6 +102,19 @@ function reconcileBlock(c: ConnectionStatus): string {
   for (const item of r.drift) kinds.set(item.kind, (kinds.get(item.kind) ?? 0) + 1);
   const found = kinds.size === 0 ? 'no drift' : [...kinds].map(([kind, n]) => `${n} ${kind}`).join(', ');
   return `<p>Last reconcile ${time(r.at)}: ${e(r.accounts)} target accounts, ${e(found)}, ${e(r.queued)} users queued.</p>`;
+}
+
+function unmanagedBlock(c: ConnectionStatus): string {
+  const u = c.unmanaged;
+  if (!u) return '';
+  const what = u.policy === 'remove' ? 'they are removed through the mass-deprovisioning guard (<code>unmanaged: remove</code>)' : 'they are reported and left alone (<code>unmanaged: report</code>)';
+  const head = `<h3>Accounts nobody manages</h3><p class="meta">${e(u.total)} target account(s) that no SCIM user stands behind, as of ${time(u.at)}; ${what}. Protected accounts are never listed.</p>`;
+  if (u.accounts.length === 0) return head;
+  const rows = u.accounts
+    .map((a) => `<tr><td>${e(a.email)}</td><td>${e(a.role ?? '')}</td><td>${e(a.accountStatus)}</td><td>${e(a.action)}${a.note ? `: ${e(a.note)}` : ''}</td><td>${time(a.firstSeenAt)}</td></tr>`)
+    .join('');
+  const more = u.total > u.accounts.length ? `<p class="meta">${e(u.total - u.accounts.length)} more: <code>scim-bridge unmanaged --connection ${e(c.name)}</code></p>` : '';
+  return `${head}<table class="unmanaged"><thead><tr><th>email</th><th>role</th><th>status</th><th>action</th><th>first seen</th></tr></thead><tbody>${rows}</tbody></table>${more}`;
 }
 
 function errorsBlock(c: ConnectionStatus): string {

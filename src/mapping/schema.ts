@@ -157,6 +157,8 @@ export function mappingSchema(target: MappingTarget) {
         .strict(),
       deactivate: policySchema(target, 'deactivate'),
       delete: policySchema(target, 'delete'),
+      // Target accounts no SCIM user stands behind: only reported (default), or removed through the guard.
+      unmanaged: z.enum(['report', 'remove'], { error: 'expected report or remove' }).default('report'),
       protected: z
         .object({ emails: z.array(emailSchema, { error: 'expected a list of email addresses' }).default([]) })
         .strict()

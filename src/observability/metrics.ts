@@ -22,7 +22,7 @@ const driftKinds = new Set(['deleted-in-target', 'role-changed', 'orphaned', 'ac
 
 /** What gauges are read from at scrape time. */
 export interface MetricsSources {
-  store: Pick<Store, 'jobStats' | 'syncSummary' | 'notificationStats'>;
+  store: Pick<Store, 'jobStats' | 'syncSummary' | 'notificationStats' | 'getUnmanagedReport'>;
   connections: readonly { name: string; drift: 'repair' | 'report' }[];
   /** Names of the configured webhooks (notify.webhooks). */
   webhooks?: readonly string[];
@@ -56,6 +56,7 @@ export class BridgeMetrics {
   private readonly users = this.gauge('users', 'SCIM users with a sync state, by status.', ['connection', 'status']);
   private readonly directoryUsers = this.gauge('directory_users', 'Live SCIM users in the directory.', ['connection']);
   private readonly managed = this.gauge('managed_accounts', 'Target accounts the bridge created or adopted that still exist.', ['connection']);
+  private readonly unmanaged = this.gauge('unmanaged_accounts', 'Target accounts no SCIM user stands behind, protected ones left out, at the last reconcile.', ['connection']);
   private readonly targetUp = this.gauge('target_access_ok', 'Whether the last access check of the target succeeded (1) or found a problem (0).', ['connection']);
   private readonly reconcileAt = this.gauge('reconcile_last_run_timestamp_seconds', 'When the reconciler last ran (Unix time).', ['connection']);
   private readonly reconcileOk = this.gauge('reconcile_last_run_ok', 'Whether the last reconcile succeeded.', ['connection']);
@@ -152,6 +153,9 @@ export class BridgeMetrics {
       for (const [status, count] of Object.entries(summary.byStatus)) this.users.set({ connection: name, status }, count);
       this.directoryUsers.set({ connection: name }, summary.users);
       this.managed.set({ connection: name }, summary.managed);
+      // Absent until the first reconcile (or `scim-bridge unmanaged`) has looked: 0 would claim it had.
+      const unmanaged = await sources.store.getUnmanagedReport(name, { limit: 0 });
+      if (unmanaged) this.unmanaged.set({ connection: name }, unmanaged.total);
     }
     if ((sources.webhooks ?? []).length === 0) return;
     const waiting = await sources.store.notificationStats();

@@ -1,11 +1,12 @@
-import type { JobStats, Store, SyncSummary } from '../directory/store.js';
+import type { JobStats, Store, SyncSummary, UnmanagedReport } from '../directory/store.js';
 import type { ReconcileReport } from '../sync/reconciler.js';
+import { unmanagedEmailOf } from '../sync/unmanaged.js';
 import type { AccessMonitor, AccessReport } from './access-monitor.js';
 
 /**
  * Everything the status page shows, gathered as plain data (rendering is src/http/status-page.ts):
  * per connection, target access, sync counts with the top reasons, the outbox, held jobs and
- * why, the last reconcile and the most recent errors from the audit log.
+ * why, the last reconcile, the accounts nobody manages and the most recent errors from the audit log.
  */
 
 /** A user whose job the mass-deprovisioning guard holds. */
@@ -39,6 +40,8 @@ export interface ConnectionStatus {
   queue: JobStats | null;
   held: HeldJob[];
   reconcile: (ReconcileReport & { at: number; error?: string }) | null;
+  /** The latest report of accounts nobody manages (the first few accounts; `total` counts all), null before the first reconcile. */
+  unmanaged: UnmanagedReport | null;
   recentErrors: RecentError[];
   storeError?: string;
 }
@@ -56,7 +59,7 @@ export interface StatusSources {
   version: string;
   /** A secret-free description of the store ("sqlite ./data/bridge.db"). */
   storeLabel: string;
-  store: Pick<Store, 'jobStats' | 'syncSummary' | 'listJobs' | 'getUser' | 'listAudit'>;
+  store: Pick<Store, 'jobStats' | 'syncSummary' | 'listJobs' | 'getUser' | 'listAudit' | 'getUnmanagedReport'>;
   connections: readonly { name: string; type: string; mode: string; drift: string }[];
   reconciler: { readonly lastReports: ReadonlyMap<string, ReconcileReport & { at: number; error?: string }> };
   access: AccessMonitor;
@@ -64,6 +67,7 @@ export interface StatusSources {
 
 const HELD_SHOWN = 10;
 const ERRORS_SHOWN = 10;
+const UNMANAGED_SHOWN = 20;
 const AUDIT_SCANNED = 200;
 
 /** Gathers the status of every connection (targets are checked through the access cache). */
@@ -78,14 +82,15 @@ export async function collectStatus(sources: StatusSources, now = Date.now()): P
         queue: stats?.find((s) => s.connection === connection.name) ?? null,
       };
       try {
-        const [summary, held, recentErrors] = await Promise.all([
+        const [summary, held, unmanaged, recentErrors] = await Promise.all([
           sources.store.syncSummary(connection.name),
           heldJobs(sources.store, connection.name),
+          sources.store.getUnmanagedReport(connection.name, { limit: UNMANAGED_SHOWN }),
           recentErrorsOf(sources.store, connection.name),
         ]);
-        return { ...base, summary, held, recentErrors };
+        return { ...base, summary, held, unmanaged, recentErrors };
       } catch (err) {
-        return { ...base, summary: null, held: [], recentErrors: [], storeError: err instanceof Error ? err.message : String(err) };
+        return { ...base, summary: null, held: [], unmanaged: null, recentErrors: [], storeError: err instanceof Error ? err.message : String(err) };
       }
     }),
   );
@@ -95,7 +100,13 @@ export async function collectStatus(sources: StatusSources, now = Date.now()): P
 async function heldJobs(store: StatusSources['store'], connection: string): Promise<HeldJob[]> {
   const jobs = await store.listJobs(connection, { held: true, limit: HELD_SHOWN });
   const names = await userNames(store, connection, jobs.map((job) => job.userId));
-  return jobs.map((job) => ({ userId: job.userId, userName: names.get(job.userId) ?? null, reason: job.heldReason ?? 'held', since: job.enqueuedAt }));
+  return jobs.map((job) => ({ userId: job.userId, userName: names.get(job.userId) ?? unmanagedName(job.userId), reason: job.heldReason ?? 'held', since: job.enqueuedAt }));
+}
+
+/** How the removal job of an account nobody manages is named where a user would be. */
+function unmanagedName(jobId: string): string | null {
+  const email = unmanagedEmailOf(jobId);
+  return email === null ? null : `${email} (account nobody manages)`;
 }
 
 /** The userName of each id (deleted users included, as the job of a deletion still refers to them). */

@@ -78,6 +78,7 @@ export function buildSyncConnections(connections: readonly ResolvedConnection[],
       drift: connection.drift,
       // Redis Cloud processes one task per account at a time (process-lifecycle.md): serialise our writes too, across replicas.
       writeLock: connection.type === 'redis-cloud' ? writeLock(connection.name, options.coordination) : null,
+      unmanaged: mapping.unmanaged,
       protectedEmails: new Set(mapping.protected.emails.map((e: string) => e.toLowerCase())),
       logger,
       notifier: options.notifier ?? silentNotifier,

@@ -24,6 +24,8 @@ export interface SyncConnection {
   drift: ConnectionConfig['drift'];
   /** Held around every target write when the target processes one change at a time (Redis Cloud); shared by replicas. */
   writeLock: WriteLock | null;
+  /** What becomes of target accounts no SCIM user stands behind (the mapping's `unmanaged`): reported only, or removed. */
+  unmanaged: 'report' | 'remove';
   /** Emails the mapping lists as protected (lowercase), also skipped by the reconciler. */
   protectedEmails: ReadonlySet<string>;
   logger: Logger;

@@ -8,6 +8,8 @@ import type { RemovalGuard } from './guard.js';
 import { isRemoval } from './plan.js';
 import { loadUser, type Prepared } from './prepare.js';
 import { isManageable } from './safety.js';
+import { unmanagedEmailOf } from './unmanaged.js';
+import { removeUnmanaged } from './unmanaged-removal.js';
 
 /**
  * Converging one user: apply the plan (apply.ts: target locks, read, admit, execute), then
@@ -41,6 +43,9 @@ type JobInfo = Pick<ClaimedJob, 'connection' | 'userId' | 'requestIds' | 'enqueu
 export async function convergeJob(deps: ConvergeDeps, job: ClaimedJob): Promise<ConvergeOutcome> {
   const { store, connection } = deps;
   const now = deps.now ?? Date.now;
+  // Not a SCIM user's job: the removal of an account nobody manages (unmanaged.ts).
+  const unmanagedEmail = unmanagedEmailOf(job.userId);
+  if (unmanagedEmail !== null) return removeUnmanaged(deps, job, unmanagedEmail);
   const call = { ...(deps.signal ? { signal: deps.signal } : {}), ...(job.requestIds.at(-1) ? { requestId: job.requestIds.at(-1) as string } : {}) };
   const known = await loadUser(store, connection, job.userId).catch((err: unknown) => err as Error);
   if (known instanceof Error) return failed(deps, job, null, isBridgeError(known) ? known : new BridgeError('INTERNAL', known.message, { cause: known }), [], now(), job.pendingHandle ?? undefined);

@@ -60,10 +60,10 @@ export class ReconcileScheduler {
         reports.push(report);
         this.lastReports.set(connection.name, { ...report, at: Date.now() });
         this.options.onReport?.(report);
-        logger.info('reconciled', { connection: connection.name, accounts: report.accounts, drift: report.drift.length, queued: report.queued, skipped: report.skipped });
+        logger.info('reconciled', { connection: connection.name, accounts: report.accounts, drift: report.drift.length, queued: report.queued, unmanaged: report.unmanaged.accounts, skipped: report.skipped });
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        this.lastReports.set(connection.name, { connection: connection.name, accounts: 0, drift: [], queued: 0, at: Date.now(), error: message });
+        this.lastReports.set(connection.name, { connection: connection.name, accounts: 0, drift: [], queued: 0, unmanaged: { accounts: 0, queued: 0 }, at: Date.now(), error: message });
         logger.warn('reconcile failed', { connection: connection.name, error: message });
       }
     }

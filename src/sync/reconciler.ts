@@ -2,6 +2,8 @@ import { hasRole, type TargetAccount } from '../connectors/types.js';
 import type { Store, SyncState } from '../directory/store.js';
 import type { SyncConnection } from './connection.js';
 import { grantsAccess } from './removal.js';
+import { isListedProtected } from './safety.js';
+import { isReportable, recordUnmanaged, usersWithEmail } from './unmanaged.js';
 
 /**
  * The reconciler: lists each target, links invitations that were accepted and accounts that
@@ -9,7 +11,8 @@ import { grantsAccess } from './removal.js';
  * there, a managed account whose SCIM user is gone, access the bridge removed that the target
  * shows again). With `drift: repair` it queues the affected
  * users, and the worker converges them the usual way; with `report` it only reports.
- * One reconciler per connection at a time across replicas (an exclusive store lock).
+ * It also reports the accounts nobody manages (unmanaged.ts) and, with `unmanaged: remove`,
+ * queues their removal. One reconciler per connection at a time across replicas (an exclusive store lock).
  */
 
 /** One difference between the directory's intent and the target. */
@@ -27,7 +30,17 @@ export interface ReconcileReport {
   drift: DriftItem[];
   /** Users queued for convergence (links always, drift only with `drift: repair`). */
   queued: number;
+  /** Accounts no SCIM user stands behind (protected ones left out), and how many removals this run queued. */
+  unmanaged: { accounts: number; queued: number };
   skipped?: 'locked';
+}
+
+/** What one listing of the target shows, before anything is queued. */
+export interface TargetSurvey {
+  accounts: TargetAccount[];
+  drift: DriftItem[];
+  /** Accounts no SCIM user stands behind, protected ones left out. */
+  unmanaged: TargetAccount[];
 }
 
 const driftKinds: ReadonlySet<DriftItem['kind']> = new Set(['deleted-in-target', 'role-changed', 'orphaned', 'active-in-target']);
@@ -35,27 +48,44 @@ const isDrift = (item: DriftItem): boolean => driftKinds.has(item.kind);
 
 /** Reconciles one connection; returns `skipped: 'locked'` when another process is at it. */
 export async function reconcileConnection(store: Store, connection: SyncConnection, signal?: AbortSignal): Promise<ReconcileReport> {
-  const result = await store.withExclusiveLock(`reconcile:${connection.name}`, async () => {
-    const accounts: TargetAccount[] = [];
-    for await (const account of connection.connector.listAccounts(signal ? { signal } : {})) accounts.push(account);
-    const byEmail = new Map(accounts.map((a) => [a.email.toLowerCase(), a]));
-    const byId = new Map(accounts.filter((a) => a.id !== null).map((a) => [a.id as string, a]));
-    const drift: DriftItem[] = [];
-    const seen = new Set<TargetAccount>();
-    for await (const state of allStates(store, connection.name)) {
-      const account = (state.targetId ? byId.get(state.targetId) : undefined) ?? (state.targetEmail ? byEmail.get(state.targetEmail.toLowerCase()) : undefined);
-      if (account) seen.add(account);
-      const item = await compare(store, connection, state, account);
-      if (item) drift.push(item);
-    }
-    drift.push(...(await unlinked(store, connection, accounts.filter((a) => !seen.has(a)))));
+  const result = await store.withExclusiveLock(`reconcile:${connection.name}`, async (): Promise<ReconcileReport> => {
+    const { accounts, drift, unmanaged } = await surveyTarget(store, connection, signal);
     const toQueue = drift.filter((d) => connection.drift === 'repair' || !isDrift(d)).map((d) => d.userId);
     const queued = toQueue.length > 0 ? await store.enqueueJobs(connection.name, 'reconcile', [...new Set(toQueue)]) : 0;
     for (const item of drift) logItem(connection, item);
     await notifyDrift(connection, drift.filter(isDrift));
-    return { connection: connection.name, accounts: accounts.length, drift, queued };
+    const recorded = await recordUnmanaged(store, connection, unmanaged, { queue: true });
+    if (unmanaged.length > 0) connection.logger.info('unmanaged accounts found', { accounts: unmanaged.length, policy: connection.unmanaged, removalsQueued: recorded.queued });
+    return { connection: connection.name, accounts: accounts.length, drift, queued, unmanaged: { accounts: unmanaged.length, queued: recorded.queued } };
   });
-  return result ?? { connection: connection.name, accounts: 0, drift: [], queued: 0, skipped: 'locked' };
+  return result ?? { connection: connection.name, accounts: 0, drift: [], queued: 0, unmanaged: { accounts: 0, queued: 0 }, skipped: 'locked' };
+}
+
+/**
+ * Lists the target once and compares it with the sync states and the directory: drift, links to
+ * make, and the accounts nobody manages. Reads only; `scim-bridge unmanaged` runs it too.
+ */
+export async function surveyTarget(store: Store, connection: SyncConnection, signal?: AbortSignal): Promise<TargetSurvey> {
+  const accounts: TargetAccount[] = [];
+  for await (const account of connection.connector.listAccounts(signal ? { signal } : {})) accounts.push(account);
+  const byEmail = new Map(accounts.map((a) => [a.email.toLowerCase(), a]));
+  const byId = new Map(accounts.filter((a) => a.id !== null).map((a) => [a.id as string, a]));
+  const drift: DriftItem[] = [];
+  const seen = new Set<TargetAccount>();
+  // Every email a state holds, linked or not: an account being created (its create is recorded
+  // before it is sent), an invitation without an id, an account the bridge removed.
+  const claimedEmails = new Set<string>();
+  for await (const state of allStates(store, connection.name)) {
+    if (state.targetEmail) claimedEmails.add(state.targetEmail.toLowerCase());
+    const account = (state.targetId ? byId.get(state.targetId) : undefined) ?? (state.targetEmail ? byEmail.get(state.targetEmail.toLowerCase()) : undefined);
+    if (account) seen.add(account);
+    const item = await compare(store, connection, state, account);
+    if (item) drift.push(item);
+  }
+  const { links, withoutUser } = await unlinked(store, connection, accounts.filter((a) => !seen.has(a)));
+  drift.push(...links);
+  const unmanaged = withoutUser.filter((a) => !claimedEmails.has(a.email.toLowerCase()) && isReportable(connection, a));
+  return { accounts, drift, unmanaged };
 }
 
 /** Access the bridge removed that is back, and left so (`drift: report`), needs a person: warn. */
@@ -97,7 +127,7 @@ async function* allStates(store: Store, connection: string): AsyncGenerator<Sync
 
 async function compare(store: Store, connection: SyncConnection, state: SyncState, account: TargetAccount | undefined): Promise<DriftItem | null> {
   const email = account?.email ?? state.targetEmail ?? '';
-  if (!state.isManaged || state.status === 'held' || connection.protectedEmails.has(email.toLowerCase())) return null;
+  if (!state.isManaged || state.status === 'held' || isListedProtected(connection, email)) return null;
   const base = { userId: state.userId, email };
   if (!account) {
     // Paradime lists neither disabled nor deleted users: a disabled account is expected to vanish.
@@ -122,22 +152,19 @@ async function compare(store: Store, connection: SyncConnection, state: SyncStat
   return null;
 }
 
-/** Accounts no sync state points at, whose email belongs to a SCIM user: link them. */
-async function unlinked(store: Store, connection: SyncConnection, accounts: readonly TargetAccount[]): Promise<DriftItem[]> {
-  const items: DriftItem[] = [];
+/**
+ * Accounts no sync state points at, whose email belongs to a SCIM user: link them. The others,
+ * no SCIM user behind them, come back in `withoutUser`.
+ */
+async function unlinked(store: Store, connection: SyncConnection, accounts: readonly TargetAccount[]): Promise<{ links: DriftItem[]; withoutUser: TargetAccount[] }> {
+  const links: DriftItem[] = [];
+  const withoutUser: TargetAccount[] = [];
   for (const account of accounts) {
-    if (account.protection || connection.protectedEmails.has(account.email.toLowerCase())) continue;
-    const page = await store.listUsers(connection.name, {
-      filter: {
-        kind: 'or',
-        left: { kind: 'compare', path: { attr: 'userName' }, op: 'eq', value: account.email },
-        right: { kind: 'compare', path: { attr: 'emails', sub: 'value' }, op: 'eq', value: account.email },
-      },
-      startIndex: 1,
-      count: 2,
-    });
+    const page = await usersWithEmail(store, connection.name, account.email);
+    if (page.totalResults === 0) withoutUser.push(account);
+    if (account.protection || isListedProtected(connection, account.email)) continue;
     const [user] = page.records;
-    if (user && page.totalResults === 1) items.push({ kind: 'unlinked', userId: user.id, email: account.email, detail: 'an existing account matches this SCIM user by email' });
+    if (user && page.totalResults === 1) links.push({ kind: 'unlinked', userId: user.id, email: account.email, detail: 'an existing account matches this SCIM user by email' });
   }
-  return items;
+  return { links, withoutUser };
 }

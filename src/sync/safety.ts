@@ -37,6 +37,20 @@ export class HoldRequest extends Error {
 /** Protections the target itself enforces; the bridge never writes to these accounts. */
 const isTargetProtected = (account: TargetAccount | null): boolean => account?.protection === 'owner' || account?.protection === 'api-key-user';
 
+/** Whether the mapping lists the email in `protected.emails`. */
+export function isListedProtected(connection: Pick<SyncConnection, 'protectedEmails'>, email: string): boolean {
+  return connection.protectedEmails.has(email.trim().toLowerCase());
+}
+
+/**
+ * Whether an account is protected whoever asks (docs/architecture.md, promise 5): the target's
+ * owner, the user whose key the bridge uses, or an email the mapping lists. The last admin is
+ * not in this list: a change to it waits for approval ({@link admitPlan}).
+ */
+export function isProtectedAccount(connection: Pick<SyncConnection, 'protectedEmails'>, account: TargetAccount): boolean {
+  return isTargetProtected(account) || isListedProtected(connection, account.email);
+}
+
 /** Whether the bridge may count an account it linked as managed (never the owner's or the key holder's). */
 export function isManageable(account: TargetAccount | null): boolean {
   return !isTargetProtected(account);
@@ -67,7 +81,7 @@ export async function admitPlan(ctx: SafetyContext, plan: Plan, account: TargetA
       details: { accountId: account.id, protection: account.protection ?? null },
     });
   }
-  if (account && plan.kind !== 'protected' && ctx.connection.protectedEmails.has(account.email.toLowerCase())) {
+  if (account && plan.kind !== 'protected' && isListedProtected(ctx.connection, account.email)) {
     return { plan: { kind: 'protected', steps: [], expected: expectedOf(account), summary: `protected: ${account.email} is listed in protected.emails` }, account };
   }
   if (ctx.isStrict && plan.kind === 'unsupported') throw new BridgeError('UNSUPPORTED_OPERATION', plan.summary);

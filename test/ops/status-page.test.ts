@@ -23,7 +23,11 @@ function hostileReport(): StatusReport {
         summary: { connection: hostile, users: 1, managed: 1, byStatus: { pending: 0, synced: 0, failed: 1, unsupported: 0, held: 1 }, topErrors: [{ code: hostile, message: hostile, count: 1 }] },
         queue: { connection: hostile, pending: 1, held: 1, oldestAgeMs: 5_000 },
         held: [{ userId: hostile, userName: hostile, reason: hostile, since: 0 }],
-        reconcile: { connection: hostile, accounts: 1, drift: [], queued: 0, at: 0, error: hostile },
+        reconcile: { connection: hostile, accounts: 1, drift: [], queued: 0, unmanaged: { accounts: 1, queued: 0 }, at: 0, error: hostile },
+        unmanaged: {
+          connection: hostile, at: 0, policy: 'report', total: 2,
+          accounts: [{ email: hostile, targetId: hostile, name: hostile, role: hostile, accountStatus: 'active', protection: null, action: 'report', note: hostile, firstSeenAt: 0 }],
+        },
         recentErrors: [{ at: 0, userId: hostile, userName: hostile, outcome: hostile, code: hostile, message: hostile }],
       },
     ],

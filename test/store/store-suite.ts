@@ -9,6 +9,7 @@ import { leaseTests } from './suite-leases.js';
 import { notificationTests } from './suite-notifications.js';
 import { syncTests } from './suite-sync.js';
 import { targetLockTests } from './suite-target-locks.js';
+import { unmanagedTests } from './suite-unmanaged.js';
 import { userTests } from './suite-users.js';
 
 /**
@@ -46,5 +47,6 @@ export function runStoreSuite(name: string, createStore: () => Store | Promise<S
     coordinationTests(context);
     syncTests(context);
     notificationTests(context);
+    unmanagedTests(context);
   });
 }

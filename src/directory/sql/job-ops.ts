@@ -52,6 +52,15 @@ export function* enqueueUsers(d: Dialect, connection: string, reason: Reason, us
   return yield* enqueue(d, connection, users, reason, requestId);
 }
 
+/** Adds due jobs under these ids (not SCIM users: unmanaged account removals); an id with a job keeps it untouched. */
+export function* enqueueNew(d: Dialect, connection: string, jobIds: readonly string[]): Tx<number> {
+  if (jobIds.length === 0) return 0;
+  return yield* exec(sql`INSERT INTO sync_jobs (connection, user_id, generation, reason, request_ids, enqueued_at, available_at, attempts)
+    SELECT CAST(${connection} AS TEXT), src.user_id, 1, 'reconcile', ${d.json([])}, ${d.now}, ${d.now}, 0
+    FROM (${userIdList(d, jobIds)}) AS src WHERE true
+    ON CONFLICT (connection, user_id) DO NOTHING`);
+}
+
 /** Claims due, unheld jobs whose lease is free or expired, oldest first, in one statement. */
 export function* claimJobs(d: Dialect, connection: string, options: ClaimOptions): Tx<ClaimedJob[]> {
   const leaseToken = randomUUID();

@@ -1,5 +1,8 @@
 import type { GroupChange, GroupInput, GroupRecord, JobReason, ListPage, ListQuery, UserGroupRef, UserInput, UserRecord, WriteContext, WriteOptions } from '../model.js';
-import type { AuditRecord, ClaimedJob, ClaimedNotification, NotificationClaim, NotificationInput, NotificationRetry, NotificationStats, ClaimOptions, JobLease, JobRow, JobStats, LeasedJob, LeaseOptions, RetryOptions, Store, SyncState, SyncStatePage, SyncSummary } from '../store.js';
+import type {
+  AuditRecord, ClaimedJob, ClaimedNotification, NotificationClaim, NotificationInput, NotificationRetry, NotificationStats, ClaimOptions, JobLease, JobRow, JobStats,
+  LeasedJob, LeaseOptions, RetryOptions, Store, SyncState, SyncStatePage, SyncSummary, UnmanagedReport, UnmanagedReportInput,
+} from '../store.js';
 import type { SlidingWindow, TokenBucket, WindowCount } from '../coordination.js';
 import { isBridgeError } from '../../errors.js';
 import * as coord from './coord-ops.js';
@@ -12,6 +15,7 @@ import * as notify from './notify-ops.js';
 import { groupsOfUsers } from './member-ops.js';
 import { sql } from './sql.js';
 import * as sync from './sync-ops.js';
+import * as unmanaged from './unmanaged-ops.js';
 import { first, type Tx } from './tx.js';
 import * as users from './user-ops.js';
 
@@ -157,6 +161,16 @@ export abstract class SqlStore implements Store {
   }
   syncSummary(connection: string): Promise<SyncSummary> {
     return this.run('read', () => sync.syncSummary(connection));
+  }
+
+  putUnmanagedReport(report: UnmanagedReportInput): Promise<void> {
+    return this.run('write', () => unmanaged.putUnmanagedReport(report));
+  }
+  getUnmanagedReport(connection: string, options: { limit?: number } = {}): Promise<UnmanagedReport | null> {
+    return this.run('read', () => unmanaged.getUnmanagedReport(connection, options.limit));
+  }
+  enqueueAccountJobs(connection: string, jobIds: readonly string[]): Promise<number> {
+    return this.run('write', () => jobs.enqueueNew(this.d, connection, jobIds));
   }
 
   appendAudit(records: readonly AuditRecord[]): Promise<void> {

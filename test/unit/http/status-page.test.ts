@@ -22,6 +22,7 @@ function reportShowing(identity: string, problem: string): StatusReport {
         queue: null,
         held: [],
         reconcile: null,
+        unmanaged: null,
         recentErrors: [],
       },
     ],

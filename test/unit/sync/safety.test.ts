@@ -45,7 +45,7 @@ describe('admitPlan', () => {
     connection = {
       name: 'c', type: 'redis-cloud', mode: 'eventual', connector: { capabilities } as SyncConnection['connector'], evaluate: async () => present(), roles: null,
       settings: { maxRetryAgeMs: 60_000, inlineWaitMs: 0, guardShare: 0.2, guardMinimum: 1, guardWindowMs: 60_000 } as SyncConnection['settings'],
-      concurrency: 1, drift: 'repair', writeLock: null, protectedEmails: new Set(['boss@example.com']), logger: createSilentLogger(), notifier: silentNotifier,
+      concurrency: 1, drift: 'repair', unmanaged: 'report', writeLock: null, protectedEmails: new Set(['boss@example.com']), logger: createSilentLogger(), notifier: silentNotifier,
     };
   });
   afterAll(() => store.close());
