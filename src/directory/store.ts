@@ -156,6 +156,12 @@ export interface ClaimedJob extends JobRow {
   leaseToken: string;
   /** When the lease runs out, on the database's clock. */
   leaseUntil: number;
+  /**
+   * When the job was claimed, on the database's clock (the clock of `enqueuedAt` and of every
+   * time in the outbox): how old a change is is `claimedAt - enqueuedAt` plus the time the run
+   * has taken, never a host's wall clock against a database time.
+   */
+  claimedAt: number;
 }
 
 /** What proves that the caller still holds a job's lease. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { JobReason } from '../model.js';
 import type { ClaimedJob, ClaimOptions, JobLease, JobRow, JobStats, RetryOptions } from '../store.js';
 import type { Dialect } from './dialect.js';
-import { jobColumns, toJob, toNumber } from './rows.js';
+import { jobColumns, leaseTimes, toJob, toNumber } from './rows.js';
 import { empty, raw, sql, type Sql } from './sql.js';
 import { exec, rows, type Tx } from './tx.js';
 
@@ -65,7 +65,7 @@ export function* claimJobs(d: Dialect, connection: string, options: ClaimOptions
     UPDATE sync_jobs SET locked_by = ${options.workerId}, locked_until = ${d.now} + ${options.leaseMs}, lease_token = ${leaseToken}
     WHERE connection = ${connection} AND user_id IN (SELECT user_id FROM due) RETURNING ${jobColumns}`);
   return claimed
-    .map((row) => ({ ...toJob(row), workerId: options.workerId, leaseToken, leaseUntil: toNumber(row.locked_until) }))
+    .map((row) => ({ ...toJob(row), workerId: options.workerId, leaseToken, ...leaseTimes(row, options.leaseMs) }))
     .sort((a, b) => a.availableAt - b.availableAt || (a.userId < b.userId ? -1 : 1));
 }
 
