@@ -128,6 +128,39 @@ describe.each(['sqlite', 'postgres'] as const)('Entra SCIM sequences on %s', (ki
     expect(Object.keys(updated)).not.toContain('name.givenName');
   });
 
+  describe('custom extension attributes (a schema the bridge does not declare)', () => {
+    // Entra sends an admin's custom attributes under their own extension URN (Microsoft Learn,
+    // "Tutorial: Develop and plan provisioning for a SCIM endpoint", custom extension attributes).
+    const CUSTOM = 'urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User';
+    const withCustom = (name: string): Record<string, unknown> => {
+      const body = entra.createUser(person(name));
+      return { ...body, schemas: [...(body.schemas as string[]), CUSTOM], [CUSTOM]: { CustomAttribute: 'blue' } };
+    };
+    const found = async (userName: string): Promise<number> =>
+      (((await scim.get(`/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`)).body as { totalResults: number }).totalResults);
+
+    it('POST: 400 invalidValue naming the extension, never a user stored without its attributes', async () => {
+      const res = await scim.post('/Users', withCustom('custom1'));
+      expectError(res, 400, 'invalidValue');
+      expect((res.body as { detail: string }).detail).toContain(CUSTOM);
+      expect((res.body as { detail: string }).detail).toMatch(/\/Schemas/);
+      expect(await found('custom1@contoso.com')).toBe(0);
+    });
+
+    it('PUT: 400 invalidValue, and the stored user is unchanged', async () => {
+      const user = await create(entra.createUser(person('custom2')));
+      const res = await scim.put(`/Users/${user.id}`, { ...withCustom('custom2'), displayName: 'Changed' });
+      expectError(res, 400, 'invalidValue');
+      expect((res.body as { detail: string }).detail).toContain(CUSTOM);
+      expect(((await scim.get(`/Users/${user.id}`)).body as Resource).displayName).toBeUndefined();
+    });
+
+    it('an undeclared URN listed in schemas alone carries nothing to lose: 201', async () => {
+      const body = entra.createUser(person('custom3'));
+      await create({ ...body, schemas: [...(body.schemas as string[]), CUSTOM] });
+    });
+  });
+
   it('manager: Add with a value array; Entra reads it back before the next update', async () => {
     const boss = await create(entra.createUser(person('boss')));
     const user = await create(entra.createUser(person('report')));
