@@ -130,7 +130,7 @@ describe.each(['sqlite', 'postgres'] as const)('Entra SCIM sequences on %s', (ki
 
   describe('custom extension attributes (a schema the bridge does not declare)', () => {
     // Entra sends an admin's custom attributes under their own extension URN (Microsoft Learn,
-    // "Tutorial: Develop and plan provisioning for a SCIM endpoint", custom extension attributes).
+    // "Customize user provisioning attribute-mappings": a custom extension attribute to a SCIM app).
     const CUSTOM = 'urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User';
     const withCustom = (name: string): Record<string, unknown> => {
       const body = entra.createUser(person(name));
