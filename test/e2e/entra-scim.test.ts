@@ -5,7 +5,7 @@ import { startTestBridge, type ScimClient, type StoreKind, type TestBridge } fro
 import { EMPTY_LIST, GROUP_SCHEMA, USER_SCHEMA, expectError, expectList, expectResource, type Resource } from './scim-assert.js';
 
 /**
- * Microsoft Entra ID's SCIM requests (reference sheet §6), replayed request by request: the
+ * Microsoft Entra ID's SCIM requests (docs/entra.md, "What Entra sends"), replayed request by request: the
  * default non-compliant shapes and the `aadOptscim062020` ones, with the responses Entra needs.
  */
 
