@@ -29,7 +29,7 @@ function filteredRead(users: number, seedValue: number): (i: number) => { method
   const random = randomSource(seedValue);
   return () => {
     const filter = encodeURIComponent(`userName eq "${benchUserName(Math.floor(random() * users))}"`);
-    // As Okta probes before a create (reference §5.2): filter, startIndex=1, count=100.
+    // As Okta probes before a create (docs/okta.md): filter, startIndex=1, count=100.
     return { method: 'GET', path: `/scim/v2/${CONNECTION}/Users?filter=${filter}&startIndex=1&count=100` };
   };
 }

@@ -15,7 +15,7 @@ import { progress } from './run-info.js';
 /** The userName of bench user `n`. */
 export const benchUserName = (n: number, prefix = 'user'): string => `${prefix}${n}@bench.example.com`;
 
-/** A SCIM User body as Okta sends it on create (reference §5.2). */
+/** A SCIM User body as Okta sends it on create (docs/okta.md). */
 export function benchUserBody(n: number, prefix = 'user'): Record<string, unknown> {
   const email = benchUserName(n, prefix);
   return {

@@ -31,8 +31,9 @@ function renderUser(user: PlannedUser): string {
   lines.push(`    account   ${account ? describeAccount(account) : 'none in the target'}\n`);
   if (plan) {
     // A converge plan's summary already says what the steps do; elsewhere it says why, so show what still runs.
-    const steps = plan.kind !== 'converge' && plan.steps.length > 0 ? ` (still done: ${plan.steps.map((s) => s.detail).join('; ')})` : '';
-    const kind = plan.kind === 'converge' ? '' : `${plan.kind}: `;
+    const detail = plan.steps.map((s) => s.detail).join('; ');
+    const steps = plan.kind === 'converge' || plan.steps.length === 0 ? '' : plan.kind === 'held' ? ` (once approved: ${detail})` : ` (still done: ${detail})`;
+    const kind = plan.kind === 'converge' ? '' : plan.kind === 'refused' ? `refused, ${plan.code ?? 'error'}: ` : `${plan.kind}: `;
     lines.push(`    plan      ${kind}${plan.summary}${steps}${plan.removal ? ' (removes access)' : ''}\n`);
   }
   return lines.join('');
@@ -55,6 +56,8 @@ export function renderTotals(totals: PlanTotals): string {
     `${totals.inSync} in sync`,
   ];
   if (totals.protected > 0) parts.push(`${totals.protected} protected`);
+  if (totals.refused > 0) parts.push(`${totals.refused} refused`);
+  if (totals.held > 0) parts.push(`${totals.held} held`);
   if (totals.errors > 0) parts.push(plural(totals.errors, 'error'));
   return parts.join(', ');
 }

@@ -1,10 +1,11 @@
 import type { TargetAccount } from '../connectors/types.js';
 import type { Store } from '../directory/store.js';
-import { toBridgeError, type BridgeError } from '../errors.js';
+import { isBridgeError, toBridgeError, type BridgeError } from '../errors.js';
 import type { Decision } from '../mapping/types.js';
 import type { SyncConnection } from '../sync/connection.js';
 import { isRemoval, type Plan, type Step } from '../sync/plan.js';
 import { prepareUser } from '../sync/prepare.js';
+import { admitPlan, HoldRequest } from '../sync/safety.js';
 import { processIo, type CliIo } from './context.js';
 import { renderPlans } from './plan-report.js';
 import { openRuntime, type RuntimeOptions } from './runtime.js';
@@ -12,8 +13,10 @@ import { allUserIds } from './users.js';
 
 /**
  * `scim-bridge plan`: the dry run. For every user of a connection (live and tombstoned), reads
- * the target and plans exactly as convergence would (`prepareUser`), and prints the result.
- * Only reads reach the target: nothing here can call a connector's write methods.
+ * the target and plans exactly as convergence would (`prepareUser`), admits the plan where the
+ * worker does (`admitPlan`: an account linked to another SCIM user, a protected account, the last
+ * admin), and prints the result. Only reads reach the target and the store: nothing here can call
+ * a connector's write methods, and the mass-deprovisioning guard's window is not counted.
  */
 
 /** Options of `scim-bridge plan`. */
@@ -38,9 +41,16 @@ export interface PlannedUser {
     warnings?: string[];
   } | null;
   account: Pick<TargetAccount, 'id' | 'email' | 'role' | 'status' | 'protection'> | null;
-  plan: { kind: Plan['kind']; summary: string; steps: { op: Step['op']; detail: string }[]; removal: boolean } | null;
+  /**
+   * `refused`: the worker would refuse the plan before any step (`code` says why: TARGET_CONFLICT,
+   * PROTECTED_ACCOUNT) and record the user `failed`; `held`: it would wait for `scim-bridge approve`.
+   */
+  plan: { kind: PlanKind; summary: string; steps: { op: Step['op']; detail: string }[]; removal: boolean; code?: string } | null;
   error?: { code: string; message: string };
 }
+
+/** What a planned user's plan is: the planner's kinds, and what admitting it decided. */
+export type PlanKind = Plan['kind'] | 'refused' | 'held';
 
 /** What convergence would do, counted. */
 export interface PlanTotals {
@@ -51,6 +61,8 @@ export interface PlanTotals {
   waits: number;
   unsupported: number;
   protected: number;
+  refused: number;
+  held: number;
   inSync: number;
   errors: number;
 }
@@ -116,7 +128,11 @@ export async function planConnection(store: Store, connection: SyncConnection): 
 async function planUser(store: Store, connection: SyncConnection, userId: string): Promise<PlannedUser | null> {
   const prepared = await prepareUser(store, connection, userId, { lookUpAlways: true });
   if (!prepared) return null;
-  const { decision, account, plan, input } = prepared;
+  const { decision, input } = prepared;
+  const admitted = await admit(store, connection, prepared);
+  const { account, plan } = admitted;
+  const steps = plan.steps.map((step) => ({ op: step.op, detail: describeStep(step) }));
+  const removal = isRemoval(plan, connection.connector.capabilities);
   return {
     userId,
     userName: input.userName,
@@ -131,8 +147,34 @@ async function planUser(store: Store, connection: SyncConnection, userId: string
       ...(decision.warnings?.length ? { warnings: decision.warnings } : {}),
     },
     account: account ? { id: account.id, email: account.email, role: account.role, status: account.status, ...(account.protection ? { protection: account.protection } : {}) } : null,
-    plan: { kind: plan.kind, summary: plan.summary, steps: plan.steps.map((step) => ({ op: step.op, detail: describeStep(step) })), removal: isRemoval(plan, connection.connector.capabilities) },
+    plan:
+      admitted.refusal === undefined
+        ? { kind: plan.kind, summary: plan.summary, steps, removal }
+        : admitted.refusal.kind === 'held'
+          ? { kind: 'held', summary: admitted.refusal.message, steps, removal }
+          : { kind: 'refused', summary: admitted.refusal.message, steps: [], removal: false, code: admitted.refusal.code },
   };
+}
+
+/**
+ * The plan as the worker would admit it (sync/safety.ts, the one place), against the account the
+ * plan found (`lookUpAlways`: as after an adoption). A refusal or a hold is reported, not thrown.
+ */
+async function admit(
+  store: Store,
+  connection: SyncConnection,
+  prepared: NonNullable<Awaited<ReturnType<typeof prepareUser>>>,
+): Promise<{ plan: Plan; account: TargetAccount | null; refusal?: { kind: 'refused' | 'held'; code: string; message: string } }> {
+  const context = { store, connection, guard: null, userId: prepared.userId, state: prepared.state, decision: prepared.decision, isApproved: false, isStrict: false };
+  try {
+    return await admitPlan(context, prepared.plan, prepared.account);
+  } catch (err) {
+    if (err instanceof HoldRequest) return { plan: prepared.plan, account: prepared.account, refusal: { kind: 'held', code: 'HELD', message: err.message } };
+    if (isBridgeError(err) && (err.code === 'TARGET_CONFLICT' || err.code === 'PROTECTED_ACCOUNT')) {
+      return { plan: prepared.plan, account: prepared.account, refusal: { kind: 'refused', code: err.code, message: err.message } };
+    }
+    throw err;
+  }
 }
 
 async function failedUser(store: Store, connection: string, userId: string, error: BridgeError): Promise<PlannedUser> {
@@ -164,9 +206,11 @@ export function describeStep(step: Step): string {
 
 /** Counts what the plans would do; a plan counts once, under its most consequential heading. */
 export function tally(users: readonly PlannedUser[]): PlanTotals {
-  const totals: PlanTotals = { users: users.length, creates: 0, updates: 0, removals: 0, waits: 0, unsupported: 0, protected: 0, inSync: 0, errors: 0 };
+  const totals: PlanTotals = { users: users.length, creates: 0, updates: 0, removals: 0, waits: 0, unsupported: 0, protected: 0, refused: 0, held: 0, inSync: 0, errors: 0 };
   for (const { plan } of users) {
     if (!plan) totals.errors++;
+    else if (plan.kind === 'refused') totals.refused++;
+    else if (plan.kind === 'held') totals.held++;
     else if (plan.kind === 'wait') totals.waits++;
     else if (plan.kind === 'unsupported') totals.unsupported++;
     else if (plan.kind === 'protected') totals.protected++;

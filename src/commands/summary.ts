@@ -23,7 +23,7 @@ export interface ConnectionStatus {
   deleted: number;
   /** Accounts the bridge created or adopted that still exist. */
   managed: number;
-  queue: { pending: number; held: number; oldestAgeMs: number | null };
+  queue: { pending: number; held: number; failed: number; oldestAgeMs: number | null };
   /** The most frequent problems of failed and unsupported users. */
   topErrors: { code: string; message: string; count: number }[];
   /** Why jobs are held, with how many. */
@@ -65,7 +65,7 @@ async function readStatus(store: Store, connection: { name: string; type: string
     held: stats?.held ?? 0,
     deleted,
     managed: summary.managed,
-    queue: { pending: stats?.pending ?? 0, held: stats?.held ?? 0, oldestAgeMs: stats?.oldestAgeMs ?? null },
+    queue: { pending: stats?.pending ?? 0, held: stats?.held ?? 0, failed: stats?.failed ?? 0, oldestAgeMs: stats?.oldestAgeMs ?? null },
     topErrors: summary.topErrors,
     heldReasons: [...reasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count),
     unmanaged: unmanaged?.total ?? null,

@@ -77,6 +77,14 @@ export interface ConnectorCapabilities {
   create: 'sync' | 'async-task' | 'invitation' | 'none';
   /** What the target offers to take access away: a native disable, a no-access role, or only deletion. */
   deactivation: 'native' | 'role' | 'delete';
+  /**
+   * Whether a create for an email the target already holds is refused with a signal the connector
+   * reads as TARGET_CONFLICT. True: the bridge creates an unlinked user's account at once and
+   * adopts on that refusal (no listing per new user). False: nothing says a second create is
+   * refused, so the bridge looks the email up before every create, and an account or invitation
+   * already there (an earlier invite whose answer was lost, one sent by hand) is adopted.
+   */
+  refusesTakenEmail: boolean;
   /** Whether a disabled or deleted account can be given access again through the API. */
   canReactivate: boolean;
   /** Whether the API can delete accounts (Paradime cannot: only disable). */

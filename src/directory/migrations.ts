@@ -135,6 +135,9 @@ export const migrations: readonly Migration[] = [
   // windows. Short-lived state: copy-store leaves it behind.
   { version: 5, name: 'coordination', statements: coordination },
   { version: 6, name: 'one-account-one-person', statements: oneAccountOnePerson },
+  // A job whose user failed for good waits out sync.failedRetryMs (hours) in the outbox: marked
+  // parked (when, on the database's clock), it counts apart from the pending changes and their age.
+  { version: 7, name: 'parked-failed-jobs', statements: (d) => [`ALTER TABLE sync_jobs ADD COLUMN parked_at ${d.types.bigint}`] },
   // Webhook notifications (sql/notify-ops.ts): one row per event and webhook until the receiver
   // accepted it, so a restart or a receiver away loses none.
   { version: 8, name: 'notify-outbox', statements: notifyOutbox },

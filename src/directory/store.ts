@@ -229,6 +229,12 @@ export interface ClaimedJob extends JobRow {
   leaseToken: string;
   /** When the lease runs out, on the database's clock. */
   leaseUntil: number;
+  /**
+   * When the job was claimed, on the database's clock (the clock of `enqueuedAt` and of every
+   * time in the outbox): how old a change is is `claimedAt - enqueuedAt` plus the time the run
+   * has taken, never a host's wall clock against a database time.
+   */
+  claimedAt: number;
 }
 
 /** What proves that the caller still holds a job's lease. */
@@ -241,6 +247,12 @@ export interface RetryOptions {
   lastError: string;
   /** A target write accepted but not final, kept for the next attempt (null or absent: none). */
   pendingHandle?: string | null;
+  /**
+   * A permanent failure waiting out the long heal backoff (`sync.failedRetryMs`): the job is
+   * parked, counted as `failed` in {@link JobStats}, not as pending. Not parked when a change came
+   * while it ran (it is due at once). A new change, a heal or an approval unparks it.
+   */
+  parked?: boolean;
 }
 
 /** Options of {@link Store.leaseJob}. */
@@ -257,9 +269,12 @@ export interface LeasedJob extends ClaimedJob {
 /** Queue figures of one connection. */
 export interface JobStats {
   connection: string;
+  /** Unheld, unparked jobs: changes not yet applied (due, in retry backoff or in flight). */
   pending: number;
   held: number;
-  /** Age in ms of the oldest unheld job (due, in backoff or in flight), or null when none. */
+  /** Parked jobs: users that failed for good, waiting out `sync.failedRetryMs` (their state says why). */
+  failed: number;
+  /** Age in ms of the oldest pending job (due, in backoff or in flight), or null when none. */
   oldestAgeMs: number | null;
 }
 

@@ -83,7 +83,7 @@ function countsBlock(c: ConnectionStatus, now: number): string {
     .map((t) => `<tr><td><code>${e(t.code)}</code></td><td>${e(t.message)}</td><td class="num">${e(t.count)}</td></tr>`)
     .join('')}</tbody></table>`;
   return `<dl class="counts">${cells.map(([label, n, cls]) => `<div class="${cls}"><dt>${e(label)}</dt><dd>${e(n)}</dd></div>`).join('')}</dl>
-<p class="meta">Outbox: ${e(c.queue?.pending ?? 0)} jobs pending, ${e(c.queue?.held ?? 0)} held, ${e(oldest)} (as of ${time(now)}).</p>${reasons}`;
+<p class="meta">Outbox: ${e(c.queue?.pending ?? 0)} jobs pending, ${e(c.queue?.held ?? 0)} held, ${e(c.queue?.failed ?? 0)} failed (waiting for their next try), ${e(oldest)} (as of ${time(now)}).</p>${reasons}`;
 }
 
 function heldBlock(c: ConnectionStatus): string {

@@ -51,8 +51,8 @@ export class BridgeMetrics {
   private readonly driftFound = this.counter('drift_found_total', 'Drift the reconciler found in the target, by kind.', ['connection', 'kind']);
   private readonly driftRepaired = this.counter('drift_repaired_total', 'Drift queued for repair (connections with drift: repair).', ['connection', 'kind']);
   private readonly links = this.counter('reconcile_links_total', 'Target accounts the reconciler linked to SCIM users (accepted invitations, matching accounts).', ['connection', 'kind']);
-  private readonly outbox = this.gauge('outbox_jobs', 'Convergence jobs waiting in the outbox, by state (pending or held).', ['connection', 'state']);
-  private readonly oldestAge = this.gauge('outbox_oldest_job_age_seconds', 'Age of the oldest unheld job: due, in retry backoff or in flight (0 when none).', ['connection']);
+  private readonly outbox = this.gauge('outbox_jobs', 'Convergence jobs in the outbox, by state: pending (changes not yet applied), held (waiting for approve), failed (users failed for good, waiting out sync.failedRetryMs).', ['connection', 'state']);
+  private readonly oldestAge = this.gauge('outbox_oldest_job_age_seconds', 'Age of the oldest pending job: due, in retry backoff or in flight; held and failed ones excluded (0 when none).', ['connection']);
   private readonly users = this.gauge('users', 'SCIM users with a sync state, by status.', ['connection', 'status']);
   private readonly directoryUsers = this.gauge('directory_users', 'Live SCIM users in the directory.', ['connection']);
   private readonly managed = this.gauge('managed_accounts', 'Target accounts the bridge created or adopted that still exist.', ['connection']);
@@ -148,6 +148,7 @@ export class BridgeMetrics {
       const queue = stats.find((s) => s.connection === name);
       this.outbox.set({ connection: name, state: 'pending' }, queue?.pending ?? 0);
       this.outbox.set({ connection: name, state: 'held' }, queue?.held ?? 0);
+      this.outbox.set({ connection: name, state: 'failed' }, queue?.failed ?? 0);
       this.oldestAge.set({ connection: name }, (queue?.oldestAgeMs ?? 0) / 1000);
       const summary = await sources.store.syncSummary(name);
       for (const [status, count] of Object.entries(summary.byStatus)) this.users.set({ connection: name, status }, count);

@@ -1,5 +1,6 @@
 import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, SYNC_SCHEMA, USER_SCHEMA } from './schemas.js';
 import { isJsonObject as isObject, type JsonObject as Json } from './json.js';
+import { BridgeError } from '../errors.js';
 
 /**
  * What Okta and Entra really send, normalised before scimmy validates it (pure functions;
@@ -106,6 +107,7 @@ function assigned(value: unknown): unknown {
 export function normalizeUserBody(body: Json): Json {
   const cleaned = normalizeBooleans(stripUnassigned(body)) as Json;
   const user = normalizeSchemas(cleaned, 'User');
+  refuseUndeclaredExtensions(user);
   for (const key of Object.keys(user)) {
     const lower = key.toLowerCase();
     if (['id', 'meta', 'groups', 'password', SYNC_SCHEMA.toLowerCase()].includes(lower)) delete user[key];
@@ -116,6 +118,28 @@ export function normalizeUserBody(body: Json): Json {
     if (managerKey !== undefined) enterprise[managerKey] = normalizeManager(enterprise[managerKey]);
   }
   return user;
+}
+
+/** The User schemas the bridge declares in /Schemas (lower-cased): their attributes are kept (the sync one is read-only). */
+const declaredUserSchemas = [USER_SCHEMA, ENTERPRISE_SCHEMA, SYNC_SCHEMA].map((urn) => urn.toLowerCase());
+
+/**
+ * Attributes of an extension the bridge does not declare (an Entra custom extension, say) would
+ * be lost: the body is refused with `invalidValue` naming the extension, rather than stored
+ * without them (RFC 7644 §3.3 lets a server refuse what it cannot store; §3.12 invalidValue).
+ * A URN listed in `schemas` with no attributes carries nothing and is only dropped.
+ */
+function refuseUndeclaredExtensions(user: Json): void {
+  for (const key of Object.keys(user)) {
+    const lower = key.toLowerCase();
+    if (!lower.startsWith('urn:')) continue;
+    if (declaredUserSchemas.some((urn) => lower === urn || lower.startsWith(`${urn}:`))) continue;
+    throw new BridgeError(
+      'INVALID_VALUE',
+      `the extension schema ${key} is not one this bridge declares (GET /Schemas lists those it stores), so its attributes would be lost and nothing was stored: remove that attribute mapping in the IdP, or map the value to a declared attribute (an enterprise extension attribute such as costCenter or division)`,
+      { details: { schema: key } },
+    );
+  }
 }
 
 /** A Group body as scimmy should see it. */

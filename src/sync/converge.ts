@@ -37,18 +37,29 @@ export interface ConvergeDeps {
   signal?: AbortSignal;
 }
 
-type JobInfo = Pick<ClaimedJob, 'connection' | 'userId' | 'requestIds' | 'enqueuedAt' | 'reason' | 'leaseToken'>;
+type JobInfo = Pick<ClaimedJob, 'connection' | 'userId' | 'requestIds' | 'enqueuedAt' | 'claimedAt' | 'reason' | 'leaseToken'>;
+
+/**
+ * How old the job's oldest change is now: its age at the claim, both times on the database's
+ * clock, plus the run's time so far on this host's monotonic clock. A host clock that is ahead or
+ * behind never makes a change look older (given up too soon) or younger (retried forever).
+ */
+function changeAge(job: JobInfo, runStarted: number): number {
+  return Math.max(0, job.claimedAt - job.enqueuedAt) + (performance.now() - runStarted);
+}
 
 /** Converges the user of one claimed job. */
 export async function convergeJob(deps: ConvergeDeps, job: ClaimedJob): Promise<ConvergeOutcome> {
   const { store, connection } = deps;
   const now = deps.now ?? Date.now;
+  const runStarted = performance.now();
+  const age = (): number => changeAge(job, runStarted);
   // Not a SCIM user's job: the removal of an account nobody manages (unmanaged.ts).
   const unmanagedEmail = unmanagedEmailOf(job.userId);
   if (unmanagedEmail !== null) return removeUnmanaged(deps, job, unmanagedEmail);
   const call = { ...(deps.signal ? { signal: deps.signal } : {}), ...(job.requestIds.at(-1) ? { requestId: job.requestIds.at(-1) as string } : {}) };
   const known = await loadUser(store, connection, job.userId).catch((err: unknown) => err as Error);
-  if (known instanceof Error) return failed(deps, job, null, isBridgeError(known) ? known : new BridgeError('INTERNAL', known.message, { cause: known }), [], now(), job.pendingHandle ?? undefined);
+  if (known instanceof Error) return failed(deps, job, null, isBridgeError(known) ? known : new BridgeError('INTERNAL', known.message, { cause: known }), [], now(), age(), job.pendingHandle ?? undefined);
   if (!known) return { result: 'done', status: 'gone' };
   const applied = await applyUser({ store, connection, guard: deps.guard, lease: job, isApproved: job.reason === 'approved', isStrict: false, call, ...(job.pendingHandle ? { pendingHandle: job.pendingHandle } : {}) }, known);
   if (applied.kind === 'executed') return finish(deps, job, applied.prepared, applied.execution, now());
@@ -59,12 +70,20 @@ export async function convergeJob(deps: ConvergeDeps, job: ClaimedJob): Promise<
     return { result: 'held', reason: applied.reason };
   }
   if (applied.error.code === 'SYNC_BUSY') return { result: 'busy', reason: applied.error.message };
-  return failed(deps, job, applied.prepared, applied.error, applied.calls, now(), applied.pendingHandle);
+  return failed(deps, job, applied.prepared, applied.error, applied.calls, now(), age(), applied.pendingHandle);
 }
 
 /** Records a failure; a transient one is retried (keeping a target write still pending), a permanent one waits for the long backoff. */
-async function failed(deps: ConvergeDeps, job: JobInfo, prepared: Prepared | null, error: BridgeError, calls: CallRecord[], at: number, unsettled?: string): Promise<ConvergeOutcome> {
-  const age = at - job.enqueuedAt;
+async function failed(
+  deps: ConvergeDeps,
+  job: JobInfo,
+  prepared: Prepared | null,
+  error: BridgeError,
+  calls: CallRecord[],
+  at: number,
+  age: number,
+  unsettled?: string,
+): Promise<ConvergeOutcome> {
   const isTransient = error.isTransient && age < deps.connection.settings.maxRetryAgeMs;
   const status: SyncStatus = isTransient ? 'pending' : error.code === 'UNSUPPORTED_OPERATION' ? 'unsupported' : 'failed';
   const message = error.isTransient && !isTransient ? `${error.message} (gave up after ${Math.round(age / 60_000)} min)` : error.message;

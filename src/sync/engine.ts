@@ -301,7 +301,7 @@ export class SyncEngine {
         // Nothing waits for a person forever: try again on the long backoff;
         // a new change, a recovered target or a restart makes the job due sooner.
         const delayMs = failedRetryDelay(connection.settings.failedRetryMs);
-        await store.retryJob(job, { delayMs, lastError: `${outcome.error.code}: ${outcome.error.message}` });
+        await store.retryJob(job, { delayMs, lastError: `${outcome.error.code}: ${outcome.error.message}`, parked: true });
       } else if (outcome.result === 'busy') {
         // Not a failure: the other job is at the same account; this one runs once it is done.
         const pause = this.options.busyRetryMs ?? 500;

@@ -78,8 +78,10 @@ export async function prepareInput(connection: SyncConnection, known: KnownUser,
 /**
  * Finds the account: by the linked id (one small call where the connector can), else by the
  * linked email, else by the desired email. An unlinked user who should get an account is not
- * looked up: the create answers TARGET_CONFLICT if the email exists, and the account is adopted
- * then (docs/architecture.md, promise 2), which spares a full listing per new user. That leans on the
+ * looked up when the target refuses a taken email (`refusesTakenEmail`): the create answers
+ * TARGET_CONFLICT if the email exists, and the account is adopted then (docs/architecture.md,
+ * promise 2), which spares a full listing per new user. A target without that signal (Paradime)
+ * is asked by email first, so an invitation already sent is never sent again. That leans on the
  * target refusing a second account only for accounts made outside the bridge: the bridge's own
  * creates of one email are serialised (target locks, apply.ts), and a create is recorded before
  * it is sent (the email becomes the state's target email), so a job run again after a crash
@@ -100,7 +102,9 @@ async function locateAccount(
   const emails = [state?.targetEmail, decision.profile?.email].filter((e): e is string => typeof e === 'string' && e !== '');
   const unique = [...new Set(emails.map((e) => e.toLowerCase()))];
   const isLinked = state?.targetEmail !== null && state?.targetEmail !== undefined;
-  if (!isLinked && decision.kind === 'present' && !options.lookUpAlways) return { account: null, isUnverified: true };
+  // Create-or-adopt leans on the target refusing a taken email; one that gives no such signal is asked first.
+  const isCreateFirst = connector.capabilities.refusesTakenEmail && !options.lookUpAlways;
+  if (!isLinked && decision.kind === 'present' && isCreateFirst) return { account: null, isUnverified: true };
   for (const email of unique) {
     const found = await connector.findByEmail(email, call);
     if (found) return { account: found, isUnverified: false };

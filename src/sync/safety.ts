@@ -18,7 +18,8 @@ import { isRemoval, planConvergence, type Plan } from './plan.js';
 export interface SafetyContext {
   store: Store;
   connection: SyncConnection;
-  guard: RemovalGuard;
+  /** Null for a dry run (`scim-bridge plan`): the guard's window is neither read nor counted. */
+  guard: RemovalGuard | null;
   userId: string;
   /** The user's sync state as the run found it. */
   state: SyncState | null;
@@ -67,6 +68,8 @@ export interface Admitted {
  * Returns what to run: when the account turns out to be another user's, a removal has nothing
  * of this user's to remove (no account, no steps); an account listed as protected gets no steps.
  * Throws TARGET_CONFLICT, PROTECTED_ACCOUNT or UNSUPPORTED_OPERATION, or a {@link HoldRequest}.
+ * Reads the store only, except for the guard's count (skipped when `guard` is null), so
+ * `scim-bridge plan` admits its plans here too and shows what the worker would refuse.
  */
 export async function admitPlan(ctx: SafetyContext, plan: Plan, account: TargetAccount | null): Promise<Admitted> {
   const holder = await claimantOf(ctx, plan, account);
@@ -88,7 +91,7 @@ export async function admitPlan(ctx: SafetyContext, plan: Plan, account: TargetA
   if (plan.steps.length > 0 && account?.protection === 'last-admin' && !ctx.isApproved) {
     throw new HoldRequest(`${account.email} is the last admin of the target: approve with "scim-bridge approve --connection ${ctx.connection.name}"`);
   }
-  if (isRemoval(plan, ctx.connection.connector.capabilities) && !ctx.isApproved) {
+  if (ctx.guard && isRemoval(plan, ctx.connection.connector.capabilities) && !ctx.isApproved) {
     const admitted = await ctx.guard.admit(ctx.connection, false);
     if (!admitted.ok) throw new HoldRequest(admitted.reason);
   }

@@ -1,9 +1,11 @@
 import express from 'express';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSimulator, Simulator, SimRequestRecord } from '../../src/connectors/simulator-kit.js';
 import type { ConnectorType } from '../../src/connectors/types.js';
 import type { ConnectionPlan } from '../../src/commands/plan.js';
-import { ctx } from '../store/fixtures.js';
+import { ctx, userInput } from '../store/fixtures.js';
 import { simGet, simPost, startCliEnv, type CliEnv } from './cli-env.js';
 
 /** `scim-bridge plan`: what convergence would do for every user, and not one write to any target. */
@@ -106,6 +108,8 @@ describe('scim-bridge plan', () => {
     expect(graphql.length).toBeGreaterThan(0);
     expect(graphql.filter((doc) => !/^\s*query\b/.test(doc) || !doc.includes('listUsers'))).toEqual([]);
     expect(await env.store.jobStats()).toEqual(jobsBefore.map((s) => ({ ...s, oldestAgeMs: expect.any(Number) })));
+    // The two removals planned were not counted in the mass-deprovisioning guard's window (this probe is its first event).
+    expect(await env.store.countInWindow('removal-guard:redis-enterprise', { windowMs: 3_600_000, limit: 100 })).toMatchObject({ counted: true, count: 1 });
   });
 
   it('prints a readable plan per user with totals, for one connection', async () => {
@@ -128,5 +132,76 @@ describe('scim-bridge plan', () => {
     await fetch(`${sim('redis-cloud').url}/_sim/faults`, { method: 'DELETE' });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/ERROR TARGET_AUTH: cannot read the target: /);
+  });
+});
+
+/** The refusals and holds the worker would decide (sync/safety.ts admitPlan), shown by the plan for the users they affect. */
+describe('scim-bridge plan: what the worker would refuse or hold', () => {
+  let env: CliEnv;
+  let holder: string;
+  const sim = (type: ConnectorType): RunningSimulator => env.sims.get(type) as RunningSimulator;
+  const appRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+  const mapping = readFileSync(path.join(appRoot, 'mappings', 'redis-enterprise.yaml'), 'utf8').replace(/emails: \[\]/, 'emails: [keep@example.com]');
+
+  beforeAll(async () => {
+    env = await startCliEnv({ types: ['redis-enterprise', 'paradime'], mappings: { 'redis-enterprise': mapping } });
+    const { store } = env;
+    await simPost(sim('redis-enterprise'), 'seed', {
+      users: ['holder@example.com', 'keep@example.com'].map((email) => ({ email, name: email.split('@')[0], role: 'db_member' })),
+    });
+    holder = await env.createUser('redis-enterprise', 'holder@example.com');
+    const state = await simGet<{ users: { uid: number; email: string }[] }>(sim('redis-enterprise'), 'state');
+    const holderUid = String(state.users.find((u) => u.email === 'holder@example.com')?.uid);
+    const now = Date.now();
+    await store.putSyncState({
+      connection: 'redis-enterprise', userId: holder, status: 'synced', targetId: holderUid, targetEmail: 'holder@example.com', role: 'db_viewer',
+      isManaged: true, accountStatus: 'active', lastError: null, lastSyncAt: now, updatedAt: now,
+    });
+    // A second SCIM user (an admin identity, say) with the holder's email.
+    const emails = [{ value: 'holder@example.com', type: 'work', primary: true }];
+    await store.createUser('redis-enterprise', userInput('twin-admin@example.com', { emails }), ctx());
+    // The user whose credentials the bridge uses, and one listed in protected.emails.
+    await env.createUser('redis-enterprise', 'admin@sandbox.local');
+    await env.createUser('redis-enterprise', 'keep@example.com');
+    // Paradime's sandbox admin is its lone ADMIN: demoting them waits for approval.
+    await env.createUser('paradime', 'admin@sandbox.local');
+  });
+  afterAll(() => env.close());
+
+  it('shows the conflict, the protected accounts and the last-admin hold per user, and writes nothing', async () => {
+    const before = await Promise.all((['redis-enterprise', 'paradime'] as const).map((t) => simGet(sim(t), 'state')));
+    const result = await env.run('plan', '--json');
+    expect(result.stderr).toBe('');
+    const { connections } = JSON.parse(result.stdout) as { connections: ConnectionPlan[] };
+    const user = (connection: string, userName: string) => connections.find((c) => c.connection === connection)?.users.find((u) => u.userName === userName);
+
+    expect(user('redis-enterprise', 'twin-admin@example.com')?.plan).toMatchObject({
+      kind: 'refused',
+      code: 'TARGET_CONFLICT',
+      summary: expect.stringContaining(`holder@example.com is already linked to SCIM user ${holder}`),
+      steps: [],
+    });
+    expect(user('redis-enterprise', 'holder@example.com')?.plan).toMatchObject({ kind: 'converge', steps: [{ op: 'update' }] });
+    expect(user('redis-enterprise', 'admin@sandbox.local')).toMatchObject({
+      account: { email: 'admin@sandbox.local', protection: 'api-key-user' },
+      plan: { kind: 'refused', code: 'PROTECTED_ACCOUNT', steps: [] },
+    });
+    expect(user('redis-enterprise', 'keep@example.com')?.plan).toMatchObject({ kind: 'protected', steps: [] });
+    expect(user('paradime', 'admin@sandbox.local')).toMatchObject({
+      account: { protection: 'last-admin' },
+      plan: { kind: 'held', summary: expect.stringMatching(/last admin.*scim-bridge approve --connection paradime/), steps: [{ op: 'update' }] },
+    });
+    expect(connections.find((c) => c.connection === 'redis-enterprise')?.totals).toMatchObject({ users: 4, refused: 2, protected: 1, updates: 1 });
+    expect(connections.find((c) => c.connection === 'paradime')?.totals).toMatchObject({ users: 1, held: 1 });
+    expect(await Promise.all((['redis-enterprise', 'paradime'] as const).map((t) => simGet(sim(t), 'state')))).toEqual(before);
+  });
+
+  it('prints the refusal and the hold in the readable plan', async () => {
+    const result = await env.run('plan');
+    expect(result.stdout).toMatch(/twin-admin@example\.com\n(.*\n)*?\s+plan\s+refused, TARGET_CONFLICT: holder@example\.com is already linked to SCIM user /);
+    expect(result.stdout).toMatch(/admin@sandbox\.local\n(.*\n)*?\s+plan\s+refused, PROTECTED_ACCOUNT: admin@sandbox\.local is protected/);
+    expect(result.stdout).toMatch(/plan\s+held: admin@sandbox\.local is the last admin of the target.*\(once approved: update role to DEVELOPER\)/);
+    expect(result.stdout).toContain('2 refused');
+    expect(result.stdout).toContain('1 held');
   });
 });

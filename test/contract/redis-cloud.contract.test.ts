@@ -19,7 +19,7 @@ runConnectorContract({
   protectedEmail: 'owner@sandbox.local',
   // Mapping files may spell roles either way; the connector sends the RC-OAS spelling.
   roles: { initial: 'Member', changed: 'viewer' },
-  // An invitee must verify before Redis Cloud lets anyone change or delete them (sheet §1.3).
+  // An invitee must verify before Redis Cloud lets anyone change or delete them (docs/targets.md, Redis Cloud: invitations).
   activate: async (sim, email) => void (await simControl(sim, '/accept', { email })),
   seedAccounts: async (sim, count) => {
     const users = Array.from({ length: count }, (_, i) => ({ email: `seeded.${i}@example.com`, name: `Seeded ${i}`, role: 'Viewer' }));

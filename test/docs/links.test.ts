@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * The docs stand alone: every relative link in README.md and docs/ reaches a file of the
- * repository (and a heading, when it names one), and nothing in the docs, the mappings or the
- * code cites the developers' notes that users do not have.
+ * repository (and a heading, when it names one), and nothing in the docs, the mappings, the
+ * code, the tests, the benchmarks or the deployment files cites the developers' notes that users
+ * do not have.
  */
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -71,7 +72,6 @@ function brokenLinks(file: string): string[] {
 
 // Developer notes outside the repository: a user can check none of them.
 const privateReferences = [/\.\.\/shared/, /DESIGN\.md/, /targets-and-idps(\.md)?/, /\bsheet §/, /\breference (sheet )?§/, /\bfacts sheet\b/];
-// Moving to another folder on a branch being merged (issue 11's SCIM work): its comments are cleaned there.
 describe('docs that stand alone', () => {
   it('finds the links it checks (the checker itself works)', () => {
     expect(linksOf('see [a](docs/a.md#b) and `[x](nope.md)`\n```\n[c](c.md)\n```\n![i](img.png "t")')).toEqual([
@@ -86,8 +86,19 @@ describe('docs that stand alone', () => {
     expect(brokenLinks(file)).toEqual([]);
   });
 
-  it('README, docs, mappings and src cite no developer notes (../shared, DESIGN.md, targets-and-idps.md, "sheet §")', () => {
-    const files = [...markdown, ...filesUnder('mappings', ['.yaml', '.yml']), ...filesUnder('src', ['.ts'])];
+  it('README, docs, mappings, src, test, bench and deploy cite no developer notes (../shared, DESIGN.md, targets-and-idps.md, "sheet §")', () => {
+    const code = ['.ts', '.js', '.mjs', '.json', '.yaml', '.yml', '.md', '.sh', '.conf', '.sql', '.txt'];
+    const files = [
+      ...markdown,
+      ...filesUnder('mappings', ['.yaml', '.yml']),
+      ...filesUnder('src', ['.ts']),
+      // This file's own patterns name what they look for: it is the one file left out.
+      ...filesUnder('test', code).filter((file) => file !== path.join('test', 'docs', 'links.test.ts')),
+      ...filesUnder('bench', code),
+      ...filesUnder('deploy', code),
+    ];
+    expect(files.some((file) => file.startsWith(`deploy${path.sep}`))).toBe(true);
+    expect(files.some((file) => file.startsWith(`bench${path.sep}`))).toBe(true);
     const mentions = files.flatMap((file) =>
       readFileSync(path.join(root, file), 'utf8')
         .split('\n')

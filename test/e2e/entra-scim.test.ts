@@ -5,7 +5,7 @@ import { startTestBridge, type ScimClient, type StoreKind, type TestBridge } fro
 import { EMPTY_LIST, GROUP_SCHEMA, USER_SCHEMA, expectError, expectList, expectResource, type Resource } from './scim-assert.js';
 
 /**
- * Microsoft Entra ID's SCIM requests (reference sheet §6), replayed request by request: the
+ * Microsoft Entra ID's SCIM requests (docs/entra.md, "What Entra sends"), replayed request by request: the
  * default non-compliant shapes and the `aadOptscim062020` ones, with the responses Entra needs.
  */
 
@@ -126,6 +126,39 @@ describe.each(['sqlite', 'postgres'] as const)('Entra SCIM sequences on %s', (ki
     expect(updated).toMatchObject({ displayName: 'Flagged Person', name: { givenName: 'Flag', familyName: 'flagged', formatted: 'Test flagged' } });
     expect(enterpriseOf(updated)).toMatchObject({ employeeNumber: 'E-777', department: 'R&D' });
     expect(Object.keys(updated)).not.toContain('name.givenName');
+  });
+
+  describe('custom extension attributes (a schema the bridge does not declare)', () => {
+    // Entra sends an admin's custom attributes under their own extension URN (Microsoft Learn,
+    // "Customize user provisioning attribute-mappings": a custom extension attribute to a SCIM app).
+    const CUSTOM = 'urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User';
+    const withCustom = (name: string): Record<string, unknown> => {
+      const body = entra.createUser(person(name));
+      return { ...body, schemas: [...(body.schemas as string[]), CUSTOM], [CUSTOM]: { CustomAttribute: 'blue' } };
+    };
+    const found = async (userName: string): Promise<number> =>
+      (((await scim.get(`/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`)).body as { totalResults: number }).totalResults);
+
+    it('POST: 400 invalidValue naming the extension, never a user stored without its attributes', async () => {
+      const res = await scim.post('/Users', withCustom('custom1'));
+      expectError(res, 400, 'invalidValue');
+      expect((res.body as { detail: string }).detail).toContain(CUSTOM);
+      expect((res.body as { detail: string }).detail).toMatch(/\/Schemas/);
+      expect(await found('custom1@contoso.com')).toBe(0);
+    });
+
+    it('PUT: 400 invalidValue, and the stored user is unchanged', async () => {
+      const user = await create(entra.createUser(person('custom2')));
+      const res = await scim.put(`/Users/${user.id}`, { ...withCustom('custom2'), displayName: 'Changed' });
+      expectError(res, 400, 'invalidValue');
+      expect((res.body as { detail: string }).detail).toContain(CUSTOM);
+      expect(((await scim.get(`/Users/${user.id}`)).body as Resource).displayName).toBeUndefined();
+    });
+
+    it('an undeclared URN listed in schemas alone carries nothing to lose: 201', async () => {
+      const body = entra.createUser(person('custom3'));
+      await create({ ...body, schemas: [...(body.schemas as string[]), CUSTOM] });
+    });
   });
 
   it('manager: Add with a value array; Entra reads it back before the next update', async () => {

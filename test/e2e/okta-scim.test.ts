@@ -4,7 +4,7 @@ import { startTestBridge, type ScimClient, type StoreKind, type TestBridge } fro
 import { EMPTY_LIST, GROUP_SCHEMA, USER_SCHEMA, expectError, expectList, expectResource, listAllIds, type Resource } from './scim-assert.js';
 
 /**
- * Okta's SCIM requests (reference sheet §5), replayed request by request, with the responses
+ * Okta's SCIM requests (docs/okta.md, "What Okta sends"), replayed request by request, with the responses
  * Okta depends on asserted exactly. Target state is the sync e2e tests' business.
  */
 
@@ -47,7 +47,7 @@ describe.each(['sqlite', 'postgres'] as const)('Okta SCIM sequences on %s', (kin
     // `groups: []` in the request is no group at all: an unassigned multi-valued attribute is omitted (RFC 7643 §2.5).
     expect(user).not.toHaveProperty('groups');
 
-    // Okta links an existing user found by the probe, whatever the case of its userName (sheet §5.1).
+    // Okta links an existing user found by the probe, whatever the case of its userName (docs/okta.md).
     const again = expectList(await scim.get(okta.probe(p.userName.toUpperCase())));
     expect(again.totalResults).toBe(1);
     expect(again.Resources[0]?.id).toBe(user.id);

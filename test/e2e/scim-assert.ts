@@ -21,7 +21,7 @@ export interface ListBody {
   Resources: Resource[];
 }
 
-/** The empty ListResponse both IdPs expect when nothing matches (sheet §5.2, §6.2). */
+/** The empty ListResponse both IdPs expect when nothing matches (docs/okta.md, docs/entra.md: Test Connection). */
 export const EMPTY_LIST = { schemas: [LIST_RESPONSE], totalResults: 0, startIndex: 1, itemsPerPage: 0, Resources: [] };
 
 /** Asserts a 200 ListResponse with integer figures that agree with `Resources`; returns the body. */

@@ -5,7 +5,7 @@ import { expectList } from './scim-assert.js';
 
 /**
  * A 10,000-member Group push in one PATCH (Entra's gallery checklist asks for many memberships
- * per PATCH, sheet §6.1) fits the default body limit and reads back whole. Correctness only: the
+ * per PATCH; docs/entra.md, Groups) fits the default body limit and reads back whole. Correctness only: the
  * benchmarks measure time. The worker is off: converging 10,000 accounts is not this test's point.
  */
 

@@ -5,7 +5,7 @@ import { simState, startTestBridge, type StoreKind, type TestBridge } from '../h
 import { createScimUser, hasRoleOf, targetAccount, waitForAccount, waitForSync } from './sync-helpers.js';
 
 /**
- * Entra's requests (sheet §6) against every target: app roles (on POST, and on PATCH as
+ * Entra's requests (docs/entra.md) against every target: app roles (on POST, and on PATCH as
  * stringified JSON) set the role through the shipped mappings' attribute rules; an email change
  * follows the target's capability; disable (string "False"), re-enable and DELETE follow the
  * deactivation table of docs/architecture.md.
@@ -45,14 +45,14 @@ describe.each(['sqlite', 'postgres'] as const)('Entra provisioning on %s', (kind
     const withRole = await createScimUser(tb, c.type, entra.createUser({ userName: first, externalId: `ext-${c.type}-1`, givenName: 'Ada', familyName: 'Lovelace', roles: [entra.appRole(c.appRole)] }));
     await waitForAccount(tb, c.type, first, (a) => a?.status === 'active' && hasRoleOf(a, c.adminRole), `${c.adminRole} from the app role`);
 
-    // A plain user, then SingleAppRoleAssignment's stringified JSON on PATCH (sheet §6.6).
+    // A plain user, then SingleAppRoleAssignment's stringified JSON on PATCH (docs/entra.md, roles from app role assignments).
     const second = `alan.${c.type}@contoso.com`;
     const userId = await createScimUser(tb, c.type, entra.createUser({ userName: second, externalId: `ext-${c.type}-2`, givenName: 'Alan', familyName: 'Turing' }));
     await waitForAccount(tb, c.type, second, (a) => a?.status === 'active' && hasRoleOf(a, c.defaultRole), 'default role');
     await scim.patch(`/Users/${userId}`, entra.addRoleJson('06b07648-ecfe-589f-9d2f-6f4b2e3a0f1c', c.appRole, 'Admin role')).expect(200);
     await waitForAccount(tb, c.type, second, (a) => hasRoleOf(a, c.adminRole), `${c.adminRole} from the stringified role`);
 
-    // An email change (path-based, sheet §6.3).
+    // An email change (path-based, docs/entra.md).
     const renamed = `alan.turing.${c.type}@contoso.com`;
     await scim.patch(`/Users/${userId}`, entra.updateAttributes({ workEmail: renamed, userName: renamed })).expect(200);
     if (c.isEmailMutable) {

@@ -79,4 +79,35 @@ describe.each(['sqlite', 'postgres'] as const)('faults on %s', (kind: StoreKind)
     const audit = await tb.store.listAudit({ connection: 'redis-enterprise', userId });
     expect(audit.flatMap((r) => (r.decision.calls ?? []) as { op: string }[]).map((c) => c.op)).not.toContain('create');
   });
+
+  it.each([
+    ['ahead', 2 * 86_400_000],
+    ['behind', -2 * 86_400_000],
+  ])('decides how old a change is on the database clock, whatever the host clock (%s by two days)', async (_, skewMs) => {
+    tb = await startTestBridge({ store: kind, types: ['redis-enterprise'], runWorkers: false, sync: { maxRetryAgeMs: 3_600_000 } });
+    const sim = tb.sims.get('redis-enterprise')!;
+    await injectFault(sim, { kind: 'status', status: 503, rate: 1 });
+    const userId = await createScimUser(tb, 'redis-enterprise', okta.createUser(person('skewed')));
+    const connection = tb.bridge.engine.connection('redis-enterprise')!;
+    const [claimed] = await tb.store.claimJobs('redis-enterprise', { limit: 1, workerId: 'skewed-host', leaseMs: 60_000 });
+    // The change is seconds old: a transient error is retried, never given up as older than an hour
+    // because this host's clock runs ahead (or, behind, counted as younger than it is).
+    const outcome = await convergeJob({ store: tb.store, connection, guard: tb.bridge.engine.guard, now: () => Date.now() + skewMs }, claimed!);
+    expect(outcome).toMatchObject({ result: 'retry', error: { code: 'TARGET_UNAVAILABLE' } });
+    expect((await tb.store.getSyncStates('redis-enterprise', [userId]))[0]).toMatchObject({ status: 'pending' });
+  });
+
+  it('gives a transient error up once the change is older than sync.maxRetryAgeMs on the database clock', async () => {
+    tb = await startTestBridge({ store: kind, types: ['redis-enterprise'], runWorkers: false, sync: { maxRetryAgeMs: 1_000 } });
+    const sim = tb.sims.get('redis-enterprise')!;
+    await injectFault(sim, { kind: 'status', status: 503, rate: 1 });
+    const userId = await createScimUser(tb, 'redis-enterprise', okta.createUser(person('aged')));
+    const connection = tb.bridge.engine.connection('redis-enterprise')!;
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const [claimed] = await tb.store.claimJobs('redis-enterprise', { limit: 1, workerId: 'w', leaseMs: 60_000 });
+    // A host clock two days behind must not keep an old change retrying forever.
+    const outcome = await convergeJob({ store: tb.store, connection, guard: tb.bridge.engine.guard, now: () => Date.now() - 2 * 86_400_000 }, claimed!);
+    expect(outcome).toMatchObject({ result: 'failed' });
+    expect((await tb.store.getSyncStates('redis-enterprise', [userId]))[0]).toMatchObject({ status: 'failed' });
+  });
 });

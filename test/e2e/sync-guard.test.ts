@@ -22,14 +22,22 @@ describe.each(['sqlite', 'postgres'] as const)('guard, reconciler and audit on %
     for (const id of ids) await waitForSync(tb, 'yardstik', id, (s) => s.state === 'synced', 'created');
     // One burst of deactivations: 12 managed accounts, the guard admits max(10, 20% of 12) = 10.
     for (const id of ids) await tb.scim('yardstik').patch(`/Users/${id}`, okta.setActive(false)).expect(200);
-    await eventually(async () => (await tb!.store.listJobs('yardstik', { held: true })).length === 2, { what: 'two removals held' });
+    // Holding a job, recording the user's state and the admitted removals are separate steps
+    // of concurrent jobs: wait for all of them to be visible, never for one as a proxy of the rest.
+    const remaining = async (): Promise<number> => {
+      let count = 0;
+      for (let i = 0; i < 12; i++) if (await targetAccount(tb!, 'yardstik', `guard${i}@example.com`)) count++;
+      return count;
+    };
+    await eventually(
+      async () =>
+        (await tb!.store.listJobs('yardstik', { held: true })).length === 2 &&
+        (await tb!.store.syncSummary('yardstik')).byStatus.held === 2 &&
+        (await remaining()) === 2,
+      { timeoutMs: 15_000, what: 'two removals held, ten done' },
+    );
     const held = await tb.store.listJobs('yardstik', { held: true });
     expect(held[0]?.heldReason).toMatch(/mass-deprovisioning guard.*scim-bridge approve --connection yardstik/);
-    const summary = await tb.store.syncSummary('yardstik');
-    expect(summary.byStatus.held).toBe(2);
-    let remaining = 0;
-    for (let i = 0; i < 12; i++) if (await targetAccount(tb, 'yardstik', `guard${i}@example.com`)) remaining++;
-    expect(remaining).toBe(2);
 
     expect(await tb.store.releaseJobs('yardstik')).toBe(2);
     tb.bridge.engine.wake('yardstik');
@@ -40,6 +48,8 @@ describe.each(['sqlite', 'postgres'] as const)('guard, reconciler and audit on %
     tb = await startTestBridge({ store: kind, types: ['redis-enterprise'] });
     const id = await createScimUser(tb, 'redis-enterprise', okta.createUser(person('drift')));
     const account = await waitForAccount(tb, 'redis-enterprise', 'drift@example.com', (a) => hasRoleOf(a, 'db_viewer'), 'created');
+    // The reconciler compares against the recorded state, written after the target answered.
+    await waitForSync(tb, 'redis-enterprise', id, (s) => s.state === 'synced', 'creation recorded');
     const connector = tb.bridge.engine.connection('redis-enterprise')!.connector;
     await connector.updateAccount(account!, { role: 'admin' });
     const [report] = await tb.bridge.reconciler.runNow(['redis-enterprise']);
@@ -60,6 +70,8 @@ describe.each(['sqlite', 'postgres'] as const)('guard, reconciler and audit on %
     const id = await createScimUser(tb, 'redis-enterprise', okta.createUser(person('existing')));
     tb.bridge.engine.start();
     await waitForAccount(tb, 'redis-enterprise', 'existing@example.com', (a) => hasRoleOf(a, 'db_viewer'), 'adopted and converged');
+    // The state is written after the target confirmed the change: wait for it, not for the account.
+    await waitForSync(tb, 'redis-enterprise', id, (s) => s.state === 'synced', 'adoption recorded');
     const state = (await tb.store.getSyncStates('redis-enterprise', [id]))[0];
     expect(state).toMatchObject({ isManaged: true, status: 'synced' });
 
@@ -74,8 +86,11 @@ describe.each(['sqlite', 'postgres'] as const)('guard, reconciler and audit on %
     const response = await tb.scim('redis-cloud').post('/Users', okta.createUser(person('audited'))).set('X-Request-Id', 'req-audit-1').expect(201);
     const id = (response.body as { id: string }).id;
     await waitForSync(tb, 'redis-cloud', id, (s) => s.state === 'synced', 'synced');
-    const records = await tb.store.listAudit({ connection: 'redis-cloud', userId: id });
-    const created = records.find((r) => ((r.decision.calls ?? []) as { op: string }[]).some((c) => c.op === 'create'));
+    // The audit record is appended after the state is written: wait for it too.
+    const created = await eventually(
+      async () => (await tb!.store.listAudit({ connection: 'redis-cloud', userId: id })).find((r) => ((r.decision.calls ?? []) as { op: string }[]).some((c) => c.op === 'create')),
+      { what: 'the create decision in the audit log' },
+    );
     expect(created?.requestIds).toContain('req-audit-1');
     expect(created?.decision).toMatchObject({
       decision: { kind: 'present', role: 'Viewer', rule: { index: null } },

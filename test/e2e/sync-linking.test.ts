@@ -6,7 +6,7 @@ import { eventually, startTestBridge, type StoreKind, type TestBridge } from '..
 import { accountsWith, createScimUser, hasRoleOf, person, targetAccount } from './sync-helpers.js';
 
 /**
- * One account, one person (DESIGN.md invariant 8): a target account is linked to at most one
+ * One account, one person (docs/architecture.md, promise 8): a target account is linked to at most one
  * SCIM user of a connection. Okta and Entra both let two users share an email (an admin identity
  * beside the normal one); the second claimant fails with TARGET_CONFLICT and nothing is written
  * to the account for it, however the jobs interleave.

@@ -5,7 +5,7 @@ import { simState, startTestBridge, type StoreKind, type TestBridge } from '../h
 import { createScimUser, hasRoleOf, waitForAccount, waitForSync } from './sync-helpers.js';
 
 /**
- * Okta's lifecycle (sheet §5) against every target through the shipped default mappings:
+ * Okta's lifecycle (docs/okta.md) against every target through the shipped default mappings:
  * create → default role; Group Push → the group's role; removal from the group → back;
  * deactivate and reactivate as the table in docs/architecture.md says, on SQLite and PostgreSQL.
  */

@@ -7,7 +7,7 @@ import { startTestBridge, type StoreKind, type TestBridge } from '../helpers/bri
 import { createScimUser, person } from './sync-helpers.js';
 
 /**
- * Protected accounts (DESIGN.md invariant 5) are never written, also when the bridge only
+ * Protected accounts (docs/architecture.md, promise 5) are never written, also when the bridge only
  * learns whose account it is by adopting it: a new SCIM user whose email is the target's owner,
  * the API key's own user or the last admin gets no write after the create the target refused.
  */

@@ -21,7 +21,7 @@ function hostileReport(): StatusReport {
         drift: hostile,
         access: { connection: hostile, ok: false, identity: hostile, problems: [hostile], checkedAt: 0, ms: 1 },
         summary: { connection: hostile, users: 1, managed: 1, byStatus: { pending: 0, synced: 0, failed: 1, unsupported: 0, held: 1 }, topErrors: [{ code: hostile, message: hostile, count: 1 }] },
-        queue: { connection: hostile, pending: 1, held: 1, oldestAgeMs: 5_000 },
+        queue: { connection: hostile, pending: 1, held: 1, failed: 1, oldestAgeMs: 5_000 },
         held: [{ userId: hostile, userName: hostile, reason: hostile, since: 0 }],
         reconcile: { connection: hostile, accounts: 1, drift: [], queued: 0, unmanaged: { accounts: 1, queued: 0 }, at: 0, error: hostile },
         unmanaged: {

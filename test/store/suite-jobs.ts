@@ -118,6 +118,39 @@ export function jobTests(t: SuiteContext): void {
       expect((await t.store().jobStats()).find((s) => s.connection === conn)).toMatchObject({ pending: 0, held: 3, oldestAgeMs: null });
     });
 
+    it('keeps a parked failure (waiting out the long heal backoff) out of pending and the oldest age, and counts it as failed', async () => {
+      const conn = newConnection();
+      const [a, b] = (await createUsers(t.store(), conn, 2)) as [string, string];
+      const claimed = await t.store().claimJobs(conn, claim('w'));
+      const jobA = claimed.find((j) => j.userId === a)!;
+      const jobB = claimed.find((j) => j.userId === b)!;
+      // a failed for good and waits hours for its next try; b is a transient retry.
+      expect(await t.store().retryJob(jobA, { delayMs: 6 * 3600_000, lastError: 'TARGET_AUTH: wrong key', parked: true })).toBe(true);
+      expect(await t.store().retryJob(jobB, { delayMs: 60_000, lastError: 'TARGET_UNAVAILABLE: 503' })).toBe(true);
+      const stats = (await t.store().jobStats()).find((s) => s.connection === conn);
+      expect(stats).toMatchObject({ pending: 1, held: 0, failed: 1 });
+      // The oldest age is b's, still counting; without b nothing is pending and there is no age.
+      expect(stats?.oldestAgeMs).toEqual(expect.any(Number));
+      const [again] = await t.store().claimJobs(conn, claim('w2'));
+      expect(again).toBeUndefined();
+      await t.store().deleteUser(conn, b, {}, ctx());
+      await t.store().enqueueJobs(conn, 'reconcile', [b]);
+      for (const job of await t.store().claimJobs(conn, claim('w3'))) await t.store().completeJob(job);
+      expect((await t.store().jobStats()).find((s) => s.connection === conn)).toMatchObject({ pending: 0, failed: 1, oldestAgeMs: null });
+      // A new change to the parked user makes it pending again (due now, counted, aging).
+      await t.store().enqueueJobs(conn, 'reconcile', [a]);
+      expect((await t.store().jobStats()).find((s) => s.connection === conn)).toMatchObject({ pending: 1, failed: 0, oldestAgeMs: expect.any(Number) });
+      // Parked again after a failed run; a run that failed while a newer change came is not parked (it is due now).
+      const [rerun] = await t.store().claimJobs(conn, claim('w4'));
+      expect(await t.store().retryJob(rerun!, { delayMs: 6 * 3600_000, lastError: 'TARGET_AUTH: wrong key', parked: true })).toBe(true);
+      expect((await t.store().jobStats()).find((s) => s.connection === conn)).toMatchObject({ pending: 0, failed: 1 });
+      await t.store().enqueueJobs(conn, 'reconcile', [a]);
+      const [third] = await t.store().claimJobs(conn, claim('w5'));
+      await t.store().enqueueJobs(conn, 'reconcile', [a]);
+      expect(await t.store().retryJob(third!, { delayMs: 6 * 3600_000, lastError: 'TARGET_AUTH: wrong key', parked: true })).toBe(true);
+      expect((await t.store().jobStats()).find((s) => s.connection === conn)).toMatchObject({ pending: 1, failed: 0 });
+    });
+
     it('enqueues jobs on demand for known users, tombstones included', async () => {
       const conn = newConnection();
       const [a, b] = (await createUsers(t.store(), conn, 2)) as [string, string];

@@ -25,6 +25,8 @@ import { paradimeAccountTypes, type ParadimeAccountType, type ParadimeListUsersR
 export const paradimeCapabilities: ConnectorCapabilities = {
   create: 'invitation',
   deactivation: 'native',
+  // Paradime documents no error codes: a taken email has no signal to read, so look it up first.
+  refusesTakenEmail: false,
   canReactivate: false,
   canDelete: false,
   isEmailMutable: false,

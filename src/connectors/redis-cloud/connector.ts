@@ -13,6 +13,8 @@ export const redisCloudCapabilities: ConnectorCapabilities = {
   create: 'async-task',
   // No suspend or disable exists: deactivation deletes, reactivation invites again (Redis Cloud's OpenAPI document).
   deactivation: 'delete',
+  // 409 "User with this email already exists", as the only page describing POST /v1/users says.
+  refusesTakenEmail: true,
   canReactivate: true,
   canDelete: true,
   isEmailMutable: false,

@@ -12,6 +12,8 @@ export const redisEnterpriseCapabilities: ConnectorCapabilities = {
   // No disable endpoint and `status` is read-only: role `none` takes REST/UI access away (redis.io permissions).
   deactivation: 'role',
   noAccessRole: 'none',
+  // 409 email_already_exists (redis.io users requests).
+  refusesTakenEmail: true,
   canReactivate: true,
   canDelete: true,
   isEmailMutable: true,

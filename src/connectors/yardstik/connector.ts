@@ -19,6 +19,8 @@ export const yardstikRole = 'member';
 export const yardstikCapabilities: ConnectorCapabilities = {
   create: 'sync',
   deactivation: 'delete',
+  // A 422 whose message names the email as taken (docs/targets.md: inferred, the client reads it).
+  refusesTakenEmail: true,
   canReactivate: true,
   canDelete: true,
   isEmailMutable: false,

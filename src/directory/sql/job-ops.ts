@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { JobReason } from '../model.js';
 import type { ClaimedJob, ClaimOptions, JobLease, JobRow, JobStats, RetryOptions } from '../store.js';
 import type { Dialect } from './dialect.js';
-import { jobColumns, toJob, toNumber } from './rows.js';
+import { jobColumns, leaseTimes, toJob, toNumber } from './rows.js';
 import { empty, raw, sql, type Sql } from './sql.js';
 import { exec, rows, type Tx } from './tx.js';
 
@@ -29,7 +29,8 @@ export function userIdList(d: Dialect, ids: Iterable<string>): Sql {
 /**
  * Upserts the jobs of the users `users` yields (a query with one column, `user_id`, no
  * duplicates): a new row is due now; an existing one gets generation + 1, the new reason, the
- * request id appended (last 10 kept), its oldest enqueued_at, is due now and keeps its hold.
+ * request id appended (last 10 kept), its oldest enqueued_at, is due now, is no longer parked
+ * and keeps its hold.
  */
 export function* enqueue(d: Dialect, connection: string, users: Sql, reason: Reason, requestId: string | undefined): Tx<number> {
   const requestIds = requestId === undefined ? [] : [requestId];
@@ -39,7 +40,7 @@ export function* enqueue(d: Dialect, connection: string, users: Sql, reason: Rea
   return yield* exec(sql`INSERT INTO sync_jobs (connection, user_id, generation, reason, request_ids, enqueued_at, available_at, attempts)
     SELECT CAST(${connection} AS TEXT), src.user_id, 1, CAST(${reason} AS TEXT), ${d.json(requestIds)}, ${d.now}, ${d.now}, 0
     FROM (${users}) AS src WHERE true
-    ON CONFLICT (connection, user_id) DO UPDATE SET generation = sync_jobs.generation + 1, reason = excluded.reason,
+    ON CONFLICT (connection, user_id) DO UPDATE SET generation = sync_jobs.generation + 1, reason = excluded.reason, parked_at = NULL,
       request_ids = ${appended},
       enqueued_at = ${d.least(raw('sync_jobs.enqueued_at'), raw('excluded.enqueued_at'))},
       available_at = ${d.least(raw('sync_jobs.available_at'), raw('excluded.available_at'))}`);
@@ -73,7 +74,7 @@ export function* claimJobs(d: Dialect, connection: string, options: ClaimOptions
     UPDATE sync_jobs SET locked_by = ${options.workerId}, locked_until = ${d.now} + ${options.leaseMs}, lease_token = ${leaseToken}
     WHERE connection = ${connection} AND user_id IN (SELECT user_id FROM due) RETURNING ${jobColumns}`);
   return claimed
-    .map((row) => ({ ...toJob(row), workerId: options.workerId, leaseToken, leaseUntil: toNumber(row.locked_until) }))
+    .map((row) => ({ ...toJob(row), workerId: options.workerId, leaseToken, ...leaseTimes(row, options.leaseMs) }))
     .sort((a, b) => a.availableAt - b.availableAt || (a.userId < b.userId ? -1 : 1));
 }
 
@@ -95,11 +96,15 @@ export function* completeJob(job: ClaimedJob): Tx<boolean> {
   return false;
 }
 
-/** Frees a job for a later attempt; a change that arrived while it ran makes it due now, whatever the backoff. */
+/**
+ * Frees a job for a later attempt; a change that arrived while it ran makes it due now, whatever
+ * the backoff, and keeps it unparked.
+ */
 export function* retryJob(d: Dialect, job: ClaimedJob, retry: RetryOptions): Tx<boolean> {
   const delay = Math.max(0, Math.round(retry.delayMs));
+  const parked = retry.parked === true ? sql`CASE WHEN generation = ${job.generation} THEN ${d.now} ELSE NULL END` : raw('NULL');
   const changed = yield* exec(sql`UPDATE sync_jobs SET attempts = attempts + 1,
-    available_at = CASE WHEN generation = ${job.generation} THEN ${d.now} + ${delay} ELSE ${d.now} END,
+    available_at = CASE WHEN generation = ${job.generation} THEN ${d.now} + ${delay} ELSE ${d.now} END, parked_at = ${parked},
     last_error = ${retry.lastError.slice(0, MAX_ERROR_LENGTH)}, pending_handle = ${retry.pendingHandle ?? null}, ${unleased}
     WHERE ${leased(job)}`);
   return changed > 0;
@@ -123,25 +128,31 @@ export function* holdJobs(d: Dialect, connection: string, userIds: readonly stri
  */
 export function* releaseJobs(d: Dialect, connection: string, userIds: readonly string[] | undefined): Tx<number> {
   const only = userIds === undefined ? empty : sql` AND user_id IN (${d.list(userIds)})`;
-  return yield* exec(sql`UPDATE sync_jobs SET held_reason = NULL, reason = 'approved', available_at = ${d.least(raw('available_at'), d.now)}
+  return yield* exec(sql`UPDATE sync_jobs SET held_reason = NULL, reason = 'approved', parked_at = NULL, available_at = ${d.least(raw('available_at'), d.now)}
     WHERE connection = ${connection} AND held_reason IS NOT NULL${only}`);
 }
 
 /**
- * Queue figures per connection: pending counts unheld jobs, in flight included; the oldest is the
- * oldest unheld job whether due, waiting out a retry backoff or in flight, so a target that keeps
- * failing shows a growing age (a due-only age drops to 0 while every job sits in backoff).
+ * Queue figures per connection: pending counts unheld, unparked jobs, in flight included; the
+ * oldest is the oldest of those whether due, waiting out a retry backoff or in flight, so a target
+ * that keeps failing transiently shows a growing age (a due-only age drops to 0 while every job
+ * sits in backoff). Parked jobs (users failed for good, waiting out the long heal backoff) are
+ * counted apart as `failed`: they need a person, not a faster target, and would otherwise make a
+ * healthy bridge look stuck for hours.
  */
 export function* jobStats(d: Dialect): Tx<JobStats[]> {
+  const isPending = raw('held_reason IS NULL AND parked_at IS NULL');
   const found = yield* rows(sql`SELECT connection,
-      SUM(CASE WHEN held_reason IS NULL THEN 1 ELSE 0 END) AS pending,
+      SUM(CASE WHEN ${isPending} THEN 1 ELSE 0 END) AS pending,
       SUM(CASE WHEN held_reason IS NULL THEN 0 ELSE 1 END) AS held,
-      ${d.now} - MIN(CASE WHEN held_reason IS NULL THEN enqueued_at END) AS oldest_age
+      SUM(CASE WHEN held_reason IS NULL AND parked_at IS NOT NULL THEN 1 ELSE 0 END) AS failed,
+      ${d.now} - MIN(CASE WHEN ${isPending} THEN enqueued_at END) AS oldest_age
     FROM sync_jobs GROUP BY connection ORDER BY connection`);
   return found.map((row) => ({
     connection: String(row.connection),
     pending: toNumber(row.pending),
     held: toNumber(row.held),
+    failed: toNumber(row.failed),
     oldestAgeMs: row.oldest_age === null || row.oldest_age === undefined ? null : Math.max(0, toNumber(row.oldest_age)),
   }));
 }

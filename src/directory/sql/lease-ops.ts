@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClaimedJob, LeasedJob, LeaseOptions } from '../store.js';
 import type { Dialect } from './dialect.js';
-import { jobColumns, toJob, toNumber } from './rows.js';
+import { jobColumns, leaseTimes, toJob } from './rows.js';
 import { raw, sql, type Sql } from './sql.js';
 import { exec, first, rows, type Tx } from './tx.js';
 
@@ -28,11 +28,11 @@ export function* leaseJob(d: Dialect, connection: string, userId: string, option
       ON CONFLICT (connection, user_id) DO NOTHING`);
     if (inserted === 0) return null;
     const row = yield* first(sql`SELECT ${jobColumns} FROM sync_jobs WHERE ${key}`);
-    return row === undefined ? null : { ...toJob(row), workerId: options.workerId, leaseToken, leaseUntil: toNumber(row.locked_until), isNew: true };
+    return row === undefined ? null : { ...toJob(row), workerId: options.workerId, leaseToken, ...leaseTimes(row, options.leaseMs), isNew: true };
   }
   const taken = yield* first(sql`UPDATE sync_jobs SET ${lease} WHERE ${key} AND (locked_until IS NULL OR locked_until <= ${d.now}) RETURNING ${jobColumns}`);
   if (taken === undefined) return null;
-  return { ...toJob(taken), workerId: options.workerId, leaseToken, leaseUntil: toNumber(taken.locked_until), isNew: false };
+  return { ...toJob(taken), workerId: options.workerId, leaseToken, ...leaseTimes(taken, options.leaseMs), isNew: false };
 }
 
 /** Frees a lease and leaves the job as it was; `delayMs` postpones it, unless a newer change arrived. */

@@ -72,6 +72,15 @@ export const jobColumns = raw(
   'connection, user_id, generation, reason, request_ids, enqueued_at, available_at, attempts, last_error, held_reason, locked_by, locked_until, pending_handle',
 );
 
+/**
+ * The lease of a row just claimed: `locked_until` was set to the statement's `d.now` + `leaseMs`,
+ * so the claim's time on the database clock is `locked_until - leaseMs`.
+ */
+export function leaseTimes(row: Row, leaseMs: number): { leaseUntil: number; claimedAt: number } {
+  const leaseUntil = toNumber(row.locked_until);
+  return { leaseUntil, claimedAt: leaseUntil - leaseMs };
+}
+
 /** A job row as stored. */
 export function toJob(row: Row): JobRow {
   return {

@@ -14,7 +14,7 @@ describe('IdP quirk normalisation', () => {
     ['maybe', 'maybe'],
   ])('toBoolean(%j) → %j', (input, expected) => expect(toBoolean(input)).toBe(expected));
 
-  it('strips explicit nulls that Entra sends (sheet §6.3)', () => {
+  it('strips explicit nulls that Entra sends (docs/entra.md, what Entra sends)', () => {
     expect(stripNulls({ a: null, b: { c: null, d: 1 }, e: [null, { f: null }] })).toEqual({ b: { d: 1 }, e: [{}] });
   });
 

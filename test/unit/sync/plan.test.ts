@@ -4,7 +4,7 @@ import type { Decision } from '../../../src/mapping/types.js';
 import { isRemoval, planConvergence } from '../../../src/sync/plan.js';
 
 const base: ConnectorCapabilities = {
-  create: 'sync', deactivation: 'delete', canReactivate: true, canDelete: true, isEmailMutable: false, isNameMutable: true, isRoleMutable: true, roles: ['Owner', 'Member', 'Viewer'],
+  create: 'sync', deactivation: 'delete', refusesTakenEmail: true, canReactivate: true, canDelete: true, isEmailMutable: false, isNameMutable: true, isRoleMutable: true, roles: ['Owner', 'Member', 'Viewer'],
 };
 const paradime: ConnectorCapabilities = { ...base, create: 'invitation', deactivation: 'native', canReactivate: false, canDelete: false, isNameMutable: false, roles: ['ADMIN', 'DEVELOPER'] };
 const enterprise: ConnectorCapabilities = { ...base, deactivation: 'role', noAccessRole: 'none', isEmailMutable: true, roles: ['admin', 'db_viewer', 'none'], acceptsRoleUids: true };

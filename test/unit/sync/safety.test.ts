@@ -14,7 +14,7 @@ import { admitPlan, HoldRequest, targetKeysOf, type SafetyContext } from '../../
 /** The one place every plan is admitted (src/sync/safety.ts), against a real in-memory store. */
 
 const capabilities: ConnectorCapabilities = {
-  create: 'sync', deactivation: 'delete', canReactivate: true, canDelete: true, isEmailMutable: false, isNameMutable: true, isRoleMutable: true, roles: ['Owner', 'Member', 'Viewer'],
+  create: 'sync', deactivation: 'delete', refusesTakenEmail: true, canReactivate: true, canDelete: true, isEmailMutable: false, isNameMutable: true, isRoleMutable: true, roles: ['Owner', 'Member', 'Viewer'],
 };
 const profile = { email: 'ada@example.com', name: 'Ada Lovelace', givenName: null, familyName: null };
 const rule = { index: null, description: 'default' };
