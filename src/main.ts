@@ -148,6 +148,8 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
       { path: '/metrics', handler: Router().get('/', guard, metricsHandler({ metrics, secrets: loaded.secrets, logger })) },
       { path: '/status', handler: Router().get('/', guard, statusPageHandler({ collect, secrets: loaded.secrets })) },
     ],
+    // The sandbox's simulators answer the bridge's own target calls: their access lines are debug.
+    quietPaths: [...(options.simulators?.keys() ?? [])].map((type) => `/sandbox/${type}/`),
     onRequest: (req, res, ms) => metrics.recordRequest({ path: req.originalUrl, method: req.method, connection: req.scimConnection }, res.statusCode, ms),
     isDraining: () => draining,
   });
