@@ -135,6 +135,18 @@ export const migrations: readonly Migration[] = [
   // windows. Short-lived state: copy-store leaves it behind.
   { version: 5, name: 'coordination', statements: coordination },
   { version: 6, name: 'one-account-one-person', statements: oneAccountOnePerson },
+  // Held work reaches a person: since when a job is held (`scim-bridge held`, /status), and who
+  // approved it (`approve --by`), kept on the job until the worker's audit record names them.
+  // Jobs held before this have no hold time: their oldest change stands in for it.
+  {
+    version: 9,
+    name: 'held-since-approved-by',
+    statements: (d) => [
+      `ALTER TABLE sync_jobs ADD COLUMN held_at ${d.types.bigint}`,
+      `ALTER TABLE sync_jobs ADD COLUMN approved_by ${d.types.text}`,
+      'UPDATE sync_jobs SET held_at = enqueued_at WHERE held_reason IS NOT NULL',
+    ],
+  },
 ];
 
 function coordination(d: Dialect): string[] {

@@ -36,7 +36,7 @@ export interface ConvergeDeps {
   signal?: AbortSignal;
 }
 
-type JobInfo = Pick<ClaimedJob, 'connection' | 'userId' | 'requestIds' | 'enqueuedAt' | 'reason' | 'leaseToken'>;
+type JobInfo = Pick<ClaimedJob, 'connection' | 'userId' | 'requestIds' | 'enqueuedAt' | 'reason' | 'leaseToken'> & Partial<Pick<ClaimedJob, 'approvedBy'>>;
 
 /** Converges the user of one claimed job. */
 export async function convergeJob(deps: ConvergeDeps, job: ClaimedJob): Promise<ConvergeOutcome> {
@@ -207,6 +207,8 @@ async function record(
         outcome: state.status,
         ...(state.lastError ? { error: state.lastError } : {}),
         ...(note ? { note } : {}),
+        // Released from a hold: who let it through (`scim-bridge approve --by`).
+        ...(job.reason === 'approved' ? { approvedBy: job.approvedBy ?? null } : {}),
         ...(isCurrent ? {} : { leaseLost: true }),
       },
     },

@@ -109,8 +109,8 @@ export abstract class SqlStore implements Store {
   holdJobs(connection: string, userIds: readonly string[], reason: string): Promise<void> {
     return this.run('write', () => jobs.holdJobs(this.d, connection, userIds, reason));
   }
-  releaseJobs(connection: string, userIds?: readonly string[]): Promise<number> {
-    return this.run('write', () => jobs.releaseJobs(this.d, connection, userIds));
+  releaseJobs(connection: string, userIds?: readonly string[], options: { approvedBy?: string } = {}): Promise<number> {
+    return this.run('write', () => jobs.releaseJobs(this.d, connection, userIds, options.approvedBy ?? null));
   }
   /** Only ids of users the connection has (live or tombstoned) are enqueued; returns how many. */
   enqueueJobs(connection: string, reason: JobReason | 'reconcile', userIds?: readonly string[], requestId?: string): Promise<number> {
