@@ -153,7 +153,15 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
     onRequest: (req, res, ms) => metrics.recordRequest({ path: req.originalUrl, method: req.method, connection: req.scimConnection }, res.statusCode, ms),
     isDraining: () => draining,
   });
-  const { server, sockets } = await listen(app, config, options.port);
+  // Held while serving: copy-store refuses to copy a store a bridge still writes (store-lock.ts).
+  const storeLock = await store.lock('serve').catch(async (err: unknown) => {
+    if (!options.store) await store.close().catch(() => undefined);
+    throw err;
+  });
+  const { server, sockets } = await listen(app, config, options.port).catch(async (err: unknown) => {
+    await storeLock.release();
+    throw err;
+  });
   let stopWatching = (): void => undefined;
   server.on('clientError', clientErrorHandler(logger));
   if (options.runWorkers !== false) {
@@ -174,6 +182,7 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
     await engine.stop();
     for (const connection of syncConnections) await connection.connector.close();
     for (const simulator of options.simulators?.values() ?? []) simulator.close();
+    await storeLock.release();
     if (!options.store) await store.close();
     logger.info('scim-bridge stopped');
   };

@@ -1,4 +1,5 @@
 import type { Coordination } from './coordination.js';
+import type { LockPurpose, StoreLock } from './store-lock.js';
 import type {
   GroupChange,
   GroupInput,
@@ -26,6 +27,13 @@ export interface Store extends Coordination {
   readonly dialect: 'sqlite' | 'postgres';
   /** Creates or upgrades the schema; safe to run at every start and from several processes. */
   migrate(): Promise<void>;
+  /**
+   * Takes the store lock (store-lock.ts): `serve` while a bridge runs (shared by the replicas of
+   * one PostgreSQL store; one process per SQLite file), `copy-store` while a copy runs
+   * (exclusive, never waited for). Throws STORE_LOCKED naming the holder's pid and host. Closing
+   * the store releases its locks.
+   */
+  lock(purpose: LockPurpose): Promise<StoreLock>;
   /** A cheap round trip, for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,5 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -198,7 +199,6 @@ describe('scim-bridge copy-store', () => {
       expect(result.code).toBe(0);
       expect(result.stdout).not.toContain(PASSWORD);
       expect(result.stdout).toContain('postgres://postgres:***@127.0.0.1:5432/test');
-      expect(result.stdout).toContain('the bridge must be stopped');
       expect(result.stdout).toMatch(/^users +4$/m);
       expect(result.stdout).toMatch(/^user_emails +4$/m);
       expect(result.stdout).toMatch(/^group_members +2$/m);
@@ -319,5 +319,99 @@ describe('scim-bridge copy-store', () => {
     const result = await run(`sqlite:${path.join(tmpdir(), 'no-such-dir-scim-bridge', 'bridge.db')}`, tempSqliteUrl());
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('--from: no SQLite database at');
+  });
+
+  describe.each(['sqlite', 'postgres'] as const)('a store a bridge serves (%s)', (kind) => {
+    let served: TestStore;
+    /** The URL copy-store is given for the served store (PostgreSQL: its schema in the search_path). */
+    let url = '';
+
+    beforeAll(async () => {
+      served = await openTestStore(kind);
+      await seed(served);
+      if (served.schema === undefined) {
+        url = served.url;
+      } else {
+        const parsed = new URL(TEST_DATABASE_URL);
+        parsed.searchParams.set('options', `-c search_path=${served.schema}`);
+        url = parsed.toString();
+      }
+    });
+    afterAll(() => served.close());
+
+    const emptyDestination = async (): Promise<string> => {
+      if (kind === 'sqlite') return tempSqliteUrl();
+      const created = await createSchema();
+      schemas.push(created.schema);
+      return created.url;
+    };
+
+    it('is refused as the source while the bridge runs, naming its pid and host, and copied once it stopped', async () => {
+      const bridge = await startTestBridge({ store: served, types: [OKTA], runWorkers: false });
+      // Several replicas on one PostgreSQL store share the lock: a second one starts.
+      const replica = kind === 'postgres' ? await startTestBridge({ store: served, types: [OKTA], runWorkers: false }) : null;
+      const to = await emptyDestination();
+      try {
+        const refused = await run(url, to);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain(`--from: the store `);
+        expect(refused.stderr).toContain(`is in use by a bridge (serve) as pid ${process.pid} on host ${hostname()}`);
+        expect(refused.stderr).toContain('stop that bridge (every replica) first');
+        expect(refused.stderr).toContain('nothing was copied');
+        const destination = createStore(to);
+        try {
+          await destination.migrate();
+          expect((await destination.listUsers(OKTA, { startIndex: 1, count: 10 })).totalResults).toBe(0);
+        } finally {
+          await destination.close();
+        }
+      } finally {
+        await replica?.close();
+        await bridge.close();
+      }
+      const copied = await run(url, to);
+      expect(copied.stderr).toBe('');
+      expect(copied.code).toBe(0);
+    });
+
+    it('keeps a bridge from starting while the copy holds the store', async () => {
+      const copying = createStore(url);
+      const lock = await copying.lock('copy-store');
+      try {
+        await expect(startTestBridge({ store: served, types: [OKTA], runWorkers: false })).rejects.toThrow(new RegExp(`in use by scim-bridge copy-store as pid ${process.pid} on host ${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      } finally {
+        await lock.release();
+        await copying.close();
+      }
+      const bridge = await startTestBridge({ store: served, types: [OKTA], runWorkers: false });
+      await bridge.close();
+    });
+  });
+
+  describe('the SQLite lock file', () => {
+    const lockFileOf = (url: string): string => `${url.slice('sqlite:'.length)}.lock`;
+
+    it('left by a process that is gone is stale: the copy takes it over', async () => {
+      const dead = spawnSync(process.execPath, ['-e', '']).pid;
+      expect(dead).toBeGreaterThan(0);
+      writeFileSync(lockFileOf(source.url), JSON.stringify({ purpose: 'serve', pid: dead, host: hostname(), since: Date.now() - 60_000 }));
+      const result = await run(source.url, tempSqliteUrl());
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(existsSync(lockFileOf(source.url))).toBe(false);
+    });
+
+    it('held from another host counts as held: refused, naming the host and the file to delete', async () => {
+      writeFileSync(lockFileOf(source.url), JSON.stringify({ purpose: 'serve', pid: 4242, host: 'bridge-host-elsewhere', since: Date.now() }));
+      try {
+        const result = await run(source.url, tempSqliteUrl());
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain('is in use by a bridge (serve) as pid 4242 on host bridge-host-elsewhere');
+        expect(result.stderr).toContain(`if that process is stopped, delete ${lockFileOf(source.url)}`);
+      } finally {
+        writeFileSync(lockFileOf(source.url), '');
+        await import('node:fs').then((fs) => fs.unlinkSync(lockFileOf(source.url)));
+      }
+    });
   });
 });

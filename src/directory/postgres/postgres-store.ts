@@ -1,4 +1,6 @@
 import pg from 'pg';
+import type { LockPurpose, StoreLock } from '../store-lock.js';
+import { lockPostgresStore, STORE_LOCK_NAMESPACE } from './store-lock.js';
 import { BridgeError, isBridgeError } from '../../errors.js';
 import type { Logger } from '../../logging/logger.js';
 import { applyMigrations } from '../migrations.js';
@@ -21,7 +23,7 @@ export interface PostgresStoreOptions {
 }
 
 const MAX_ATTEMPTS = 3;
-const LOCK_NAMESPACE = 0x5c1b;
+const LOCK_NAMESPACE = STORE_LOCK_NAMESPACE;
 
 /** A stable signed 32-bit hash (FNV-1a) of a lock name, for the two-key advisory lock functions. */
 function lockKey(name: string): number {
@@ -42,6 +44,8 @@ export class PostgresStore extends SqlStore {
   private readonly pool: pg.Pool;
   private readonly schema: string | undefined;
   private readonly logger: Logger | undefined;
+  private readonly connectionString: string;
+  private readonly locks = new Set<StoreLock>();
   private isClosed = false;
 
   constructor(options: PostgresStoreOptions) {
@@ -51,6 +55,7 @@ export class PostgresStore extends SqlStore {
     }
     this.schema = options.schema;
     this.logger = options.logger;
+    this.connectionString = options.connectionString;
     this.pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.maxConnections ?? 10,
@@ -174,9 +179,23 @@ export class PostgresStore extends SqlStore {
     }
   }
 
+  /** The store lock (store-lock.ts): shared for serving replicas, exclusive for copy-store, on a session of its own. */
+  async lock(purpose: LockPurpose): Promise<StoreLock> {
+    const taken = await lockPostgresStore({ connectionString: this.connectionString, ...(this.schema !== undefined ? { schema: this.schema } : {}), ...(this.logger ? { logger: this.logger } : {}), keyOf: lockKey }, purpose);
+    const lock: StoreLock = {
+      release: async () => {
+        this.locks.delete(lock);
+        await taken.release();
+      },
+    };
+    this.locks.add(lock);
+    return lock;
+  }
+
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
+    await Promise.all([...this.locks].map((lock) => lock.release()));
     await this.pool.end();
   }
 }

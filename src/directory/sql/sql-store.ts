@@ -1,4 +1,5 @@
 import type { GroupChange, GroupInput, GroupRecord, JobReason, ListPage, ListQuery, UserGroupRef, UserInput, UserRecord, WriteContext, WriteOptions } from '../model.js';
+import type { LockPurpose, StoreLock } from '../store-lock.js';
 import type { AuditRecord, ClaimedJob, ClaimOptions, JobLease, JobRow, JobStats, LeasedJob, LeaseOptions, RetryOptions, Store, SyncState, SyncStatePage, SyncSummary } from '../store.js';
 import type { SlidingWindow, TokenBucket, WindowCount } from '../coordination.js';
 import { isBridgeError } from '../../errors.js';
@@ -35,6 +36,7 @@ export abstract class SqlStore implements Store {
 
   abstract migrate(): Promise<void>;
   abstract close(): Promise<void>;
+  abstract lock(purpose: LockPurpose): Promise<StoreLock>;
   abstract withExclusiveLock<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
 
   /**
