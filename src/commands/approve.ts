@@ -37,7 +37,7 @@ export async function approveCommand(options: ApproveOptions, io: CliIo = proces
     const released = options.dryRun ? 0 : await release(store, connection.name, users, wanted !== null, by);
     const body = { connection: connection.name, dryRun: options.dryRun ?? false, approvedBy: by, released, users: users.map(toJson), notHeld: missing };
     if (options.json) io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
-    else io.stdout.write(options.dryRun ? renderDryRun(connection.name, users, missing, by) : renderApproval(connection.name, released, users, missing, by));
+    else io.stdout.write(options.dryRun ? renderDryRun(connection.name, users, missing) : renderApproval(connection.name, released, users, missing, by));
     return missing.length > 0 ? 1 : 0;
   });
 }
@@ -92,11 +92,11 @@ function notHeldLines(connection: string, missing: readonly string[]): string[] 
   return missing.map((reference) => `${reference}: no held job in ${connection}`);
 }
 
-function renderDryRun(connection: string, users: readonly HeldUser[], missing: readonly string[], by: string): string {
+function renderDryRun(connection: string, users: readonly HeldUser[], missing: readonly string[]): string {
   const lines = notHeldLines(connection, missing);
   if (users.length === 0) return `${[...lines, `nothing would be released in ${connection}`].join('\n')}\n`;
   const table = renderHeld(connection, users, `dry run: approving would release ${plural(users.length, 'held job')} in ${connection} (nothing was changed)`);
-  return `${lines.map((l) => `${l}\n`).join('')}${table}\nto release them: scim-bridge approve --connection ${connection}${users.length === 1 && users[0]?.userName ? ` --user ${users[0].userName}` : ''} --by ${by.includes(' ') ? JSON.stringify(by) : by}\n`;
+  return `${lines.map((l) => `${l}\n`).join('')}${table}\nto release them: scim-bridge approve --connection ${connection}${users.length === 1 && users[0]?.userName ? ` --user ${users[0].userName}` : ''} --by "<your name>"\n`;
 }
 
 function renderApproval(connection: string, released: number, users: readonly HeldUser[], missing: readonly string[], by: string): string {
