@@ -378,7 +378,9 @@ describe('scim-bridge copy-store', () => {
       const copying = createStore(url);
       const lock = await copying.lock('copy-store');
       try {
-        await expect(startTestBridge({ store: served, types: [OKTA], runWorkers: false })).rejects.toThrow(new RegExp(`in use by scim-bridge copy-store as pid ${process.pid} on host ${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+        const refused = startTestBridge({ store: served, types: [OKTA], runWorkers: false });
+        await expect(refused).rejects.toThrow(new RegExp(`in use by scim-bridge copy-store as pid ${process.pid} on host ${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+        await expect(refused).rejects.toThrow('wait for that copy to finish');
       } finally {
         await lock.release();
         await copying.close();

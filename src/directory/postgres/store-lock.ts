@@ -50,7 +50,7 @@ export async function lockPostgresStore(options: PgLockOptions, purpose: LockPur
     if (!locked) {
       const holders = await holdersOf(client, key);
       throw new BridgeError('STORE_LOCKED', `the store (schema ${schema}) is in use by ${describeHolders(holders)}`, {
-        details: { pid: holders[0]?.pid ?? null, host: holders[0]?.host ?? null, holders: holders.length },
+        details: { pid: holders[0]?.pid ?? null, host: holders[0]?.host ?? null, purpose: holders[0]?.purpose ?? 'unknown', holders: holders.length },
       });
     }
   } catch (err) {
