@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -13,7 +13,9 @@ import { parseFilter } from '../../src/filter/index.js';
 import { migrations } from '../../src/directory/migrations.js';
 import { sqliteDialect } from '../../src/directory/sql/dialect.js';
 import type { Store } from '../../src/directory/store.js';
-import { dropSchema, openTestStore, startTestBridge, TEST_DATABASE_URL, type TestStore } from '../helpers/bridge.js';
+import { dropSchema, eventually, openTestStore, startTestBridge, TEST_DATABASE_URL, type TestStore } from '../helpers/bridge.js';
+import { startCli } from '../ops/cli-process.js';
+import { runCli, startCliEnv } from './cli-env.js';
 import { ctx, userInput } from '../store/fixtures.js';
 
 /**
@@ -416,4 +418,31 @@ describe('scim-bridge copy-store', () => {
       }
     });
   });
+
+  it('refuses a store a bridge process serves, names that process, and takes over its lock once it was killed', async () => {
+    const env = await startCliEnv({ types: [OKTA], store: 'sqlite' });
+    const serving = startCli(env.configFile, path.dirname(env.configFile));
+    try {
+      const pid = serving.child.pid as number;
+      // The config logs warnings only: the lock file naming the process says it serves.
+      const lockFile = `${env.storeUrl.slice('sqlite:'.length)}.lock`;
+      await eventually(async () => existsSync(lockFile) && readFileSync(lockFile, 'utf8').includes(`"pid":${pid}`), { timeoutMs: 30_000, what: 'the bridge process to hold its store' });
+      const refused = await runCli(['copy-store', '--from', env.storeUrl, '--to', tempSqliteUrl()], path.dirname(env.configFile));
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`is in use by a bridge (serve) as pid ${pid} on host ${hostname()}`);
+      // A second bridge on the same SQLite file is refused too, and told why.
+      const second = await env.run('serve');
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain(`cannot serve: the store ${env.storeUrl.slice('sqlite:'.length)} is in use by a bridge (serve) as pid ${pid}`);
+      expect(second.stderr).toContain('an SQLite store serves one bridge process');
+      serving.child.kill('SIGKILL');
+      await serving.exited;
+      const copied = await runCli(['copy-store', '--from', env.storeUrl, '--to', tempSqliteUrl()], path.dirname(env.configFile));
+      expect(copied.stderr).toBe('');
+      expect(copied.code).toBe(0);
+    } finally {
+      serving.child.kill('SIGKILL');
+      await env.close();
+    }
+  }, 90_000);
 });
