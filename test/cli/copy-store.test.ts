@@ -376,6 +376,27 @@ describe('scim-bridge copy-store', () => {
       expect(copied.code).toBe(0);
     });
 
+    it.runIf(kind === 'postgres')('takes its lock again when the lock session is lost (a database restart), so the copy is still refused', async () => {
+      const bridge = await startTestBridge({ store: served, types: [OKTA], runWorkers: false });
+      const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await admin.connect();
+      try {
+        const name = `scim-bridge serve pid=${process.pid} host=${hostname()}`.slice(0, 63);
+        const sessions = async (): Promise<number[]> =>
+          (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [name])).rows.map((r) => r.pid);
+        const [first] = await sessions();
+        expect(first).toBeDefined();
+        await admin.query('SELECT pg_terminate_backend($1)', [first]);
+        await eventually(async () => (await sessions()).some((pid) => pid !== first), { timeoutMs: 20_000, what: 'the lock taken again on a new session' });
+        const refused = await run(url, await emptyDestination());
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain(`is in use by a bridge (serve) as pid ${process.pid}`);
+      } finally {
+        await admin.end();
+        await bridge.close();
+      }
+    }, 40_000);
+
     it('keeps a bridge from starting while the copy holds the store', async () => {
       const copying = createStore(url);
       const lock = await copying.lock('copy-store');

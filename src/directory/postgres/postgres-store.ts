@@ -23,6 +23,8 @@ export interface PostgresStoreOptions {
 }
 
 const MAX_ATTEMPTS = 3;
+/** How soon a serving bridge tries again to take a store lock whose session was lost. */
+const RELOCK_MS = 5_000;
 const LOCK_NAMESPACE = STORE_LOCK_NAMESPACE;
 
 /** A stable signed 32-bit hash (FNV-1a) of a lock name, for the two-key advisory lock functions. */
@@ -179,13 +181,36 @@ export class PostgresStore extends SqlStore {
     }
   }
 
-  /** The store lock (store-lock.ts): shared for serving replicas, exclusive for copy-store, on a session of its own. */
+  /**
+   * The store lock (store-lock.ts): shared for serving replicas, exclusive for copy-store, on a
+   * session of its own. A serving lock whose session is lost is taken again every few seconds.
+   */
   async lock(purpose: LockPurpose): Promise<StoreLock> {
-    const taken = await lockPostgresStore({ connectionString: this.connectionString, ...(this.schema !== undefined ? { schema: this.schema } : {}), ...(this.logger ? { logger: this.logger } : {}), keyOf: lockKey }, purpose);
+    let current: StoreLock | null = null;
+    let retry: NodeJS.Timeout | undefined;
+    let isReleased = false;
+    const take = (): Promise<StoreLock> =>
+      lockPostgresStore({ connectionString: this.connectionString, ...(this.schema !== undefined ? { schema: this.schema } : {}), ...(this.logger ? { logger: this.logger } : {}), keyOf: lockKey, onLost }, purpose);
+    const again = (): void => {
+      retry = setTimeout(() => {
+        take().then(
+          (taken) => (isReleased ? void taken.release() : ((current = taken), this.logger?.info('store lock taken again'))),
+          () => again(),
+        );
+      }, RELOCK_MS);
+      retry.unref();
+    };
+    const onLost = (): void => {
+      current = null;
+      if (purpose === 'serve' && !isReleased) again();
+    };
+    current = await take();
     const lock: StoreLock = {
       release: async () => {
+        isReleased = true;
+        clearTimeout(retry);
         this.locks.delete(lock);
-        await taken.release();
+        await current?.release();
       },
     };
     this.locks.add(lock);

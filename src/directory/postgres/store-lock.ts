@@ -24,6 +24,8 @@ export interface PgLockOptions {
   logger?: Logger;
   /** The key of a lock name (the store's FNV-1a hash). */
   keyOf(name: string): number;
+  /** Called once when the lock's session is lost (the database restarted, the network dropped). */
+  onLost?: () => void;
 }
 
 const APP_PREFIX = 'scim-bridge ';
@@ -38,9 +40,15 @@ export async function lockPostgresStore(options: PgLockOptions, purpose: LockPur
     ...(options.schema !== undefined ? { options: `-c search_path=${options.schema}` } : {}),
   });
   let isReleased = false;
-  client.on('error', (err) => {
-    if (!isReleased) options.logger?.error('store lock connection lost: copy-store can no longer see this bridge', { error: err.message });
-  });
+  let isLost = false;
+  const lost = (err?: Error): void => {
+    if (isReleased || isLost) return;
+    isLost = true;
+    options.logger?.error('store lock connection lost: copy-store cannot see this bridge until it is taken again', { error: err?.message ?? 'connection ended' });
+    options.onLost?.();
+  };
+  client.on('error', lost);
+  client.on('end', () => lost());
   try {
     await client.connect();
     const schema = (await client.query<{ schema: string | null }>('SELECT current_schema() AS schema')).rows[0]?.schema ?? 'public';
