@@ -47,7 +47,7 @@ export function logWriteDone(connection: SyncConnection, subject: WriteSubject, 
 export function logWriteFailed(connection: SyncConnection, subject: WriteSubject, write: TargetWrite, error: BridgeError, ms: number): void {
   const fields = { ...fieldsOf(connection, subject, write), result: 'failed', code: error.code, error: error.message, ms };
   if (error.isTransient) {
-    connection.logger.info('target write', { ...fields, willRetry: true });
+    connection.logger.info('target write', { ...fields, isTransient: true });
     return;
   }
   connection.logger.warn('target write', fields);
