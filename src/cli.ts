@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { approveCommand, type ApproveOptions } from './commands/approve.js';
 import { auditCommand, type AuditOptions } from './commands/audit.js';
+import { heldCommand, type HeldOptions } from './commands/held.js';
 import { processIo, reportError } from './commands/context.js';
 import { copyStoreCommand, copyStoreNotes, type CopyStoreOptions } from './commands/copy-store.js';
 import { planCommand, type PlanOptions } from './commands/plan.js';
@@ -108,8 +109,17 @@ program
   .option(...configOption)
   .requiredOption('--connection <name>', 'the connection whose held jobs to release')
   .option('--user <user...>', 'only these users (userName or id)')
+  .option('--by <name>', 'who approves, recorded in the audit log (default: the operating-system user)')
+  .option('--dry-run', 'list what would be released and change nothing')
   .option('--json', 'print JSON')
   .action(finite((options: ApproveOptions) => approveCommand(options)));
+program
+  .command('held')
+  .description('list what the mass-deprovisioning guard holds: for whom, why, since when, and what releasing it would do')
+  .option(...configOption)
+  .requiredOption('--connection <name>', 'the connection whose held jobs to list')
+  .option('--json', 'print JSON')
+  .action(finite((options: HeldOptions) => heldCommand(options)));
 program
   .command('audit')
   .description('show the decision audit log, newest first')

@@ -33,6 +33,7 @@ export const errorCodes = {
   // Bridge internals
   STORE_UNAVAILABLE: 'transient',
   SHUTTING_DOWN: 'transient',
+  STORE_LOCKED: 'permanent', // another process holds the store (a serving bridge, copy-store): store-lock.ts
   SYNC_BUSY: 'transient', // another job is converging the same user or target account right now
   INTERNAL: 'permanent',
   CONFIG_INVALID: 'permanent',

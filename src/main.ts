@@ -8,6 +8,7 @@ import type { Simulator } from './connectors/simulator-kit.js';
 import type { ConnectorType } from './connectors/types.js';
 import { openMigratedStore } from './directory/create-store.js';
 import type { Store } from './directory/store.js';
+import { BridgeError, isBridgeError } from './errors.js';
 import { adminAccess, adminAccessMode, adminCaller } from './http/admin-access.js';
 import { createApp } from './http/app.js';
 import { createSharedAuthFailureLimiter } from './http/auth-failures.js';
@@ -167,10 +168,20 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
       { path: '/metrics', handler: Router().get('/', guard, metricsHandler({ metrics, secrets: loaded.secrets, logger })) },
       { path: '/status', handler: Router().get('/', guard, statusPageHandler({ collect, secrets: loaded.secrets })) },
     ],
+    // The sandbox's simulators answer the bridge's own target calls: their access lines are debug.
+    quietPaths: [...(options.simulators?.keys() ?? [])].map((type) => `/sandbox/${type}/`),
     onRequest: (req, res, ms) => metrics.recordRequest({ path: req.originalUrl, method: req.method, connection: req.scimConnection }, res.statusCode, ms),
     isDraining: () => draining,
   });
-  const { server, sockets } = await listen(app, config, options.port);
+  // Held while serving: copy-store refuses to copy a store a bridge still writes (store-lock.ts).
+  const storeLock = await store.lock('serve').catch(async (err: unknown) => {
+    if (!options.store) await store.close().catch(() => undefined);
+    throw servingRefused(err, store.dialect);
+  });
+  const { server, sockets } = await listen(app, config, options.port).catch(async (err: unknown) => {
+    await storeLock.release();
+    throw err;
+  });
   let stopWatching = (): void => undefined;
   server.on('clientError', clientErrorHandler(logger));
   if (options.runWorkers !== false) {
@@ -193,6 +204,7 @@ export async function startBridge(loaded: LoadedConfig, options: StartOptions = 
     await notifications.stop();
     for (const connection of syncConnections) await connection.connector.close();
     for (const simulator of options.simulators?.values() ?? []) simulator.close();
+    await storeLock.release();
     if (!options.store) await store.close();
     logger.info('scim-bridge stopped');
   };
@@ -223,4 +235,13 @@ async function closeServer(server: http.Server | https.Server, sockets: Set<Sock
     });
     server.closeIdleConnections();
   });
+}
+
+/** Why this bridge cannot serve its store, and what to do: one process per SQLite file; no start while copy-store copies. */
+function servingRefused(err: unknown, dialect: Store['dialect']): unknown {
+  if (!isBridgeError(err) || err.code !== 'STORE_LOCKED') return err;
+  const advice = err.details.purpose === 'copy-store' || dialect === 'postgres'
+    ? 'wait for that copy to finish, then start the bridge again'
+    : 'an SQLite store serves one bridge process: stop that one first, or move to PostgreSQL to run replicas (docs/operations.md)';
+  return new BridgeError('STORE_LOCKED', `cannot serve: ${err.message}; ${advice}`, { details: err.details, cause: err });
 }

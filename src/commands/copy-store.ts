@@ -11,7 +11,9 @@ import { formatDuration, renderTable } from './format.js';
  * `scim-bridge copy-store`: copies a whole store into an empty one (SQLite → PostgreSQL, or any
  * other direction), keeping the SCIM ids, versions, timestamps, jobs and sync states, so the
  * IdP's connection (Okta keeps the ids it was given) carries on against the new store. Both
- * stores are migrated first; the bridge must be stopped, since the source must not change.
+ * stores are migrated first; the bridge must be stopped, since the source must not change: both
+ * stores are locked for the copy (store-lock.ts), and a store a bridge serves is refused, naming
+ * the bridge's pid and host.
  */
 
 /** Options of `scim-bridge copy-store`. */
@@ -23,7 +25,8 @@ export interface CopyStoreOptions {
 /** Shown after `--help`, and said again when the command runs. */
 export const copyStoreNotes = `
 Stop the bridge (every replica) first: the source must not change during the copy.
-Back the source up first. The destination must hold no rows; everything is copied in
+copy-store refuses a store a running bridge holds, and names its pid and host; no
+bridge can start on either store while the copy runs. Back the source up first. The destination must hold no rows; everything is copied in
 one transaction, so a failure leaves it empty. Passwords in the URLs are never printed.
 
 Example:
@@ -47,12 +50,13 @@ async function copy(options: CopyStoreOptions, io: CliIo, secrets: string[]): Pr
   if (sourcePath !== null && sourcePath !== ':memory:' && !existsSync(sourcePath)) throw new UsageError(`--from: no SQLite database at ${sourcePath}`);
   const logger = createLogger({ level: process.env.LOG_LEVEL || 'warn', format: process.stderr.isTTY ? 'pretty' : 'json', secrets, stream: process.stderr });
   io.stdout.write(`copying ${maskStoreUrl(options.from)} → ${maskStoreUrl(options.to)}\n`);
-  io.stdout.write('the bridge must be stopped: the source must not change during the copy\n');
   const started = Date.now();
   const source = await openMigrated(options.from, logger, '--from');
   try {
+    await lockForCopy(source, '--from');
     const destination = await openMigrated(options.to, logger, '--to');
     try {
+      await lockForCopy(destination, '--to');
       const copied = await copyStore(source, destination);
       io.stdout.write(renderSummary(copied, Date.now() - started, maskStoreUrl(options.to)));
       return 0;
@@ -61,6 +65,17 @@ async function copy(options: CopyStoreOptions, io: CliIo, secrets: string[]): Pr
     }
   } finally {
     await source.close();
+  }
+}
+
+/** Locks a store for the copy (closing it releases the lock), or refuses naming who holds it. */
+async function lockForCopy(store: Store, option: '--from' | '--to'): Promise<void> {
+  try {
+    await store.lock('copy-store');
+  } catch (err) {
+    if (!isBridgeError(err) || err.code !== 'STORE_LOCKED') throw err;
+    const what = option === '--from' ? 'the source must not change during the copy' : 'the destination must not be written during the copy';
+    throw new BridgeError('STORE_LOCKED', `${option}: ${err.message}: stop that bridge (every replica) first, ${what}; nothing was copied`, { details: err.details, cause: err });
   }
 }
 

@@ -67,7 +67,7 @@ export const copyTables: readonly CopyTable[] = [
     columns: {
       connection: 'text', user_id: 'text', generation: 'integer', reason: 'text', request_ids: 'json', enqueued_at: 'integer',
       available_at: 'integer', attempts: 'integer', last_error: 'text', held_reason: 'text', locked_by: 'text', locked_until: 'integer',
-      lease_token: 'text', pending_handle: 'text', parked_at: 'integer',
+      lease_token: 'text', pending_handle: 'text', parked_at: 'integer', held_at: 'integer', approved_by: 'text',
     },
   },
   {

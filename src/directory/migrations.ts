@@ -141,6 +141,18 @@ export const migrations: readonly Migration[] = [
   // Webhook notifications (sql/notify-ops.ts): one row per event and webhook until the receiver
   // accepted it, so a restart or a receiver away loses none.
   { version: 8, name: 'notify-outbox', statements: notifyOutbox },
+  // Held work reaches a person: since when a job is held (`scim-bridge held`, /status), and who
+  // approved it (`approve --by`), kept on the job until the worker's audit record names them.
+  // Jobs held before this have no hold time: their oldest change stands in for it.
+  {
+    version: 9,
+    name: 'held-since-approved-by',
+    statements: (d) => [
+      `ALTER TABLE sync_jobs ADD COLUMN held_at ${d.types.bigint}`,
+      `ALTER TABLE sync_jobs ADD COLUMN approved_by ${d.types.text}`,
+      'UPDATE sync_jobs SET held_at = enqueued_at WHERE held_reason IS NOT NULL',
+    ],
+  },
   { version: 10, name: 'unmanaged-accounts', statements: unmanagedAccounts },
   // What a run ignored and the user should know (an assigned role the target does not have): a JSON array of strings, or null.
   { version: 11, name: 'sync-warnings', statements: (d) => [`ALTER TABLE sync_state ADD COLUMN warnings ${d.types.text}`] },

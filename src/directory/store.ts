@@ -1,4 +1,5 @@
 import type { Coordination } from './coordination.js';
+import type { LockPurpose, StoreLock } from './store-lock.js';
 import type {
   GroupChange,
   GroupInput,
@@ -26,6 +27,13 @@ export interface Store extends Coordination {
   readonly dialect: 'sqlite' | 'postgres';
   /** Creates or upgrades the schema; safe to run at every start and from several processes. */
   migrate(): Promise<void>;
+  /**
+   * Takes the store lock (store-lock.ts): `serve` while a bridge runs (shared by the replicas of
+   * one PostgreSQL store; one process per SQLite file), `copy-store` while a copy runs
+   * (exclusive, never waited for). Throws STORE_LOCKED naming the holder's pid and host. Closing
+   * the store releases its locks.
+   */
+  lock(purpose: LockPurpose): Promise<StoreLock>;
   /** A cheap round trip, for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -72,8 +80,12 @@ export interface Store extends Coordination {
   retryJob(job: ClaimedJob, retry: RetryOptions): Promise<boolean>;
   /** Puts jobs on hold (mass-deprovisioning guard) with the reason; held jobs are never claimed. */
   holdJobs(connection: string, userIds: readonly string[], reason: string): Promise<void>;
-  /** Releases held jobs of a connection (all, or the given users) with reason `approved` (the guard lets them through); returns how many. */
-  releaseJobs(connection: string, userIds?: readonly string[]): Promise<number>;
+  /**
+   * Releases held jobs of a connection (all, or the given users) with reason `approved` (the guard
+   * lets them through) and who approved them; their users' `held` sync states become `pending`
+   * in the same transaction (approved, waiting for a worker). Returns how many.
+   */
+  releaseJobs(connection: string, userIds?: readonly string[], options?: { approvedBy?: string }): Promise<number>;
   /** Enqueues jobs for these users of a connection (reconcile, `scim-bridge sync`), or all live and tombstoned users when omitted. */
   enqueueJobs(connection: string, reason: JobReason | 'reconcile', userIds?: readonly string[], requestId?: string): Promise<number>;
   /**
@@ -218,6 +230,10 @@ export interface JobRow {
   attempts: number;
   lastError: string | null;
   heldReason: string | null;
+  /** When the job was put on hold (database clock; null when not held). */
+  heldAt: number | null;
+  /** Who released the job from its hold (`scim-bridge approve --by`), until a newer change replaces the approval. */
+  approvedBy: string | null;
   /** A target write the last attempt left accepted but not final (a Redis Cloud task id): the next attempt waits for it first. */
   pendingHandle: string | null;
 }

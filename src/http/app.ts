@@ -4,6 +4,7 @@ import type { Logger } from '../logging/logger.js';
 import type { AdminCaller } from './admin-access.js';
 import { errorMiddleware } from './errors.js';
 import { healthRoutes, type ReadinessCheck } from './health.js';
+import { withFailureLog } from './auth-failure-log.js';
 import { createMemoryAuthFailureLimiter, type AuthFailureLimiter } from './auth-failures.js';
 import { createRateLimiter } from './rate-limit.js';
 import { requestContext, type ContextRequest } from './request-context.js';
@@ -32,6 +33,8 @@ export interface AppOptions {
   mounts?: { path: string; handler: RequestHandler | express.Router }[];
   /** Called once per finished request (metrics). */
   onRequest?: (req: ContextRequest, res: Response, ms: number) => void;
+  /** Path prefixes whose access lines are `debug` (the sandbox's simulators, so the bridge's own lines stand out). */
+  quietPaths?: string[];
   /** While true, new SCIM requests get 503 (graceful shutdown). */
   isDraining?: () => boolean;
 }
@@ -44,7 +47,7 @@ export function createApp(options: AppOptions): Express {
   app.set('query parser', 'simple');
   // Off by default: X-Forwarded-For is then ignored, so a client cannot choose the address it is counted under.
   app.set('trust proxy', options.trustProxy ?? false);
-  app.use(requestContext(options.logger, options.onRequest));
+  app.use(requestContext(options.logger, options.onRequest, options.quietPaths ?? []));
   // While draining, every answer closes its connection, so keep-alive clients (load balancers, scrapers) let the server stop.
   app.use((_req, res, next) => {
     if (options.isDraining?.()) res.setHeader('Connection', 'close');
@@ -52,7 +55,7 @@ export function createApp(options: AppOptions): Express {
   });
   app.use(healthRoutes({ readiness: options.readiness, ...(options.callerOf ? { callerOf: options.callerOf } : {}) }));
   for (const mount of options.mounts ?? []) app.use(mount.path, mount.handler);
-  const authFailures = options.authFailures ?? createMemoryAuthFailureLimiter();
+  const authFailures = withFailureLog(options.authFailures ?? createMemoryAuthFailureLimiter(), options.logger);
   app.use('/oauth', createTokenEndpoint({ connections: new Map(), ...options.oauth, authFailures }));
   app.use('/scim', (_req, _res, next) => next(options.isDraining?.() ? new BridgeError('SHUTTING_DOWN', 'the bridge is shutting down', { retryAfterMs: 5_000 }) : undefined));
   app.use(

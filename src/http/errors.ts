@@ -6,7 +6,8 @@ import { ERROR_SCHEMA } from '../scim/schemas.js';
 
 /**
  * The one place errors become HTTP responses: an RFC 7644 §3.12 body (status as a string),
- * the right status, `Retry-After` on 429 and 503. 5xx are logged at error, 4xx at info.
+ * the right status, `Retry-After` on 429 and 503. 5xx are logged at error, 401 at debug (refused
+ * credentials are warned about, rate-limited, in auth-failure-log.ts), other 4xx at info.
  */
 
 interface HttpMapping {
@@ -70,6 +71,8 @@ export function sendError(res: Response, err: unknown, log: Logger): void {
   // RFC 6750 §3: a token that was presented and refused says so, so the client fetches a new one.
   if (status === 401) res.setHeader('WWW-Authenticate', error.details.bearerError === 'invalid_token' ? 'Bearer realm="scim-bridge", error="invalid_token"' : 'Bearer realm="scim-bridge"');
   if (status >= 500) log.error('request failed', { code: error.code, error: error.message, cause: causeOf(error) });
+  // Refused credentials are warned about once per window where they are counted (auth-failure-log.ts).
+  else if (status === 401) log.debug('request rejected', { code: error.code, status, detail: error.message });
   else log.info('request rejected', { code: error.code, status, detail: error.message });
   if (res.headersSent) return;
   res.status(status).type('application/scim+json').json(scimErrorBody(error));
@@ -132,6 +135,7 @@ export function sendOAuthError(res: Response, err: unknown, log: Logger): void {
   const { status } = httpMappingOf(error);
   const code = oauthErrors[error.code] ?? (status >= 500 ? 'server_error' : 'invalid_request');
   if (status >= 500) log.error('token request failed', { code: error.code, error: error.message, cause: causeOf(error) });
+  else if (status === 401) log.debug('token request rejected', { code: error.code, status, oauthError: code, detail: error.message });
   else log.info('token request rejected', { code: error.code, status, oauthError: code, detail: error.message });
   if (res.headersSent) return;
   if (status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="scim-bridge"');

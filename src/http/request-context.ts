@@ -23,9 +23,11 @@ const safeId = /^[A-Za-z0-9._:-]{1,64}$/;
 /**
  * Gives each request an id (a safe incoming `X-Request-Id`, else a new UUID), a child logger
  * carrying it, and one access-log line when the response finishes: method, path (never the
- * query, which may hold filters with personal data), status, latency. No bodies.
+ * query, which may hold filters with personal data), status, latency. No bodies. Lines of
+ * `quietPaths` (the sandbox's simulators) and refused credentials (401: auth-failure-log.ts warns
+ * for those, rate-limited) are `debug`; 5xx are `error`; the rest `info`.
  */
-export function requestContext(logger: Logger, onFinish?: (req: ContextRequest, res: Response, ms: number) => void): RequestHandler {
+export function requestContext(logger: Logger, onFinish?: (req: ContextRequest, res: Response, ms: number) => void, quietPaths: readonly string[] = []): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const incoming = req.header('x-request-id');
     const requestId = incoming !== undefined && safeId.test(incoming) ? incoming : randomUUID();
@@ -38,6 +40,7 @@ export function requestContext(logger: Logger, onFinish?: (req: ContextRequest, 
       const ms = Math.round((performance.now() - started) * 10) / 10;
       const fields = { requestId, connection: context.scimConnection, method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms };
       if (res.statusCode >= 500) logger.error('request', fields);
+      else if (res.statusCode === 401 || quietPaths.some((prefix) => req.originalUrl.startsWith(prefix))) logger.debug('request', fields);
       else logger.info('request', fields);
       onFinish?.(context, res, ms);
     });

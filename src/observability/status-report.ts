@@ -100,7 +100,7 @@ export async function collectStatus(sources: StatusSources, now = Date.now()): P
 async function heldJobs(store: StatusSources['store'], connection: string): Promise<HeldJob[]> {
   const jobs = await store.listJobs(connection, { held: true, limit: HELD_SHOWN });
   const names = await userNames(store, connection, jobs.map((job) => job.userId));
-  return jobs.map((job) => ({ userId: job.userId, userName: names.get(job.userId) ?? unmanagedName(job.userId), reason: job.heldReason ?? 'held', since: job.enqueuedAt }));
+  return jobs.map((job) => ({ userId: job.userId, userName: names.get(job.userId) ?? unmanagedName(job.userId), reason: job.heldReason ?? 'held', since: job.heldAt ?? job.enqueuedAt }));
 }
 
 /** How the removal job of an account nobody manages is named where a user would be. */

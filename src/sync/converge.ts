@@ -10,6 +10,7 @@ import { loadUser, type Prepared } from './prepare.js';
 import { isManageable } from './safety.js';
 import { unmanagedEmailOf } from './unmanaged.js';
 import { removeUnmanaged } from './unmanaged-removal.js';
+import { isReportedAtWarn } from './write-log.js';
 
 /**
  * Converging one user: apply the plan (apply.ts: target locks, read, admit, execute), then
@@ -37,7 +38,7 @@ export interface ConvergeDeps {
   signal?: AbortSignal;
 }
 
-type JobInfo = Pick<ClaimedJob, 'connection' | 'userId' | 'requestIds' | 'enqueuedAt' | 'claimedAt' | 'reason' | 'leaseToken'>;
+type JobInfo = Pick<ClaimedJob, 'connection' | 'userId' | 'requestIds' | 'enqueuedAt' | 'claimedAt' | 'reason' | 'leaseToken'> & Partial<Pick<ClaimedJob, 'approvedBy'>>;
 
 /**
  * How old the job's oldest change is now: its age at the claim, both times on the database's
@@ -66,7 +67,7 @@ export async function convergeJob(deps: ConvergeDeps, job: ClaimedJob): Promise<
   if (applied.kind === 'held') {
     await store.holdJobs(connection.name, [job.userId], applied.reason);
     await record(deps, job, applied.prepared, null, 'held', { code: 'HELD', message: applied.reason }, applied.calls);
-    connection.logger.warn('removal held', { userId: job.userId, reason: applied.reason });
+    connection.logger.warn('removal held', { connection: connection.name, userId: job.userId, userName: applied.prepared.input.userName, reason: applied.reason, requestId: job.requestIds.at(-1) ?? null });
     return { result: 'held', reason: applied.reason };
   }
   if (applied.error.code === 'SYNC_BUSY') return { result: 'busy', reason: applied.error.message };
@@ -90,8 +91,11 @@ async function failed(
   await record(deps, job, prepared, null, status, { code: error.code, message }, calls, undefined, at, conflictEmailOf(error));
   const pending = pendingHandleOf(error) ?? unsettled;
   if (isTransient) return { result: 'retry', error, ...(pending !== undefined ? { pendingHandle: pending } : {}) };
-  // Nothing more happens without a change, a recovery or the long backoff: a person should look.
-  deps.connection.logger.warn('convergence failed', { userId: job.userId, code: error.code, error: message, state: status });
+  // Nothing more happens without a change, a recovery or the long backoff: a person should look
+  // (told once: a write that failed for good has said so already, write-log.ts).
+  if (!isReportedAtWarn(error)) {
+    deps.connection.logger.warn('convergence failed', { connection: deps.connection.name, userId: job.userId, userName: prepared?.input.userName ?? null, code: error.code, error: message, state: status, requestId: job.requestIds.at(-1) ?? null });
+  }
   return status === 'failed' ? { result: 'failed', error } : { result: 'done', status };
 }
 
@@ -231,6 +235,8 @@ async function record(
         outcome: state.status,
         ...(state.lastError ? { error: state.lastError } : {}),
         ...(note ? { note } : {}),
+        // Released from a hold: who let it through (`scim-bridge approve --by`).
+        ...(job.reason === 'approved' ? { approvedBy: job.approvedBy ?? null } : {}),
         ...(isCurrent ? {} : { leaseLost: true }),
       },
     },

@@ -138,7 +138,7 @@ export class SyncEngine {
         await this.options.store.renewLeases(loop.connection.name, tokens, this.leaseMs());
       } catch (err) {
         // The store is away: the next renewal tries again; a lost lease only means a re-run, which is safe.
-        loop.connection.logger.warn('cannot renew job leases', { error: err instanceof Error ? err.message : String(err) });
+        loop.connection.logger.error('cannot renew job leases', { error: err instanceof Error ? err.message : String(err) });
       }
     }
   }

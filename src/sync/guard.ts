@@ -39,7 +39,7 @@ export class RemovalGuard {
     const minutes = Math.round(windowMs / 60_000);
     return {
       ok: false,
-      reason: `mass-deprovisioning guard: more than ${limit} of ${managed} managed accounts would lose access within ${minutes} min; run "scim-bridge approve --connection ${name}" to let them proceed`,
+      reason: `mass-deprovisioning guard: more than ${limit} of ${managed} managed accounts would lose access within ${minutes} min; see them with "scim-bridge held --connection ${name}", let them proceed with "scim-bridge approve --connection ${name} --by <your name>"`,
     };
   }
 

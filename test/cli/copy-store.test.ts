@@ -1,5 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -12,7 +13,9 @@ import { parseFilter } from '../../src/filter/index.js';
 import { migrations } from '../../src/directory/migrations.js';
 import { sqliteDialect } from '../../src/directory/sql/dialect.js';
 import type { Store } from '../../src/directory/store.js';
-import { dropSchema, openTestStore, startTestBridge, TEST_DATABASE_URL, type TestStore } from '../helpers/bridge.js';
+import { dropSchema, eventually, openTestStore, startTestBridge, TEST_DATABASE_URL, type TestStore } from '../helpers/bridge.js';
+import { startCli } from '../ops/cli-process.js';
+import { runCli, startCliEnv } from './cli-env.js';
 import { ctx, userInput } from '../store/fixtures.js';
 
 /**
@@ -198,7 +201,6 @@ describe('scim-bridge copy-store', () => {
       expect(result.code).toBe(0);
       expect(result.stdout).not.toContain(PASSWORD);
       expect(result.stdout).toContain('postgres://postgres:***@127.0.0.1:5432/test');
-      expect(result.stdout).toContain('the bridge must be stopped');
       expect(result.stdout).toMatch(/^users +4$/m);
       expect(result.stdout).toMatch(/^user_emails +4$/m);
       expect(result.stdout).toMatch(/^group_members +2$/m);
@@ -320,4 +322,148 @@ describe('scim-bridge copy-store', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('--from: no SQLite database at');
   });
+
+  describe.each(['sqlite', 'postgres'] as const)('a store a bridge serves (%s)', (kind) => {
+    let served: TestStore;
+    /** The URL copy-store is given for the served store (PostgreSQL: its schema in the search_path). */
+    let url = '';
+
+    beforeAll(async () => {
+      served = await openTestStore(kind);
+      await seed(served);
+      if (served.schema === undefined) {
+        url = served.url;
+      } else {
+        const parsed = new URL(TEST_DATABASE_URL);
+        parsed.searchParams.set('options', `-c search_path=${served.schema}`);
+        url = parsed.toString();
+      }
+    });
+    afterAll(() => served.close());
+
+    const emptyDestination = async (): Promise<string> => {
+      if (kind === 'sqlite') return tempSqliteUrl();
+      const created = await createSchema();
+      schemas.push(created.schema);
+      return created.url;
+    };
+
+    it('is refused as the source while the bridge runs, naming its pid and host, and copied once it stopped', async () => {
+      const bridge = await startTestBridge({ store: served, types: [OKTA], runWorkers: false });
+      // Several replicas on one PostgreSQL store share the lock: a second one starts.
+      const replica = kind === 'postgres' ? await startTestBridge({ store: served, types: [OKTA], runWorkers: false }) : null;
+      const to = await emptyDestination();
+      try {
+        const refused = await run(url, to);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain(`--from: the store `);
+        expect(refused.stderr).toContain(`is in use by a bridge (serve) as pid ${process.pid} on host ${hostname()}`);
+        expect(refused.stderr).toContain('stop that bridge (every replica) first');
+        expect(refused.stderr).toContain('nothing was copied');
+        const destination = createStore(to);
+        try {
+          await destination.migrate();
+          expect((await destination.listUsers(OKTA, { startIndex: 1, count: 10 })).totalResults).toBe(0);
+        } finally {
+          await destination.close();
+        }
+      } finally {
+        await replica?.close();
+        await bridge.close();
+      }
+      const copied = await run(url, to);
+      expect(copied.stderr).toBe('');
+      expect(copied.code).toBe(0);
+    });
+
+    it.runIf(kind === 'postgres')('takes its lock again when the lock session is lost (a database restart), so the copy is still refused', async () => {
+      const bridge = await startTestBridge({ store: served, types: [OKTA], runWorkers: false });
+      const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await admin.connect();
+      try {
+        const name = `scim-bridge serve pid=${process.pid} host=${hostname()}`.slice(0, 63);
+        const sessions = async (): Promise<number[]> =>
+          (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [name])).rows.map((r) => r.pid);
+        const [first] = await sessions();
+        expect(first).toBeDefined();
+        await admin.query('SELECT pg_terminate_backend($1)', [first]);
+        await eventually(async () => (await sessions()).some((pid) => pid !== first), { timeoutMs: 20_000, what: 'the lock taken again on a new session' });
+        const refused = await run(url, await emptyDestination());
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain(`is in use by a bridge (serve) as pid ${process.pid}`);
+      } finally {
+        await admin.end();
+        await bridge.close();
+      }
+    }, 40_000);
+
+    it('keeps a bridge from starting while the copy holds the store', async () => {
+      const copying = createStore(url);
+      const lock = await copying.lock('copy-store');
+      try {
+        const refused = startTestBridge({ store: served, types: [OKTA], runWorkers: false });
+        await expect(refused).rejects.toThrow(new RegExp(`in use by scim-bridge copy-store as pid ${process.pid} on host ${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+        await expect(refused).rejects.toThrow('wait for that copy to finish');
+      } finally {
+        await lock.release();
+        await copying.close();
+      }
+      const bridge = await startTestBridge({ store: served, types: [OKTA], runWorkers: false });
+      await bridge.close();
+    });
+  });
+
+  describe('the SQLite lock file', () => {
+    const lockFileOf = (url: string): string => `${url.slice('sqlite:'.length)}.lock`;
+
+    it('left by a process that is gone is stale: the copy takes it over', async () => {
+      const dead = spawnSync(process.execPath, ['-e', '']).pid;
+      expect(dead).toBeGreaterThan(0);
+      writeFileSync(lockFileOf(source.url), JSON.stringify({ purpose: 'serve', pid: dead, host: hostname(), since: Date.now() - 60_000 }));
+      const result = await run(source.url, tempSqliteUrl());
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(existsSync(lockFileOf(source.url))).toBe(false);
+    });
+
+    it('held from another host counts as held: refused, naming the host and the file to delete', async () => {
+      writeFileSync(lockFileOf(source.url), JSON.stringify({ purpose: 'serve', pid: 4242, host: 'bridge-host-elsewhere', since: Date.now() }));
+      try {
+        const result = await run(source.url, tempSqliteUrl());
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain('is in use by a bridge (serve) as pid 4242 on host bridge-host-elsewhere');
+        expect(result.stderr).toContain(`if that process is stopped, delete ${lockFileOf(source.url)}`);
+      } finally {
+        writeFileSync(lockFileOf(source.url), '');
+        await import('node:fs').then((fs) => fs.unlinkSync(lockFileOf(source.url)));
+      }
+    });
+  });
+
+  it('refuses a store a bridge process serves, names that process, and takes over its lock once it was killed', async () => {
+    const env = await startCliEnv({ types: [OKTA], store: 'sqlite' });
+    const serving = startCli(env.configFile, path.dirname(env.configFile));
+    try {
+      const pid = serving.child.pid as number;
+      // The config logs warnings only: the lock file naming the process says it serves.
+      const lockFile = `${env.storeUrl.slice('sqlite:'.length)}.lock`;
+      await eventually(async () => existsSync(lockFile) && readFileSync(lockFile, 'utf8').includes(`"pid":${pid}`), { timeoutMs: 30_000, what: 'the bridge process to hold its store' });
+      const refused = await runCli(['copy-store', '--from', env.storeUrl, '--to', tempSqliteUrl()], path.dirname(env.configFile));
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`is in use by a bridge (serve) as pid ${pid} on host ${hostname()}`);
+      // A second bridge on the same SQLite file is refused too, and told why.
+      const second = await env.run('serve');
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain(`cannot serve: the store ${env.storeUrl.slice('sqlite:'.length)} is in use by a bridge (serve) as pid ${pid}`);
+      expect(second.stderr).toContain('an SQLite store serves one bridge process');
+      serving.child.kill('SIGKILL');
+      await serving.exited;
+      const copied = await runCli(['copy-store', '--from', env.storeUrl, '--to', tempSqliteUrl()], path.dirname(env.configFile));
+      expect(copied.stderr).toBe('');
+      expect(copied.code).toBe(0);
+    } finally {
+      serving.child.kill('SIGKILL');
+      await env.close();
+    }
+  }, 90_000);
 });

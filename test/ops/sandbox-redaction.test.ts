@@ -71,4 +71,13 @@ describe('the sandbox and redaction', () => {
     const response = await fetch(`${bridge.url}/sandbox/redis-cloud/v1/users`, { headers: { 'x-api-key': apiKey, 'x-api-secret-key': apiSecretKey } });
     expect(response.status).toBe(200);
   });
+
+  it('logs the simulators\' own request lines at debug, the bridge\'s at info', async () => {
+    await fetch(`${bridge.url}/sandbox/yardstik/_sim/state`);
+    await fetch(`${bridge.url}/healthz`);
+    const lines = logs.flatMap((chunk) => chunk.split('\n')).filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { message: string; level: string; path?: string });
+    const access = lines.filter((l) => l.message === 'request');
+    expect(access.find((l) => l.path === '/sandbox/yardstik/_sim/state')?.level).toBe('debug');
+    expect(access.find((l) => l.path === '/healthz')?.level).toBe('info');
+  });
 });

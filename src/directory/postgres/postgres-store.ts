@@ -1,4 +1,6 @@
 import pg from 'pg';
+import type { LockPurpose, StoreLock } from '../store-lock.js';
+import { lockPostgresStore, STORE_LOCK_NAMESPACE } from './store-lock.js';
 import { BridgeError, isBridgeError } from '../../errors.js';
 import type { Logger } from '../../logging/logger.js';
 import { applyMigrations } from '../migrations.js';
@@ -21,7 +23,9 @@ export interface PostgresStoreOptions {
 }
 
 const MAX_ATTEMPTS = 3;
-const LOCK_NAMESPACE = 0x5c1b;
+/** How soon a serving bridge tries again to take a store lock whose session was lost. */
+const RELOCK_MS = 5_000;
+const LOCK_NAMESPACE = STORE_LOCK_NAMESPACE;
 
 /** A stable signed 32-bit hash (FNV-1a) of a lock name, for the two-key advisory lock functions. */
 function lockKey(name: string): number {
@@ -42,6 +46,8 @@ export class PostgresStore extends SqlStore {
   private readonly pool: pg.Pool;
   private readonly schema: string | undefined;
   private readonly logger: Logger | undefined;
+  private readonly connectionString: string;
+  private readonly locks = new Set<StoreLock>();
   private isClosed = false;
 
   constructor(options: PostgresStoreOptions) {
@@ -51,6 +57,7 @@ export class PostgresStore extends SqlStore {
     }
     this.schema = options.schema;
     this.logger = options.logger;
+    this.connectionString = options.connectionString;
     this.pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.maxConnections ?? 10,
@@ -174,9 +181,46 @@ export class PostgresStore extends SqlStore {
     }
   }
 
+  /**
+   * The store lock (store-lock.ts): shared for serving replicas, exclusive for copy-store, on a
+   * session of its own. A serving lock whose session is lost is taken again every few seconds.
+   */
+  async lock(purpose: LockPurpose): Promise<StoreLock> {
+    let current: StoreLock | null = null;
+    let retry: NodeJS.Timeout | undefined;
+    let isReleased = false;
+    const take = (): Promise<StoreLock> =>
+      lockPostgresStore({ connectionString: this.connectionString, ...(this.schema !== undefined ? { schema: this.schema } : {}), ...(this.logger ? { logger: this.logger } : {}), keyOf: lockKey, onLost }, purpose);
+    const again = (): void => {
+      retry = setTimeout(() => {
+        take().then(
+          (taken) => (isReleased ? void taken.release() : ((current = taken), this.logger?.info('store lock taken again'))),
+          () => again(),
+        );
+      }, RELOCK_MS);
+      retry.unref();
+    };
+    const onLost = (): void => {
+      current = null;
+      if (purpose === 'serve' && !isReleased) again();
+    };
+    current = await take();
+    const lock: StoreLock = {
+      release: async () => {
+        isReleased = true;
+        clearTimeout(retry);
+        this.locks.delete(lock);
+        await current?.release();
+      },
+    };
+    this.locks.add(lock);
+    return lock;
+  }
+
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
+    await Promise.all([...this.locks].map((lock) => lock.release()));
     await this.pool.end();
   }
 }

@@ -40,7 +40,7 @@ export function* enqueue(d: Dialect, connection: string, users: Sql, reason: Rea
   return yield* exec(sql`INSERT INTO sync_jobs (connection, user_id, generation, reason, request_ids, enqueued_at, available_at, attempts)
     SELECT CAST(${connection} AS TEXT), src.user_id, 1, CAST(${reason} AS TEXT), ${d.json(requestIds)}, ${d.now}, ${d.now}, 0
     FROM (${users}) AS src WHERE true
-    ON CONFLICT (connection, user_id) DO UPDATE SET generation = sync_jobs.generation + 1, reason = excluded.reason, parked_at = NULL,
+    ON CONFLICT (connection, user_id) DO UPDATE SET generation = sync_jobs.generation + 1, reason = excluded.reason, parked_at = NULL, approved_by = NULL,
       request_ids = ${appended},
       enqueued_at = ${d.least(raw('sync_jobs.enqueued_at'), raw('excluded.enqueued_at'))},
       available_at = ${d.least(raw('sync_jobs.available_at'), raw('excluded.available_at'))}`);
@@ -115,21 +115,30 @@ export function* holdsLease(d: Dialect, lease: JobLease): Tx<boolean> {
   return (yield* rows(sql`SELECT user_id FROM sync_jobs WHERE ${leased(lease)}${d.lock.update}`)).length > 0;
 }
 
-/** Holds the jobs of these users. */
+/** Holds the jobs of these users; a job held already keeps the time it was first held. */
 export function* holdJobs(d: Dialect, connection: string, userIds: readonly string[], reason: string): Tx<void> {
   if (userIds.length === 0) return;
-  yield* exec(sql`UPDATE sync_jobs SET held_reason = ${reason} WHERE connection = ${connection} AND user_id IN (${d.list(userIds)})`);
+  yield* exec(sql`UPDATE sync_jobs SET held_reason = ${reason}, held_at = COALESCE(held_at, ${d.now})
+    WHERE connection = ${connection} AND user_id IN (${d.list(userIds)})`);
 }
 
 /**
  * Releases held jobs (all of a connection, or these users); they are due at once and carry the
- * reason `approved`, which the mass-deprovisioning guard lets through. A newer change to the
- * user replaces the reason, so the guard looks at it again.
+ * reason `approved`, which the mass-deprovisioning guard lets through, and who approved them. A
+ * newer change to the user replaces the reason, so the guard looks at it again. The users' sync
+ * states say `held` no more: `pending` until a worker converges them (/status, the SCIM
+ * extension and `status` agree with the queue at once).
  */
-export function* releaseJobs(d: Dialect, connection: string, userIds: readonly string[] | undefined): Tx<number> {
+export function* releaseJobs(d: Dialect, connection: string, userIds: readonly string[] | undefined, approvedBy: string | null): Tx<number> {
   const only = userIds === undefined ? empty : sql` AND user_id IN (${d.list(userIds)})`;
-  return yield* exec(sql`UPDATE sync_jobs SET held_reason = NULL, reason = 'approved', parked_at = NULL, available_at = ${d.least(raw('available_at'), d.now)}
-    WHERE connection = ${connection} AND held_reason IS NOT NULL${only}`);
+  const held = (yield* rows(sql`SELECT user_id FROM sync_jobs WHERE connection = ${connection} AND held_reason IS NOT NULL${only}${d.lock.update}`)).map((row) => String(row.user_id));
+  if (held.length === 0) return 0;
+  const released = yield* exec(sql`UPDATE sync_jobs SET held_reason = NULL, held_at = NULL, reason = 'approved', parked_at = NULL, approved_by = ${approvedBy},
+    available_at = ${d.least(raw('available_at'), d.now)}
+    WHERE connection = ${connection} AND user_id IN (${d.list(held)})`);
+  yield* exec(sql`UPDATE sync_state SET status = 'pending', updated_at = ${d.now}
+    WHERE connection = ${connection} AND status = 'held' AND user_id IN (${d.list(held)})`);
+  return released;
 }
 
 /**

@@ -69,7 +69,7 @@ export function toGroup(row: Row): GroupRecord {
 
 /** Columns of a job row. */
 export const jobColumns = raw(
-  'connection, user_id, generation, reason, request_ids, enqueued_at, available_at, attempts, last_error, held_reason, locked_by, locked_until, pending_handle',
+  'connection, user_id, generation, reason, request_ids, enqueued_at, available_at, attempts, last_error, held_reason, locked_by, locked_until, pending_handle, held_at, approved_by',
 );
 
 /**
@@ -94,6 +94,8 @@ export function toJob(row: Row): JobRow {
     attempts: toNumber(row.attempts),
     lastError: toNullableString(row.last_error),
     heldReason: toNullableString(row.held_reason),
+    heldAt: row.held_at === null || row.held_at === undefined ? null : toNumber(row.held_at),
+    approvedBy: toNullableString(row.approved_by),
     pendingHandle: toNullableString(row.pending_handle),
   };
 }

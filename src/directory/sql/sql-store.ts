@@ -1,4 +1,5 @@
 import type { GroupChange, GroupInput, GroupRecord, JobReason, ListPage, ListQuery, UserGroupRef, UserInput, UserRecord, WriteContext, WriteOptions } from '../model.js';
+import type { LockPurpose, StoreLock } from '../store-lock.js';
 import type {
   AuditRecord, ClaimedJob, ClaimedNotification, NotificationClaim, NotificationInput, NotificationRetry, NotificationStats, ClaimOptions, JobLease, JobRow, JobStats,
   LeasedJob, LeaseOptions, RetryOptions, Store, SyncState, SyncStatePage, SyncSummary, UnmanagedReport, UnmanagedReportInput,
@@ -40,6 +41,7 @@ export abstract class SqlStore implements Store {
 
   abstract migrate(): Promise<void>;
   abstract close(): Promise<void>;
+  abstract lock(purpose: LockPurpose): Promise<StoreLock>;
   abstract withExclusiveLock<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
 
   /**
@@ -114,8 +116,8 @@ export abstract class SqlStore implements Store {
   holdJobs(connection: string, userIds: readonly string[], reason: string): Promise<void> {
     return this.run('write', () => jobs.holdJobs(this.d, connection, userIds, reason));
   }
-  releaseJobs(connection: string, userIds?: readonly string[]): Promise<number> {
-    return this.run('write', () => jobs.releaseJobs(this.d, connection, userIds));
+  releaseJobs(connection: string, userIds?: readonly string[], options: { approvedBy?: string } = {}): Promise<number> {
+    return this.run('write', () => jobs.releaseJobs(this.d, connection, userIds, options.approvedBy ?? null));
   }
   /** Only ids of users the connection has (live or tombstoned) are enqueued; returns how many. */
   enqueueJobs(connection: string, reason: JobReason | 'reconcile', userIds?: readonly string[], requestId?: string): Promise<number> {

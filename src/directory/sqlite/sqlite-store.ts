@@ -1,5 +1,7 @@
 import Database from 'better-sqlite3';
 import { applyMigrations } from '../migrations.js';
+import type { LockPurpose, StoreLock } from '../store-lock.js';
+import { lockSqliteFile } from './lock-file.js';
 import { toStoreError } from '../sql/db-errors.js';
 import { sqliteDialect } from '../sql/dialect.js';
 import { render } from '../sql/sql.js';
@@ -47,9 +49,12 @@ export class SqliteStore extends SqlStore {
   private readonly heldLocks = new Set<string>();
   private readonly transaction: Database.Transaction<(work: () => unknown) => unknown>;
   private writes = 0;
+  private readonly path: string;
+  private readonly locks = new Set<StoreLock>();
 
   constructor(options: SqliteStoreOptions) {
     super(sqliteDialect);
+    this.path = options.path;
     try {
       this.db = new Database(options.path);
       this.db.pragma('journal_mode = WAL');
@@ -155,7 +160,26 @@ export class SqliteStore extends SqlStore {
     }
   }
 
+  /** The lock file beside the database (lock-file.ts); an in-memory database has nobody else to keep out. */
+  lock(purpose: LockPurpose): Promise<StoreLock> {
+    if (this.path === ':memory:' || this.path === '') return Promise.resolve({ release: () => Promise.resolve() });
+    try {
+      const taken = lockSqliteFile(this.path, purpose);
+      const lock: StoreLock = {
+        release: async () => {
+          this.locks.delete(lock);
+          await taken.release();
+        },
+      };
+      this.locks.add(lock);
+      return Promise.resolve(lock);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   async close(): Promise<void> {
+    await Promise.all([...this.locks].map((lock) => lock.release()));
     if (!this.db.open) return;
     this.optimize();
     this.db.close();
