@@ -93,9 +93,9 @@ describe.each(['sqlite', 'postgres'] as const)('scim-bridge unmanaged (%s)', (ki
   it('approve releases a held removal by the account\'s email', async () => {
     await env.store.enqueueAccountJobs('yardstik', ['unmanaged:stray@example.com']);
     await env.store.holdJobs('yardstik', ['unmanaged:stray@example.com'], 'mass-deprovisioning guard: test');
-    const result = await env.run('approve', '--connection', 'yardstik', '--user', 'STRAY@example.com');
+    const result = await env.run('approve', '--connection', 'yardstik', '--user', 'STRAY@example.com', '--by', 'alice');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('released 1 held job in yardstik:\n  stray@example.com (unmanaged:stray@example.com)\n');
+    expect(result.stdout).toContain('released 1 held job in yardstik, approved by alice:\n  stray@example.com (unmanaged:stray@example.com)\n');
     expect((await env.store.listJobs('yardstik')).find((j) => j.userId === 'unmanaged:stray@example.com')).toMatchObject({ reason: 'approved', heldReason: null });
   });
 
