@@ -1,10 +1,14 @@
-import type { GroupRecord, ListPage, ListQuery, UserRecord } from '../model.js';
+import type { Filter } from '../../filter/index.js';
+import type { GroupRecord, ListPage, ListQuery, UserGroupRef, UserRecord } from '../model.js';
+import type { SyncState } from '../store.js';
+import { canonicalAttr } from './attributes.js';
 import type { Dialect } from './dialect.js';
 import { filterToSql, type Scope } from './filter-sql.js';
-import { membersOf } from './member-ops.js';
+import { groupsOfUsers, membersOf } from './member-ops.js';
 import { groupColumns, toGroup, toLiveUser, toNumber, userColumns } from './rows.js';
 import { groupScope, orderBy, userScope } from './scopes.js';
 import { empty, raw, sql, type Sql } from './sql.js';
+import { getSyncStates } from './sync-ops.js';
 import { first, rows, type Row, type Tx } from './tx.js';
 
 /**
@@ -42,11 +46,49 @@ function* listPage<T>(at: ListTable, from: Sql, columns: Sql, order: Sql, query:
   return { totalResults: total, records: found.map(decode) };
 }
 
-/** A page of live users. Throws INVALID_FILTER, or INVALID_VALUE for a sort it cannot do. */
+/**
+ * Whether a filter can match at most one live user: an `eq` on `userName` (unique per
+ * connection among live users, case-insensitively) or on `id`, alone or as one side of an `and`.
+ */
+export function pinsOneUser(filter: Filter): boolean {
+  if (filter.kind === 'and') return pinsOneUser(filter.left) || pinsOneUser(filter.right);
+  if (filter.kind !== 'compare' || filter.op !== 'eq' || filter.value === null) return false;
+  const attr = canonicalAttr('User', filter.path);
+  return attr.extension === undefined && attr.sub === undefined && (attr.name === 'userName' || attr.name === 'id');
+}
+
+/**
+ * A page of live users. Throws INVALID_FILTER, or INVALID_VALUE for a sort it cannot do. A
+ * filter that pins one user (Okta's and Entra's probe before a create) is one indexed lookup:
+ * its page is the row found, if any, and totalResults the number of rows found.
+ */
 export function* listUsers(d: Dialect, connection: string, query: ListQuery): Tx<ListPage<UserRecord>> {
   const scope = userScope(d, connection);
   const from = sql`FROM users u WHERE u.connection = ${connection} AND u.deleted_at IS NULL${filterClause(query, scope, d)}`;
-  return yield* listPage({ table: raw('users'), alias: 'u', connection }, from, userColumns, orderBy(scope, d, 'u', query.sort), query, toLiveUser);
+  let page: ListPage<UserRecord>;
+  if (query.filter !== undefined && pinsOneUser(query.filter)) {
+    const found = (yield* rows(sql`SELECT ${userColumns} ${from}`)).map(toLiveUser);
+    const isInPage = Math.max(0, whole(query.count, 0)) > 0 && Math.max(1, whole(query.startIndex, 1)) <= found.length;
+    page = { totalResults: found.length, records: isInPage ? found : [] };
+  } else {
+    page = yield* listPage({ table: raw('users'), alias: 'u', connection }, from, userColumns, orderBy(scope, d, 'u', query.sort), query, toLiveUser);
+  }
+  if (query.related !== true || page.records.length === 0) return page;
+  return { ...page, records: yield* withRelations(d, connection, page.records) };
+}
+
+/** The users with their groups and sync states (two statements for the whole page, joined by maps). */
+export function* withRelations<T extends UserRecord>(d: Dialect, connection: string, users: readonly T[]): Tx<T[]> {
+  const ids = users.map((u) => u.id);
+  const groups = new Map<string, UserGroupRef[]>();
+  for (const group of yield* groupsOfUsers(d, connection, ids)) {
+    const list = groups.get(group.userId);
+    if (list === undefined) groups.set(group.userId, [group]);
+    else list.push(group);
+  }
+  const states = new Map<string, SyncState>();
+  for (const state of yield* getSyncStates(d, connection, ids)) states.set(state.userId, state);
+  return users.map((u) => ({ ...u, related: { groups: groups.get(u.id) ?? [], syncState: states.get(u.id) ?? null } }));
 }
 
 /** A page of groups, with their members when asked. */
