@@ -129,7 +129,6 @@ async function authenticate(options: ScimRouterOptions, req: Request, next: Next
   try {
     if (!connection) throw new BridgeError('NOT_FOUND', `no connection named "${name.slice(0, 64)}"`);
     context.scimConnection = name;
-    context.log = context.log.child({ connection: name });
     const client = await credentialsOf(options, connection, req);
     options.limiter.take(`${name}:${client}`);
     const base = options.publicUrl?.replace(/\/$/, '') ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;

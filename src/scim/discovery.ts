@@ -80,7 +80,29 @@ export function findById(resources: Json[], id: string, what: string): Json {
   return found;
 }
 
-/** `/Schemas`. */
+/** How many basepaths (one per connection and host name) keep their described schemas. */
+const DESCRIBED_BASEPATHS = 64;
+const described = new Map<string, Json[]>();
+
+/**
+ * `/Schemas`, described once per basepath (the schemas are fixed at start; only their
+ * locations differ) and frozen, since every request then shares them. The basepath can come
+ * from the Host header, so at most {@link DESCRIBED_BASEPATHS} are kept.
+ */
 export function schemas(basepath: string): Json[] {
-  return describeSchemas(basepath);
+  const known = described.get(basepath);
+  if (known) return known;
+  // A copy of its own: scimmy's descriptions may share arrays with its definitions, which must not be frozen.
+  const fresh = deepFreeze(JSON.parse(JSON.stringify(describeSchemas(basepath))) as Json[]);
+  if (described.size >= DESCRIBED_BASEPATHS) described.delete(described.keys().next().value as string);
+  described.set(basepath, fresh);
+  return fresh;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const item of Object.values(value)) deepFreeze(item);
+    Object.freeze(value);
+  }
+  return value;
 }
