@@ -4,11 +4,11 @@ import type { SyncState } from '../store.js';
 import { canonicalAttr } from './attributes.js';
 import type { Dialect } from './dialect.js';
 import { filterToSql, type Scope } from './filter-sql.js';
-import { groupsOfUsers, membersOf } from './member-ops.js';
-import { groupColumns, toGroup, toLiveUser, toNumber, userColumns } from './rows.js';
+import { membersOf } from './member-ops.js';
+import { groupColumns, toGroup, toLiveUser, toNumber, toSyncState, userColumns } from './rows.js';
 import { groupScope, orderBy, userScope } from './scopes.js';
 import { empty, raw, sql, type Sql } from './sql.js';
-import { getSyncStates } from './sync-ops.js';
+import { getSyncStates, stateColumns } from './sync-ops.js';
 import { first, rows, type Row, type Tx } from './tx.js';
 
 /**
@@ -77,17 +77,30 @@ export function* listUsers(d: Dialect, connection: string, query: ListQuery): Tx
   return { ...page, records: yield* withRelations(d, connection, page.records) };
 }
 
-/** The users with their groups and sync states (two statements for the whole page, joined by maps). */
+/**
+ * The users with their groups and sync states: two statements for the whole page, joined by
+ * maps. The ids drive both lookups (one user: an equality; a page: the id list first), so the
+ * member index serves them however many memberships the connection has.
+ */
 export function* withRelations<T extends UserRecord>(d: Dialect, connection: string, users: readonly T[]): Tx<T[]> {
   const ids = users.map((u) => u.id);
+  const one = ids.length === 1 ? ids[0] : undefined;
+  const members = one !== undefined ? sql`gm.member_id = ${one}` : sql`gm.member_id IN (${d.list(ids)})`;
+  // Without statistics on group_members SQLite would walk the connection's whole membership by its primary key.
+  const byMember = one === undefined && d.name === 'sqlite' ? raw(' INDEXED BY group_members_member_idx') : empty;
+  const groupRows = yield* rows(sql`SELECT gm.member_id, g.id, g.display_name, g.external_id FROM group_members gm${byMember}
+    JOIN groups g ON g.connection = gm.connection AND g.id = gm.group_id
+    WHERE gm.connection = ${connection} AND ${members} ORDER BY gm.member_id, g.display_name_ci, g.id`);
   const groups = new Map<string, UserGroupRef[]>();
-  for (const group of yield* groupsOfUsers(d, connection, ids)) {
+  for (const row of groupRows) {
+    const group: UserGroupRef = { userId: String(row.member_id), groupId: String(row.id), displayName: String(row.display_name), externalId: row.external_id === null || row.external_id === undefined ? null : String(row.external_id) };
     const list = groups.get(group.userId);
     if (list === undefined) groups.set(group.userId, [group]);
     else list.push(group);
   }
   const states = new Map<string, SyncState>();
-  for (const state of yield* getSyncStates(d, connection, ids)) states.set(state.userId, state);
+  const stateRows = one !== undefined ? yield* rows(sql`SELECT ${stateColumns} FROM sync_state WHERE connection = ${connection} AND user_id = ${one}`) : null;
+  for (const state of stateRows ? stateRows.map(toSyncState) : yield* getSyncStates(d, connection, ids)) states.set(state.userId, state);
   return users.map((u) => ({ ...u, related: { groups: groups.get(u.id) ?? [], syncState: states.get(u.id) ?? null } }));
 }
 
