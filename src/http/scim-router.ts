@@ -6,6 +6,7 @@ import { searchAll } from '../scim/search-all.js';
 import { searchParams } from '../scim/search.js';
 import { isStorableText } from '../filter/index.js';
 import { findJsonProblem } from '../scim/json.js';
+import { prepareSchemas } from '../scim/schemas.js';
 import type { Directory, ScimResult, ScimScope } from '../scim/scope.js';
 import * as users from '../scim/users.js';
 import type { Authenticator } from './auth.js';
@@ -47,9 +48,16 @@ const scimTypes = ['application/scim+json', 'application/json', 'application/*+j
 /** Builds the SCIM router, to mount at `/scim/v2`. */
 export function createScimRouter(options: ScimRouterOptions): Router {
   const router = Router({ mergeParams: true });
-  router.use('/:connection', (req, _res, next) => void authenticate(options, req, next));
-  router.use('/:connection', express.json({ type: scimTypes, limit: options.bodyLimit, strict: true }));
-  router.use('/:connection', (req, _res, next) => next(inputProblem(req)));
+  // Per-schema work happens here, at start, never in a request.
+  prepareSchemas();
+  const parseJson = express.json({ type: scimTypes, limit: options.bodyLimit, strict: true });
+  // One layer for the three steps every request takes (each layer is a path match per request).
+  router.use('/:connection', (req, res, next) => {
+    void authenticate(options, req, (authError?: unknown) => {
+      if (authError !== undefined) return next(authError);
+      parseJson(req, res, (parseError?: unknown) => next(parseError ?? inputProblem(req)));
+    });
+  });
   const route = (fn: (scope: ScimScope, req: Request) => Promise<ScimResult> | ScimResult) =>
     async (req: Request, res: Response, next: NextFunction): Promise<void> => {
       try {
