@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../logging/logger.js';
 
-/** Per-request fields the middleware adds. */
+/** Per-request fields the middleware adds (plain fields: express reads and writes this object on every request). */
 export interface RequestLocals {
   requestId: string;
-  /** The request's logger (request id, and the connection once known), built on first use. */
-  log: Logger;
-  /** The SCIM connection name (not `connection`: that is Node's alias of `req.socket`); setting it adds it to `log`. */
+  /** The SCIM connection name (not `connection`: that is Node's alias of `req.socket`); set it with {@link setScimConnection}. */
   scimConnection?: string;
+  /** The root logger and the request's child of it (built by {@link requestLog} on first use). */
+  rootLog?: Logger;
+  childLog?: Logger;
 }
 
 /** The request with its id and logger (set by {@link requestContext}). */
@@ -19,15 +20,32 @@ export function contextOf(req: Request): RequestLocals {
   return req as ContextRequest;
 }
 
+/**
+ * The request's logger: a child carrying the request id and, once known, the connection, built
+ * once on first use (most requests log nothing but their access line). Undefined before
+ * {@link requestContext} ran.
+ */
+export function requestLog(req: Request): Logger | undefined {
+  const context = req as ContextRequest;
+  if (context.rootLog === undefined) return undefined;
+  const { requestId, scimConnection } = context;
+  return (context.childLog ??= context.rootLog.child(scimConnection === undefined ? { requestId } : { requestId, connection: scimConnection }));
+}
+
+/** Names the request's SCIM connection, for its logger and its access line. */
+export function setScimConnection(req: Request, name: string): void {
+  const context = req as ContextRequest;
+  context.scimConnection = name;
+  context.childLog = undefined;
+}
+
 const safeId = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /**
- * Gives each request an id (a safe incoming `X-Request-Id`, else a new UUID), a child logger
- * carrying it, and one access-log line when the response finishes: method, path (never the
- * query, which may hold filters with personal data), status, latency. No bodies.
- *
- * The child logger is built once, on first use, with every field known by then: most requests
- * log nothing but their access line, which goes to the root logger with its fields.
+ * Gives each request an id (a safe incoming `X-Request-Id`, else a new UUID), a logger carrying
+ * it ({@link requestLog}), and one access-log line when the response finishes: method, path
+ * (never the query, which may hold filters with personal data), status, latency. No bodies.
+ * The access line goes to the root logger with its fields, so no child is built for it.
  */
 export function requestContext(logger: Logger, onFinish?: (req: ContextRequest, res: Response, ms: number) => void): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
@@ -35,30 +53,14 @@ export function requestContext(logger: Logger, onFinish?: (req: ContextRequest, 
     const requestId = incoming !== undefined && safeId.test(incoming) ? incoming : randomUUID();
     const context = req as ContextRequest;
     context.requestId = requestId;
-    let log: Logger | undefined;
-    let connection: string | undefined;
-    Object.defineProperties(context, {
-      log: {
-        configurable: true,
-        get: () => (log ??= logger.child(connection === undefined ? { requestId } : { requestId, connection })),
-        set: (value: Logger) => {
-          log = value;
-        },
-      },
-      scimConnection: {
-        configurable: true,
-        get: () => connection,
-        set: (value: string | undefined) => {
-          connection = value;
-          log = undefined;
-        },
-      },
-    });
+    context.scimConnection = undefined;
+    context.rootLog = logger;
+    context.childLog = undefined;
     res.setHeader('X-Request-Id', requestId);
     const started = performance.now();
     res.on('finish', () => {
       const ms = Math.round((performance.now() - started) * 10) / 10;
-      const fields = { requestId, connection, method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms };
+      const fields = { requestId, connection: context.scimConnection, method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms };
       if (res.statusCode >= 500) logger.error('request', fields);
       else logger.info('request', fields);
       onFinish?.(context, res, ms);

@@ -12,7 +12,7 @@ import * as users from '../scim/users.js';
 import type { Authenticator } from './auth.js';
 import type { AuthFailureLimiter } from './auth-failures.js';
 import type { RateLimiter } from './rate-limit.js';
-import { contextOf } from './request-context.js';
+import { contextOf, setScimConnection } from './request-context.js';
 
 /**
  * `/scim/v2/<connection>/...`: one router for every connection; each request resolves its own
@@ -136,7 +136,7 @@ async function authenticate(options: ScimRouterOptions, req: Request, next: Next
   const context = contextOf(req);
   try {
     if (!connection) throw new BridgeError('NOT_FOUND', `no connection named "${name.slice(0, 64)}"`);
-    context.scimConnection = name;
+    setScimConnection(req, name);
     const client = await credentialsOf(options, connection, req);
     options.limiter.take(`${name}:${client}`);
     const base = options.publicUrl?.replace(/\/$/, '') ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
