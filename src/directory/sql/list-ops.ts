@@ -64,23 +64,43 @@ export function pinsOneUser(filter: Filter): boolean {
  */
 export function* listUsers(d: Dialect, connection: string, query: ListQuery): Tx<ListPage<UserRecord>> {
   const scope = userScope(d, connection);
-  const from = sql`FROM users u WHERE u.connection = ${connection} AND u.deleted_at IS NULL${filterClause(query, scope, d)}`;
-  let page: ListPage<UserRecord>;
+  const where = sql`u.connection = ${connection} AND u.deleted_at IS NULL${filterClause(query, scope, d)}`;
   if (query.filter !== undefined && pinsOneUser(query.filter)) {
-    const found = (yield* rows(sql`SELECT ${userColumns} ${from}`)).map(toLiveUser);
+    const found = query.related === true ? yield* usersWithStates(connection, where) : (yield* rows(sql`SELECT ${userColumns} FROM users u WHERE ${where}`)).map(toLiveUser);
     const isInPage = Math.max(0, whole(query.count, 0)) > 0 && Math.max(1, whole(query.startIndex, 1)) <= found.length;
-    page = { totalResults: found.length, records: isInPage ? found : [] };
-  } else {
-    page = yield* listPage({ table: raw('users'), alias: 'u', connection }, from, userColumns, orderBy(scope, d, 'u', query.sort), query, toLiveUser);
+    const records = isInPage ? found : [];
+    if (query.related !== true || records.length === 0) return { totalResults: found.length, records };
+    return { totalResults: found.length, records: yield* withRelations(d, connection, records) };
   }
+  const page = yield* listPage({ table: raw('users'), alias: 'u', connection }, sql`FROM users u WHERE ${where}`, userColumns, orderBy(scope, d, 'u', query.sort), query, toLiveUser);
   if (query.related !== true || page.records.length === 0) return page;
   return { ...page, records: yield* withRelations(d, connection, page.records) };
 }
 
+// The sync state beside the user, in one statement: `s_` columns of a LEFT JOIN.
+const joinedState = raw(
+  ['connection', 'user_id', 'status', 'target_id', 'target_email', 'role', 'is_managed', 'account_status', 'last_error_code', 'last_error_message', 'last_sync_at', 'updated_at']
+    .map((c) => `s.${c} AS s_${c}`)
+    .join(', '),
+);
+
+/** Live users matching `where` (aliased `u`), each with its sync state read by the same statement. */
+function* usersWithStates(connection: string, where: Sql): Tx<UserRecord[]> {
+  const found = yield* rows(sql`SELECT ${userColumns}, ${joinedState} FROM users u
+    LEFT JOIN sync_state s ON s.connection = u.connection AND s.user_id = u.id WHERE ${where}`);
+  return found.map((row) => {
+    const state: Row = {};
+    for (const key of Object.keys(row)) if (key.startsWith('s_')) state[key.slice(2)] = row[key];
+    const syncState = state.status === null || state.status === undefined ? null : toSyncState(state);
+    return { ...toLiveUser(row), related: { groups: [], syncState } };
+  });
+}
+
 /**
  * The users with their groups and sync states: two statements for the whole page, joined by
- * maps. The ids drive both lookups (one user: an equality; a page: the id list first), so the
- * member index serves them however many memberships the connection has.
+ * maps (a user whose `related` already holds its sync state gets its groups only). The ids
+ * drive both lookups (one user: an equality; a page: the id list first), so the member index
+ * serves them however many memberships the connection has.
  */
 export function* withRelations<T extends UserRecord>(d: Dialect, connection: string, users: readonly T[]): Tx<T[]> {
   const ids = users.map((u) => u.id);
@@ -99,9 +119,11 @@ export function* withRelations<T extends UserRecord>(d: Dialect, connection: str
     else list.push(group);
   }
   const states = new Map<string, SyncState>();
-  const stateRows = one !== undefined ? yield* rows(sql`SELECT ${stateColumns} FROM sync_state WHERE connection = ${connection} AND user_id = ${one}`) : null;
-  for (const state of stateRows ? stateRows.map(toSyncState) : yield* getSyncStates(d, connection, ids)) states.set(state.userId, state);
-  return users.map((u) => ({ ...u, related: { groups: groups.get(u.id) ?? [], syncState: states.get(u.id) ?? null } }));
+  if (users.some((u) => u.related === undefined)) {
+    const stateRows = one !== undefined ? yield* rows(sql`SELECT ${stateColumns} FROM sync_state WHERE connection = ${connection} AND user_id = ${one}`) : null;
+    for (const state of stateRows ? stateRows.map(toSyncState) : yield* getSyncStates(d, connection, ids)) states.set(state.userId, state);
+  }
+  return users.map((u) => ({ ...u, related: { groups: groups.get(u.id) ?? [], syncState: u.related ? u.related.syncState : (states.get(u.id) ?? null) } }));
 }
 
 /** A page of groups, with their members when asked. */
