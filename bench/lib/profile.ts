@@ -2,8 +2,10 @@
  * CPU by request stage from a V8 CPU profile (`node --cpu-prof`): every sample is charged to
  * the innermost frame on its stack that belongs to a known stage, so time in `JSON.stringify`
  * called by winston counts as logging and time in better-sqlite3 called by the store counts as
- * query. What no stage claims (Node's HTTP parser and sockets, the garbage collector) is shown
- * on its own lines.
+ * query (so are Node's socket calls made by the database driver). What no stage claims (Node's
+ * HTTP parser and sockets, the garbage collector) is shown on its own lines. The profiler samples
+ * the main thread's busy time: on a machine shared with other processes, time the thread spends
+ * preempted inside a call (a system call, a socket write) is charged to that call.
  */
 
 /** The stages of a request, in the order they are printed. */
@@ -64,7 +66,9 @@ export function stagesOf(profile: CpuProfile): Record<Stage, number> {
     else {
       const own = stageOfFrame(node.callFrame.url, name);
       const up = parent.get(id);
-      stage = own ?? (up === undefined ? 'other' : resolve(up));
+      const above = up === undefined ? 'other' : resolve(up);
+      // Node's sockets and streams count as the query when the database driver called them (pg writing to its socket).
+      stage = own === 'node http and sockets' && above === 'query' ? 'query' : (own ?? above);
       if (stage === 'idle') stage = 'other';
     }
     stageOf.set(id, stage);
