@@ -111,8 +111,9 @@ export function userTests(t: SuiteContext): void {
       const conn = newConnection();
       const [a, b, c] = await createUsers(t.store(), conn, 3);
       const group = (displayName: string, members: string[]) => ({ displayName, externalId: null, attributes: { displayName }, members });
+      // Created out of name order: a user's groups come by name.
+      const sales = await t.store().createGroup(conn, group('sales', [a as string]), ctx());
       const admins = await t.store().createGroup(conn, group('Admins', [a as string, b as string]), ctx());
-      const sales = await t.store().createGroup(conn, group('Sales', [a as string]), ctx());
       const synced: SyncState = {
         connection: conn, userId: a as string, status: 'synced', targetId: 't-a', targetEmail: 'a@example.com', role: 'admin', isManaged: true,
         accountStatus: 'active', lastError: null, lastSyncAt: 1_700_000_000_000, updatedAt: 1_700_000_000_001,

@@ -5,7 +5,7 @@ import { canonicalAttr } from './attributes.js';
 import type { Dialect } from './dialect.js';
 import { filterToSql, type Scope } from './filter-sql.js';
 import { membersOf } from './member-ops.js';
-import { groupColumns, toGroup, toLiveUser, toNumber, toSyncState, userColumns } from './rows.js';
+import { fromJson, groupColumns, toGroup, toLiveUser, toNumber, toSyncState, userColumns } from './rows.js';
 import { groupScope, orderBy, userScope } from './scopes.js';
 import { empty, raw, sql, type Sql } from './sql.js';
 import { getSyncStates, stateColumns } from './sync-ops.js';
@@ -66,11 +66,9 @@ export function* listUsers(d: Dialect, connection: string, query: ListQuery): Tx
   const scope = userScope(d, connection);
   const where = sql`u.connection = ${connection} AND u.deleted_at IS NULL${filterClause(query, scope, d)}`;
   if (query.filter !== undefined && pinsOneUser(query.filter)) {
-    const found = query.related === true ? yield* usersWithStates(connection, where) : (yield* rows(sql`SELECT ${userColumns} FROM users u WHERE ${where}`)).map(toLiveUser);
+    const found = query.related === true ? yield* usersWithRelations(d, where) : (yield* rows(sql`SELECT ${userColumns} FROM users u WHERE ${where}`)).map(toLiveUser);
     const isInPage = Math.max(0, whole(query.count, 0)) > 0 && Math.max(1, whole(query.startIndex, 1)) <= found.length;
-    const records = isInPage ? found : [];
-    if (query.related !== true || records.length === 0) return { totalResults: found.length, records };
-    return { totalResults: found.length, records: yield* withRelations(d, connection, records) };
+    return { totalResults: found.length, records: isInPage ? found : [] };
   }
   const page = yield* listPage({ table: raw('users'), alias: 'u', connection }, sql`FROM users u WHERE ${where}`, userColumns, orderBy(scope, d, 'u', query.sort), query, toLiveUser);
   if (query.related !== true || page.records.length === 0) return page;
@@ -84,15 +82,31 @@ const joinedState = raw(
     .join(', '),
 );
 
-/** Live users matching `where` (aliased `u`), each with its sync state read by the same statement. */
-function* usersWithStates(connection: string, where: Sql): Tx<UserRecord[]> {
-  const found = yield* rows(sql`SELECT ${userColumns}, ${joinedState} FROM users u
+/** The user's groups as one JSON value (`[[id, displayName, externalId], ...]` by name, then id), for {@link usersWithRelations}. */
+function groupsColumn(d: Dialect): Sql {
+  const order = raw('g.display_name_ci, g.id');
+  return sql`(SELECT ${d.jsonRows([raw('g.id'), raw('g.display_name'), raw('g.external_id')], order)} FROM group_members gm
+    JOIN groups g ON g.connection = gm.connection AND g.id = gm.group_id
+    WHERE gm.connection = u.connection AND gm.member_id = u.id) AS user_groups`;
+}
+
+/** Live users matching `where` (aliased `u`), each with its sync state and its groups, in one statement (for a lookup of one user). */
+export function* usersWithRelations(d: Dialect, where: Sql): Tx<UserRecord[]> {
+  const found = yield* rows(sql`SELECT ${userColumns}, ${joinedState}, ${groupsColumn(d)} FROM users u
     LEFT JOIN sync_state s ON s.connection = u.connection AND s.user_id = u.id WHERE ${where}`);
   return found.map((row) => {
     const state: Row = {};
     for (const key of Object.keys(row)) if (key.startsWith('s_')) state[key.slice(2)] = row[key];
     const syncState = state.status === null || state.status === undefined ? null : toSyncState(state);
-    return { ...toLiveUser(row), related: { groups: [], syncState } };
+    const user = toLiveUser(row);
+    const listed = row.user_groups === null || row.user_groups === undefined ? [] : fromJson<[unknown, unknown, unknown][]>(row.user_groups);
+    const groups: UserGroupRef[] = listed.map(([groupId, displayName, externalId]) => ({
+      userId: user.id,
+      groupId: String(groupId),
+      displayName: String(displayName),
+      externalId: externalId === null || externalId === undefined ? null : String(externalId),
+    }));
+    return { ...user, related: { groups, syncState } };
   });
 }
 

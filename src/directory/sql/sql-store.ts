@@ -7,7 +7,7 @@ import type { Dialect } from './dialect.js';
 import * as groups from './group-ops.js';
 import * as jobs from './job-ops.js';
 import * as leases from './lease-ops.js';
-import { listGroups, listUsers, withRelations } from './list-ops.js';
+import { listGroups, listUsers, usersWithRelations, withRelations } from './list-ops.js';
 import { groupsOfUsers } from './member-ops.js';
 import { sql } from './sql.js';
 import * as sync from './sync-ops.js';
@@ -58,6 +58,10 @@ export abstract class SqlStore implements Store {
   getUser(connection: string, id: string, options: { includeDeleted?: boolean; related?: boolean } = {}): Promise<(UserRecord & { deleted: boolean }) | null> {
     const d = this.d;
     return this.run('read', function* () {
+      if (options.related === true && options.includeDeleted !== true) {
+        const [found] = yield* usersWithRelations(d, sql`u.connection = ${connection} AND u.id = ${id} AND u.deleted_at IS NULL`);
+        return found ? { ...found, deleted: false } : null;
+      }
       const user = yield* users.getUser(connection, id, options.includeDeleted === true);
       if (user === null || options.related !== true) return user;
       return (yield* withRelations(d, connection, [user]))[0] ?? null;
