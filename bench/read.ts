@@ -1,7 +1,11 @@
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { prepareBenchStore, type BenchStore } from './lib/bench-store.js';
 import { scimHeaders } from './lib/bridge-config.js';
 import { scimCaller, startBareChild, startBridgeChild, type ServerChild } from './lib/children.js';
 import { runLoad, type LoadResult } from './lib/load.js';
+import { stagesOf, stageTable, type CpuProfile } from './lib/profile.js';
 import { benchArgs, ms, printFooter, printHeader, progress } from './lib/run-info.js';
 import { benchUserName, randomSource, seedUsers } from './lib/seed.js';
 
@@ -10,9 +14,11 @@ import { benchUserName, randomSource, seedUsers } from './lib/seed.js';
  * `GET /scim/v2/<c>/Users?filter=userName eq "<random existing user>"` at 32 concurrent
  * connections, beside a bare express endpoint that answers the same bytes, with the same client
  * and concurrency, in the same run. Rounds alternate baseline and bridge to even out noise.
+ * With `--profile 1`, one more bridge round runs under the V8 profiler and its CPU per request
+ * is printed by stage (bench/lib/profile.ts); that round is not in the ratio.
  */
 
-const args = benchArgs({ users: '100000', duration: '10', warmup: '3', rounds: '2', concurrency: '32', seed: '7' });
+const args = benchArgs({ users: '100000', duration: '10', warmup: '3', rounds: '2', concurrency: '32', seed: '7', profile: '0' });
 const CONNECTION = 'directory';
 
 async function seed(store: BenchStore, users: number): Promise<void> {
@@ -51,7 +57,21 @@ async function measure(server: ServerChild, isBridge: boolean, durationMs: numbe
 
 function row(round: number, name: string, r: LoadResult): string {
   const cpu = `${r.clientCpu.toFixed(0)}% / ${r.serverCpu?.toFixed(0) ?? '?'}%`;
-  return `| ${round} | ${name} | ${Math.round(r.perSecond)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.errors} | ${cpu} |`;
+  const perRequest = r.serverCpu === null || r.requests === 0 ? '?' : `${Math.round(((r.serverCpu / 100) * r.elapsedMs * 1000) / r.requests)} µs`;
+  return `| ${round} | ${name} | ${Math.round(r.perSecond)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.errors} | ${cpu} | ${perRequest} |`;
+}
+
+/** One bridge round under the V8 profiler (sampling every 200 µs): CPU per request by stage. */
+async function profiledRound(bridge: ServerChild): Promise<void> {
+  progress('profiled round: bridge');
+  await bridge.ask('profileStart');
+  const result = await measure(bridge, true, args.int('duration') * 1000);
+  const profile = await bridge.ask<CpuProfile>('profileStop');
+  console.log(`\nprofiled round (bridge, ${result.requests} requests, ${Math.round(result.perSecond)} req/s under the profiler, ${result.errors} errors): CPU per request by stage\n`);
+  for (const line of stageTable(stagesOf(profile), result.requests)) console.log(line);
+  const file = path.join(os.tmpdir(), `scim-bridge-read-${args.store}-${process.pid}.cpuprofile`);
+  writeFileSync(file, JSON.stringify(profile));
+  console.log(`\nprofile: ${file} (open in Chrome DevTools or speedscope)`);
 }
 
 async function main(): Promise<void> {
@@ -75,21 +95,24 @@ async function main(): Promise<void> {
       progress(`warming up ${isBridge ? 'bridge' : 'bare'}`);
       await measure(server, isBridge, args.int('warmup') * 1000);
     }
-    const totals = { bare: { n: 0, ms: 0 }, bridge: { n: 0, ms: 0 } };
-    console.log('| round | server | req/s | p50 | p90 | p99 | max | errors | CPU client / server |');
-    console.log('|---|---|---|---|---|---|---|---|---|');
+    const totals = { bare: { n: 0, ms: 0 }, bridge: { n: 0, ms: 0 }, p50: 0, p99: 0 };
+    console.log('| round | server | req/s | p50 | p90 | p99 | max | errors | CPU client / server | server CPU per request |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|');
     for (let round = 1; round <= args.int('rounds'); round++) {
       for (const [server, name] of [[bare, 'bare'], [bridge, 'bridge']] as const) {
         progress(`round ${round}: ${name}`);
         const result = await measure(server, name === 'bridge', args.int('duration') * 1000);
         totals[name].n += result.requests;
         totals[name].ms += result.elapsedMs;
+        if (name === 'bridge' && result.p99 / Math.max(result.p50, 1e-9) >= totals.p99 / Math.max(totals.p50, 1e-9)) Object.assign(totals, { p50: result.p50, p99: result.p99 });
         console.log(row(round, name, result));
         if (result.errors > 0) console.log(`  first error: ${result.firstError}`);
       }
     }
     const rate = (t: { n: number; ms: number }): number => (t.n / t.ms) * 1000;
     console.log(`\nratio (bridge / bare throughput): ${(rate(totals.bridge) / rate(totals.bare)).toFixed(3)} (${Math.round(rate(totals.bridge))} / ${Math.round(rate(totals.bare))} req/s)`);
+    console.log(`p99 / p50, bridge: ${(totals.p99 / Math.max(totals.p50, 1e-9)).toFixed(1)} (worst round)`);
+    if (args.int('profile') === 1) await profiledRound(bridge);
   } finally {
     for (const child of children.reverse()) await child.stop();
     await store.dispose();

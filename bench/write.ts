@@ -43,15 +43,15 @@ async function postPhase(store: BenchStore): Promise<void> {
   const bridge = await startBridgeChild({ store: store.location, connections: postConnections(sim), runWorkers: true, logLevel: 'info', dir: store.dir });
   try {
     console.log('\n## POST /Users (fresh store; target: Redis Enterprise simulator in its own process, no added latency; worker concurrency 4)\n');
-    console.log('| connection | clients | requests | req/s | p50 | p90 | p99 | max | errors | CPU bridge |');
-    console.log('|---|---|---|---|---|---|---|---|---|---|');
+    console.log('| connection | clients | requests | req/s | p50 | p90 | p99 | max | errors | CPU bridge | CPU per request |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|');
     for (const connection of ['eventual', 'durable']) {
       // A short warm-up so the JIT and the statement caches are hot, as in a running bridge.
       await posts(bridge, connection, `warm-${connection}-`, 100, 4);
       for (const [clients, requests] of [[1, args.int('sequential')], [args.int('concurrency'), args.int('concurrent')]] as const) {
         progress(`POST ${connection}: ${requests} requests from ${clients} client(s)`);
         const r = await posts(bridge, connection, `${connection}-${clients}-`, requests, clients);
-        console.log(`| ${connection} | ${clients} | ${r.requests} | ${Math.round(r.perSecond)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.errors} | ${r.serverCpu?.toFixed(0) ?? '?'}% |`);
+        console.log(`| ${connection} | ${clients} | ${r.requests} | ${Math.round(r.perSecond)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.errors} | ${r.serverCpu?.toFixed(0) ?? '?'}% | ${cpuPerRequest(r)} |`);
         if (r.errors > 0) console.log(`  first error: ${r.firstError}`);
       }
     }
@@ -59,6 +59,11 @@ async function postPhase(store: BenchStore): Promise<void> {
     await bridge.stop();
     await sim.stop();
   }
+}
+
+/** The bridge's CPU time per request (its workers included), from its CPU share over the run. */
+function cpuPerRequest(r: LoadResult): string {
+  return r.serverCpu === null || r.requests === 0 ? '?' : ms(((r.serverCpu / 100) * r.elapsedMs) / r.requests);
 }
 
 async function importPages(bridge: ServerChild, users: number): Promise<{ total: number; first: number; last: number; slowest: number }> {

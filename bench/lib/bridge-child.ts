@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import { createStore } from '../../src/directory/create-store.js';
 import type { Store } from '../../src/directory/store.js';
@@ -16,6 +17,7 @@ import { serveParent } from './ipc.js';
 const config = JSON.parse(process.env.BENCH_BRIDGE ?? '{}') as BridgeChildConfig;
 let bridge: RunningBridge | null = null;
 let store: Store | null = null;
+let profiler: Session | null = null;
 
 async function start(): Promise<{ url: string }> {
   const logger = createLogger({ level: config.logLevel, format: 'json', stream: createWriteStream(path.join(config.dir, 'bridge.log')), secrets: [BENCH_TOKEN] });
@@ -51,6 +53,22 @@ serveParent(
     },
     roles: (body) => roleCounts(String(body)),
     heap: () => process.memoryUsage(),
+    // A CPU profile of this process between the two questions (bench/lib/profile.ts reads it).
+    profileStart: async () => {
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
+      await profiler.post('Profiler.start');
+      return null;
+    },
+    profileStop: async () => {
+      const session = profiler as Session;
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      profiler = null;
+      return profile;
+    },
   },
   async () => {
     await bridge?.close();

@@ -15,9 +15,9 @@ async function serverChild(entry: string, env: Record<string, string>): Promise<
   return Object.assign(child, { url: (child.ready as { url: string }).url });
 }
 
-/** Starts the bench bridge in a child process; resolves once it listens. */
-export function startBridgeChild(config: BridgeChildConfig): Promise<ServerChild> {
-  return serverChild('./bridge-child.js', { BENCH_BRIDGE: JSON.stringify(config) });
+/** Starts the bench bridge in a child process; resolves once it listens. `env` adds variables (NODE_OPTIONS for a CPU profile). */
+export function startBridgeChild(config: BridgeChildConfig, env: Record<string, string> = {}): Promise<ServerChild> {
+  return serverChild('./bridge-child.js', { ...env, BENCH_BRIDGE: JSON.stringify(config) });
 }
 
 /** Starts the bare express baseline, answering `GET /bare` with `body`. */

@@ -1,4 +1,5 @@
 import type { AttrPath, Filter } from '../filter/index.js';
+import type { SyncState } from './store.js';
 
 /**
  * The directory's resource model: what the IdP asked for, per connection. Resources are stored
@@ -21,6 +22,14 @@ export interface UserRecord {
   /** Epoch milliseconds. */
   created: number;
   lastModified: number;
+  /** The user's groups and sync state, read in the same unit of work, when the read asked for them (`related`). */
+  related?: UserRelations;
+}
+
+/** What a SCIM User shows beside its own attributes: its groups and what happened in the target. */
+export interface UserRelations {
+  groups: UserGroupRef[];
+  syncState: SyncState | null;
 }
 
 /** A group member reference (members are users of the same connection). */
@@ -102,6 +111,8 @@ export interface ListQuery {
   /** Page size; 0 asks only for totalResults. */
   count: number;
   sort?: ListSort;
+  /** Users only: also read each user's groups and sync state in the same unit of work (`UserRecord.related`). */
+  related?: boolean;
 }
 
 /** A page of results. */

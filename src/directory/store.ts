@@ -41,10 +41,16 @@ export interface Store extends Coordination {
   // Users. Deleted users stay as tombstones (invisible to SCIM) until the worker has converged
   // the deletion in the target and calls purgeUser.
   createUser(connection: string, input: UserInput, ctx: WriteContext): Promise<UserRecord>;
-  getUser(connection: string, id: string, options?: { includeDeleted?: boolean }): Promise<(UserRecord & { deleted: boolean }) | null>;
+  /** With `related`, the user's groups and sync state come in the same unit of work (`UserRecord.related`). */
+  getUser(connection: string, id: string, options?: { includeDeleted?: boolean; related?: boolean }): Promise<(UserRecord & { deleted: boolean }) | null>;
   replaceUser(connection: string, id: string, input: UserInput, options: WriteOptions, ctx: WriteContext): Promise<UserRecord>;
   /** Tombstones the user, drops its memberships (bumping those groups' versions), enqueues its job. */
   deleteUser(connection: string, id: string, options: WriteOptions, ctx: WriteContext): Promise<void>;
+  /**
+   * A page of live users in one unit of work (one read transaction on SQLite, one pooled client
+   * on PostgreSQL), with each user's groups and sync state when `query.related`. A filter that
+   * pins a unique attribute (`userName eq`, `id eq`) is one indexed lookup, without COUNT.
+   */
   listUsers(connection: string, query: ListQuery): Promise<ListPage<UserRecord>>;
   /** Removes a tombstone for good (after the target account is gone). No-op if the user is live again or absent. */
   purgeUser(connection: string, id: string): Promise<void>;

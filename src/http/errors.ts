@@ -3,6 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import { BridgeError, isBridgeError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { ERROR_SCHEMA } from '../scim/schemas.js';
+import { requestLog } from './request-context.js';
 
 /**
  * The one place errors become HTTP responses: an RFC 7644 §3.12 body (status as a string),
@@ -150,5 +151,5 @@ export function sendOAuthError(res: Response, err: unknown, log: Logger): void {
 
 /** Express error middleware using {@link sendError} and the request's logger. */
 export function errorMiddleware(fallback: Logger): ErrorRequestHandler {
-  return (err, req, res, _next) => sendError(res, err, (req as { log?: Logger }).log ?? fallback);
+  return (err, req, res, _next) => sendError(res, err, requestLog(req) ?? fallback);
 }

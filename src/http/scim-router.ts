@@ -6,13 +6,14 @@ import { searchAll } from '../scim/search-all.js';
 import { searchParams } from '../scim/search.js';
 import { isStorableText } from '../filter/index.js';
 import { findJsonProblem } from '../scim/json.js';
+import { prepareSchemas } from '../scim/schemas.js';
 import type { Directory, ScimResult, ScimScope } from '../scim/scope.js';
 import * as users from '../scim/users.js';
 import { getRole, listRoles, refuseRoleWrite, type RoleSource } from '../scim/roles.js';
 import type { Authenticator } from './auth.js';
 import type { AuthFailureLimiter } from './auth-failures.js';
 import type { RateLimiter } from './rate-limit.js';
-import { contextOf } from './request-context.js';
+import { contextOf, setScimConnection } from './request-context.js';
 
 /**
  * `/scim/v2/<connection>/...`: one router for every connection; each request resolves its own
@@ -42,17 +43,27 @@ export interface ScimRouterOptions {
 }
 
 interface ScimRequest extends Request {
-  scim: { connection: ScimConnection; scope: ScimScope };
+  /** `query` is parsed once here: express parses the query string again on every read of `req.query`. */
+  scim: { connection: ScimConnection; scope: ScimScope; query: Record<string, unknown> };
 }
+
+const queryOf = (req: Request): Record<string, unknown> => (req as ScimRequest).scim.query;
 
 const scimTypes = ['application/scim+json', 'application/json', 'application/*+json'];
 
 /** Builds the SCIM router, to mount at `/scim/v2`. */
 export function createScimRouter(options: ScimRouterOptions): Router {
   const router = Router({ mergeParams: true });
-  router.use('/:connection', (req, _res, next) => void authenticate(options, req, next));
-  router.use('/:connection', express.json({ type: scimTypes, limit: options.bodyLimit, strict: true }));
-  router.use('/:connection', (req, _res, next) => next(inputProblem(req)));
+  // Per-schema work happens here, at start, never in a request.
+  prepareSchemas();
+  const parseJson = express.json({ type: scimTypes, limit: options.bodyLimit, strict: true });
+  // One layer for the three steps every request takes (each layer is a path match per request).
+  router.use('/:connection', (req, res, next) => {
+    void authenticate(options, req, (authError?: unknown) => {
+      if (authError !== undefined) return next(authError);
+      parseJson(req, res, (parseError?: unknown) => next(parseError ?? inputProblem(req)));
+    });
+  });
   const route = (fn: (scope: ScimScope, req: Request) => Promise<ScimResult> | ScimResult) =>
     async (req: Request, res: Response, next: NextFunction): Promise<void> => {
       try {
@@ -73,16 +84,16 @@ export function createScimRouter(options: ScimRouterOptions): Router {
   router.post('/:connection/.search', route((s, req) => searchAll(s, req.body)));
   router.post('/:connection/Users/.search', route((s, req) => users.listUsers(s, searchParams(req.body))));
   router.post('/:connection/Groups/.search', route((s, req) => groups.listGroups(s, searchParams(req.body))));
-  router.get('/:connection/Users', route((s, req) => users.listUsers(s, req.query)));
+  router.get('/:connection/Users', route((s, req) => users.listUsers(s, queryOf(req))));
   router.post('/:connection/Users', route((s, req) => users.createUser(s, req.body)));
-  router.get('/:connection/Users/:id', route((s, req) => users.getUser(s, id(req), req.query)));
+  router.get('/:connection/Users/:id', route((s, req) => users.getUser(s, id(req), queryOf(req))));
   router.put('/:connection/Users/:id', route((s, req) => users.replaceUser(s, id(req), req.body, ifMatch(req))));
   router.patch('/:connection/Users/:id', route((s, req) => users.patchUser(s, id(req), req.body, ifMatch(req))));
   router.delete('/:connection/Users/:id', route((s, req) => users.deleteUser(s, id(req), ifMatch(req))));
 
-  router.get('/:connection/Groups', route((s, req) => groups.listGroups(s, req.query)));
+  router.get('/:connection/Groups', route((s, req) => groups.listGroups(s, queryOf(req))));
   router.post('/:connection/Groups', route((s, req) => groups.createGroup(s, req.body)));
-  router.get('/:connection/Groups/:id', route((s, req) => groups.getGroup(s, id(req), req.query)));
+  router.get('/:connection/Groups/:id', route((s, req) => groups.getGroup(s, id(req), queryOf(req))));
   router.put('/:connection/Groups/:id', route((s, req) => groups.replaceGroup(s, id(req), req.body, ifMatch(req))));
   router.patch('/:connection/Groups/:id', route((s, req) => groups.patchGroup(s, id(req), req.body, ifMatch(req))));
   router.delete('/:connection/Groups/:id', route((s, req) => groups.deleteGroup(s, id(req), ifMatch(req))));
@@ -128,7 +139,7 @@ function authSchemesOf(scope: ScimScope, connection: ScimConnection): AuthScheme
 
 /** Refuses a body or query that nests too deep or holds text no database can store as sent (docs/architecture.md, promise 7). */
 function inputProblem(req: Request): BridgeError | undefined {
-  for (const [what, value] of [['body', req.body as unknown], ['query', req.query as unknown]] as const) {
+  for (const [what, value] of [['body', req.body as unknown], ['query', queryOf(req) as unknown]] as const) {
     const problem = findJsonProblem(value);
     if (problem?.kind === 'depth') return new BridgeError('INVALID_SYNTAX', `the request ${what} nests too deep`);
     if (problem) return new BridgeError('INVALID_VALUE', `the request ${what} holds a NUL character or a lone surrogate at ${problem.at.slice(0, 100)}`);
@@ -147,13 +158,13 @@ async function authenticate(options: ScimRouterOptions, req: Request, next: Next
   const context = contextOf(req);
   try {
     if (!connection) throw new BridgeError('NOT_FOUND', `no connection named "${name.slice(0, 64)}"`);
-    context.scimConnection = name;
-    context.log = context.log.child({ connection: name });
+    setScimConnection(req, name);
     const client = await credentialsOf(options, connection, req);
     options.limiter.take(`${name}:${client}`);
     const base = options.publicUrl?.replace(/\/$/, '') ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
     (req as ScimRequest).scim = {
       connection,
+      query: req.query as Record<string, unknown>,
       scope: { connection: name, directory: connection.directory, basepath: `${base}/scim/v2/${name}`, requestId: context.requestId },
     };
     next();

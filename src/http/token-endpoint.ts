@@ -5,7 +5,12 @@ import { BridgeError } from '../errors.js';
 import type { AccessTokens } from './access-tokens.js';
 import type { AuthFailureLimiter } from './auth-failures.js';
 import { sendOAuthError } from './errors.js';
-import { contextOf } from './request-context.js';
+import { createSilentLogger, type Logger } from '../logging/logger.js';
+import { requestLog, setScimConnection } from './request-context.js';
+
+// Only where the app's request context did not run (a router mounted on its own).
+let silent: Logger | undefined;
+const fallbackLogOf = (req: Request): Logger => requestLog(req) ?? (silent ??= createSilentLogger());
 
 /**
  * `POST /oauth/<connection>/token`: the OAuth 2.0 client credentials grant (RFC 6749 §4.4) for
@@ -47,11 +52,11 @@ export function createTokenEndpoint(options: TokenEndpointOptions): Router {
   });
   router.post('/:connection/token', express.urlencoded({ type: FORM, extended: false, limit: '8kb', parameterLimit: 20 }), (req, res, next) => {
     const name = String(req.params.connection);
-    contextOf(req).scimConnection = name;
+    setScimConnection(req, name);
     issue(options, verifiers.get(name) as ClientVerifier, name, req, res).catch(next);
   });
   router.use((_req: Request, _res: Response, next: NextFunction) => next(new BridgeError('NOT_FOUND', 'no such OAuth endpoint: POST /oauth/<connection>/token')));
-  router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => sendOAuthError(res, err, contextOf(req).log));
+  router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => sendOAuthError(res, err, fallbackLogOf(req)));
   return router;
 }
 
@@ -71,7 +76,7 @@ async function issue(options: TokenEndpointOptions, verify: ClientVerifier, conn
   if (scope !== undefined && !scopePattern.test(scope)) throw new BridgeError('INVALID_SCOPE', 'scope is not a list of scope tokens (RFC 6749 §3.3)');
   if (!options.accessTokens) throw new BridgeError('INTERNAL', 'the token endpoint has OAuth clients but no signing key');
   const { token, expiresIn } = await options.accessTokens.issue(connection, client.clientId, client.tokenTtlSeconds);
-  contextOf(req).log.info('access token issued', { connection, clientId: client.clientId, expiresIn });
+  (fallbackLogOf(req)).info('access token issued', { connection, clientId: client.clientId, expiresIn });
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Pragma', 'no-cache');
   // The token opens the whole connection, so any requested scope is granted as asked (§3.3).

@@ -1,5 +1,5 @@
 import winston from 'winston';
-import { createRedactor } from './redact.js';
+import { createRedactor, redactEntry } from './redact.js';
 
 export { redact } from './redact.js';
 
@@ -21,10 +21,9 @@ export interface LoggerOptions {
 /** Builds the process logger: structured, secret-free, JSON off a terminal. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const redactor = createRedactor(options.secrets ?? []);
+  // Redaction at the edge, by key and by configured secret, in place: a line without secrets is not copied.
   const scrub = winston.format((info) => {
-    const cleaned = redactor.value({ ...info }) as Record<string | symbol, unknown>;
-    for (const key of Object.keys(info)) delete (info as Record<string, unknown>)[key];
-    Object.assign(info, cleaned);
+    redactEntry(info as Record<string, unknown>, redactor);
     return info;
   });
   const wantsPretty = options.format === 'pretty' || (options.format === undefined && process.stdout.isTTY);

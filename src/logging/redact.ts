@@ -55,14 +55,48 @@ export function redact(value: unknown, secrets: Iterable<string>): unknown {
   return createRedactor(secrets).value(value);
 }
 
+/**
+ * Copy on write: a value with nothing to blank is returned as it is (the same reference), so a
+ * log line of plain fields costs a walk over them and no copy; only the objects on the way to
+ * a blanked value are copied, and the caller's objects are never changed.
+ */
 function redactDeep(value: unknown, secrets: readonly string[], depth: number): unknown {
-  if (typeof value === 'string') return redactText(value, secrets);
+  if (typeof value === 'string') return secrets.length === 0 ? value : redactText(value, secrets);
   if (value === null || typeof value !== 'object' || depth > 8) return value;
   if (value instanceof Error) return redactDeep({ name: value.name, message: value.message }, secrets, depth + 1);
-  if (Array.isArray(value)) return value.map((item) => redactDeep(item, secrets, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    out[key] = isSecretKey(key) && item !== undefined && typeof item !== 'boolean' ? REDACTED : redactDeep(item, secrets, depth + 1);
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const cleaned = redactDeep(item, secrets, depth + 1);
+      if (cleaned !== item) (out ??= value.slice())[i] = cleaned;
+    }
+    return out ?? value;
+  }
+  const out = redactFields(value as Record<string, unknown>, secrets, depth);
+  // A class instance (a Date, a Buffer) without own secrets keeps its prototype, as before the copy was avoided.
+  return out ?? (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null ? value : { ...value });
+}
+
+/** The fields of `object` redacted, or undefined when none changes. */
+function redactFields(object: Record<string, unknown>, secrets: readonly string[], depth: number): Record<string, unknown> | undefined {
+  let out: Record<string, unknown> | undefined;
+  for (const key of Object.keys(object)) {
+    const item = object[key];
+    const cleaned = isSecretKey(key) && item !== undefined && typeof item !== 'boolean' ? REDACTED : redactDeep(item, secrets, depth + 1);
+    if (cleaned !== item) (out ??= { ...object })[key] = cleaned;
   }
   return out;
+}
+
+/**
+ * Redacts a log entry in place, field by field (the entry is the logger's own object, made for
+ * this line): a field is replaced only when something in it is blanked, nested objects by copy.
+ */
+export function redactEntry(entry: Record<string, unknown>, redactor: Redactor): void {
+  for (const key of Object.keys(entry)) {
+    const item = entry[key];
+    const cleaned = isSecretKey(key) && item !== undefined && typeof item !== 'boolean' ? REDACTED : redactor.value(item);
+    if (cleaned !== item) entry[key] = cleaned;
+  }
 }

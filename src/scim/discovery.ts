@@ -95,7 +95,32 @@ export function findById(resources: Json[], id: string, what: string): Json {
   return found;
 }
 
-/** `/Schemas`, with the Role schema when the connection publishes roles. */
+/** How many basepaths (one per connection and host name) keep their described schemas. */
+const DESCRIBED_BASEPATHS = 64;
+const described = new Map<string, Json[]>();
+
+/**
+ * `/Schemas`, with the Role schema when the connection publishes roles, described once per
+ * basepath (the schemas are fixed at start; only their locations differ) and frozen, since every
+ * request then shares them. The basepath can come from the Host header, so at most
+ * {@link DESCRIBED_BASEPATHS} are kept.
+ */
 export function schemas(basepath: string, hasRoles = false): Json[] {
-  return [...describeSchemas(basepath), ...(hasRoles ? [roleSchemaDescription(`${basepath}/Schemas`)] : [])];
+  const key = `${hasRoles ? 'roles' : 'plain'} ${basepath}`;
+  const known = described.get(key);
+  if (known) return known;
+  const all = [...describeSchemas(basepath), ...(hasRoles ? [roleSchemaDescription(`${basepath}/Schemas`)] : [])];
+  // A copy of its own: scimmy's descriptions may share arrays with its definitions, which must not be frozen.
+  const fresh = deepFreeze(JSON.parse(JSON.stringify(all)) as Json[]);
+  if (described.size >= DESCRIBED_BASEPATHS) described.delete(described.keys().next().value as string);
+  described.set(key, fresh);
+  return fresh;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const item of Object.values(value)) deepFreeze(item);
+    Object.freeze(value);
+  }
+  return value;
 }

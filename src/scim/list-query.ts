@@ -18,7 +18,10 @@ type QueryParams = Record<string, unknown>;
 
 /** Reads `filter`, `startIndex`, `count`, `sortBy`, `sortOrder`, `attributes`, `excludedAttributes` (any case). */
 export function parseListRequest(params: QueryParams): ListRequest {
-  const get = (name: string): unknown => params[Object.keys(params).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name];
+  // The first key of each spelling, as the client sent them; looked up by lower-case name.
+  const keys = new Map<string, string>();
+  for (const key of Object.keys(params)) if (!keys.has(key.toLowerCase())) keys.set(key.toLowerCase(), key);
+  const get = (name: string): unknown => params[keys.get(name.toLowerCase()) ?? name];
   const filter = single(get('filter'), 'filter');
   const sortBy = single(get('sortBy'), 'sortBy');
   const sortOrder = single(get('sortOrder'), 'sortOrder');

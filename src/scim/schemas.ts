@@ -46,6 +46,12 @@ function relaxCanonicalTypes(definition: SchemaDefinition): void {
   visit(definition);
 }
 
+/** Configures scimmy and derives what PATCH checks from its schemas: called once at start, so no request pays for it. */
+export function prepareSchemas(): void {
+  configureScimmy();
+  readOnlyUserPaths();
+}
+
 /** Validates and normalises a User body with scimmy (types, required, attribute-name case). */
 export function coerceUser(body: Record<string, unknown>): Record<string, unknown> {
   configureScimmy();

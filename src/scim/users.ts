@@ -12,36 +12,31 @@ import { applyUserPatch } from './user-patch.js';
 
 type Query = Record<string, unknown>;
 
-async function render(scope: ScimScope, records: readonly UserRecord[], projection: Projection): Promise<Record<string, unknown>[]> {
-  if (records.length === 0) return [];
-  const ids = records.map((r) => r.id);
-  const [groups, states] = await Promise.all([
-    scope.directory.groupsOfUsers(scope.connection, ids),
-    scope.directory.getSyncStates(scope.connection, ids),
-  ]);
-  return records.map((record) =>
-    project(
-      renderUser(record, scope.basepath, groups.filter((g) => g.userId === record.id), states.find((s) => s.userId === record.id)),
-      projection,
-    ),
-  );
+/** Users read with their relations (`related`), rendered and projected. */
+function render(scope: ScimScope, records: readonly UserRecord[], projection: Projection): Record<string, unknown>[] {
+  return records.map((record) => project(renderUser(record, scope.basepath, record.related?.groups ?? [], record.related?.syncState ?? undefined), projection));
 }
 
+/**
+ * A user as a write left it, with its groups and sync state read afterwards (in one unit of
+ * work): the version and attributes are the write's own, whatever came after it.
+ */
 async function single(scope: ScimScope, record: UserRecord, status: number, projection: Projection = {}): Promise<ScimResult> {
-  const [body] = await render(scope, [record], projection);
+  const related = record.related ?? (await scope.directory.getUser(scope.connection, record.id, { related: true }))?.related;
+  const [body] = render(scope, [{ ...record, ...(related ? { related } : {}) }], projection);
   return { status, body, etag: etagOf(record.version), location: `${scope.basepath}/Users/${record.id}` };
 }
 
-async function mustGet(scope: ScimScope, id: string): Promise<UserRecord> {
-  const record = await scope.directory.getUser(scope.connection, id);
+async function mustGet(scope: ScimScope, id: string, related = false): Promise<UserRecord> {
+  const record = await scope.directory.getUser(scope.connection, id, related ? { related } : {});
   if (!record) throw new BridgeError('NOT_FOUND', `User ${id.slice(0, 100)} not found`);
   return record;
 }
 
-/** One page of users, rendered and projected. */
+/** One page of users, rendered and projected: users, groups and sync states in one unit of work. */
 export async function userPage(scope: ScimScope, request: ListRequest): Promise<{ totalResults: number; resources: Record<string, unknown>[] }> {
-  const page = await scope.directory.listUsers(scope.connection, request.query);
-  return { totalResults: page.totalResults, resources: await render(scope, page.records, request.projection) };
+  const page = await scope.directory.listUsers(scope.connection, { ...request.query, related: true });
+  return { totalResults: page.totalResults, resources: render(scope, page.records, request.projection) };
 }
 
 /** GET /Users, and POST /Users/.search with the same parameters in its body. */
@@ -53,7 +48,7 @@ export async function listUsers(scope: ScimScope, query: Query): Promise<ScimRes
 
 /** GET /Users/{id} */
 export async function getUser(scope: ScimScope, id: string, query: Query): Promise<ScimResult> {
-  return single(scope, await mustGet(scope, id), 200, parseProjection(query.attributes, query.excludedAttributes));
+  return single(scope, await mustGet(scope, id, true), 200, parseProjection(query.attributes, query.excludedAttributes));
 }
 
 /** POST /Users */

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { SyncState } from '../../src/directory/store.js';
+import { parseFilter } from '../../src/filter/index.js';
 import { createUsers, ctx, expectCode, newConnection, userInput, type SuiteContext } from './fixtures.js';
 
 /** Users: CRUD, case-insensitive uniqueness, versions, tombstones, paging. */
@@ -103,6 +105,59 @@ export function userTests(t: SuiteContext): void {
       const tie = [b, d].sort((x, y) => x.created - y.created || (x.id < y.id ? -1 : 1)).map((u) => u.id);
       expect(page.records.map((u) => u.id)).toEqual([...tie, a.id, c.id]);
       await expectCode(t.store().listUsers(conn, { startIndex: 1, count: 10, sort: { by: { attr: 'emails' }, descending: false } }), 'INVALID_VALUE');
+    });
+
+    it('reads users with their groups and sync states when asked (lists and single reads)', async () => {
+      const conn = newConnection();
+      const [a, b, c] = await createUsers(t.store(), conn, 3);
+      const group = (displayName: string, members: string[]) => ({ displayName, externalId: null, attributes: { displayName }, members });
+      // Created out of name order: a user's groups come by name.
+      const sales = await t.store().createGroup(conn, group('sales', [a as string]), ctx());
+      const admins = await t.store().createGroup(conn, group('Admins', [a as string, b as string]), ctx());
+      const synced: SyncState = {
+        connection: conn, userId: a as string, status: 'synced', targetId: 't-a', targetEmail: 'a@example.com', role: 'admin', isManaged: true,
+        accountStatus: 'active', lastError: null, lastSyncAt: 1_700_000_000_000, updatedAt: 1_700_000_000_001,
+      };
+      await t.store().putSyncState(synced);
+      const ref = (g: { id: string; displayName: string }, userId: string) => ({ userId, groupId: g.id, displayName: g.displayName, externalId: null });
+
+      const page = await t.store().listUsers(conn, { startIndex: 1, count: 10, related: true });
+      const byId = new Map(page.records.map((u) => [u.id, u.related]));
+      expect(byId.get(a as string)).toEqual({ groups: [ref(admins, a as string), ref(sales, a as string)], syncState: synced });
+      expect(byId.get(b as string)).toEqual({ groups: [ref(admins, b as string)], syncState: null });
+      expect(byId.get(c as string)).toEqual({ groups: [], syncState: null });
+      // Without asking, records carry no relations (the sync engine's pages stay as they were).
+      expect((await t.store().listUsers(conn, { startIndex: 1, count: 10 })).records.every((u) => u.related === undefined)).toBe(true);
+
+      const pinned = await t.store().listUsers(conn, { filter: parseFilter(`userName eq "${page.records[0]?.userName.toUpperCase() ?? ''}"`), startIndex: 1, count: 100, related: true });
+      expect(pinned.records.map((u) => u.related)).toEqual([byId.get(page.records[0]?.id as string)]);
+      expect((await t.store().getUser(conn, a as string, { related: true }))?.related).toEqual(byId.get(a as string));
+      expect((await t.store().getUser(conn, c as string))?.related).toBeUndefined();
+    });
+
+    it('answers a filter that pins one user like any other list: totals, paging, tombstones, another connection', async () => {
+      const conn = newConnection();
+      const [a, b] = await createUsers(t.store(), conn, 3);
+      const first = await t.store().getUser(conn, a as string);
+      const name = first?.userName as string;
+      await t.store().createUser(newConnection(), userInput(name), ctx());
+      const list = (filter: string, startIndex = 1, count = 100) => t.store().listUsers(conn, { filter: parseFilter(filter), startIndex, count });
+      const only = { totalResults: 1, records: [{ ...first, deleted: undefined }] };
+      const strip = (page: Awaited<ReturnType<typeof list>>) => ({ ...page, records: page.records.map((u) => ({ ...u, deleted: undefined })) });
+      expect(strip(await list(`userName eq "${name.toUpperCase()}"`))).toEqual(only);
+      expect(strip(await list(`id eq "${a as string}"`))).toEqual(only);
+      expect(strip(await list(`urn:ietf:params:scim:schemas:core:2.0:User:userName eq "${name}"`))).toEqual(only);
+      expect(strip(await list(`userName eq "${name}" and active eq true`))).toEqual(only);
+      expect(await list(`userName eq "${name}" and active eq false`)).toEqual({ totalResults: 0, records: [] });
+      expect(await list(`userName eq "${name}"`, 2)).toEqual({ totalResults: 1, records: [] });
+      expect(await list(`userName eq "${name}"`, 1, 0)).toEqual({ totalResults: 1, records: [] });
+      expect(await list('userName eq "nobody@example.com"')).toEqual({ totalResults: 0, records: [] });
+      expect(await list(`id eq "${(a as string).toUpperCase()}"`)).toEqual({ totalResults: 0, records: [] });
+      // Not pinned: an `or` of two names is a page of two.
+      expect((await list(`userName eq "${name}" or id eq "${b as string}"`)).totalResults).toBe(2);
+      await t.store().deleteUser(conn, a as string, {}, ctx());
+      expect(await list(`id eq "${a as string}"`)).toEqual({ totalResults: 0, records: [] });
+      expect(await list(`userName eq "${name}"`)).toEqual({ totalResults: 0, records: [] });
     });
   });
 }

@@ -1,4 +1,4 @@
-import { raw, sql, type Sql } from './sql.js';
+import { join, raw, sql, type Sql } from './sql.js';
 
 /**
  * What differs between SQLite and PostgreSQL, and nothing else: placeholders, JSON access,
@@ -11,6 +11,8 @@ export interface Dialect {
   json(value: unknown): Sql;
   /** A subquery listing the given strings in a column named `value` (one parameter, any length). */
   list(values: readonly string[]): Sql;
+  /** An aggregate: the JSON array of `[item, ...]` arrays of the group's rows, in `order`; SQL NULL or `[]` when none. */
+  jsonRows(items: readonly Sql[], order: Sql): Sql;
   /** The JSON value at `path` of `doc`, as SQL text (strings unquoted); NULL when absent. */
   jsonText(doc: Sql, path: readonly string[]): Sql;
   /** The JSON boolean at `path` as a value comparable to a bound boolean; NULL for other types. */
@@ -55,6 +57,7 @@ export const sqliteDialect: Dialect = {
   placeholder: () => '?',
   json: (value) => sql`${JSON.stringify(value)}`,
   list: (values) => sql`SELECT value FROM json_each(${JSON.stringify(values)})`,
+  jsonRows: (items, order) => sql`json_group_array(json_array(${join(items, ', ')}) ORDER BY ${order})`,
   jsonText: (doc, path) => sql`json_extract(${doc}, ${jsonPathText(path)})`,
   jsonBool: (doc, path) => sql`(CASE json_type(${doc}, ${jsonPathText(path)}) WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)`,
   jsonNumber: (doc, path) => {
@@ -91,6 +94,7 @@ export const postgresDialect: Dialect = {
   placeholder: (index) => `$${index}`,
   json: (value) => sql`CAST(${JSON.stringify(value)} AS jsonb)`,
   list: (values) => sql`SELECT value FROM jsonb_array_elements_text(CAST(${JSON.stringify(values)} AS jsonb)) AS list(value)`,
+  jsonRows: (items, order) => sql`json_agg(json_build_array(${join(items, ', ')}) ORDER BY ${order})`,
   jsonText: (doc, path) => sql`(${doc} #>> ${pgPath(path)})`,
   jsonBool: (doc, path) =>
     sql`(CASE WHEN jsonb_typeof(${doc} #> ${pgPath(path)}) = 'boolean' THEN CAST(${doc} #>> ${pgPath(path)} AS boolean) END)`,

@@ -1,10 +1,14 @@
-import type { GroupRecord, ListPage, ListQuery, UserRecord } from '../model.js';
+import type { Filter } from '../../filter/index.js';
+import type { GroupRecord, ListPage, ListQuery, UserGroupRef, UserRecord } from '../model.js';
+import type { SyncState } from '../store.js';
+import { canonicalAttr } from './attributes.js';
 import type { Dialect } from './dialect.js';
 import { filterToSql, type Scope } from './filter-sql.js';
 import { membersOf } from './member-ops.js';
-import { groupColumns, toGroup, toLiveUser, toNumber, userColumns } from './rows.js';
+import { fromJson, groupColumns, toGroup, toLiveUser, toNumber, toSyncState, userColumns } from './rows.js';
 import { groupScope, orderBy, userScope } from './scopes.js';
 import { empty, raw, sql, type Sql } from './sql.js';
+import { getSyncStates, stateColumns } from './sync-ops.js';
 import { first, rows, type Row, type Tx } from './tx.js';
 
 /**
@@ -42,11 +46,98 @@ function* listPage<T>(at: ListTable, from: Sql, columns: Sql, order: Sql, query:
   return { totalResults: total, records: found.map(decode) };
 }
 
-/** A page of live users. Throws INVALID_FILTER, or INVALID_VALUE for a sort it cannot do. */
+/**
+ * Whether a filter can match at most one live user: an `eq` on `userName` (unique per
+ * connection among live users, case-insensitively) or on `id`, alone or as one side of an `and`.
+ */
+export function pinsOneUser(filter: Filter): boolean {
+  if (filter.kind === 'and') return pinsOneUser(filter.left) || pinsOneUser(filter.right);
+  if (filter.kind !== 'compare' || filter.op !== 'eq' || filter.value === null) return false;
+  const attr = canonicalAttr('User', filter.path);
+  return attr.extension === undefined && attr.sub === undefined && (attr.name === 'userName' || attr.name === 'id');
+}
+
+/**
+ * A page of live users. Throws INVALID_FILTER, or INVALID_VALUE for a sort it cannot do. A
+ * filter that pins one user (Okta's and Entra's probe before a create) is one indexed lookup:
+ * its page is the row found, if any, and totalResults the number of rows found.
+ */
 export function* listUsers(d: Dialect, connection: string, query: ListQuery): Tx<ListPage<UserRecord>> {
   const scope = userScope(d, connection);
-  const from = sql`FROM users u WHERE u.connection = ${connection} AND u.deleted_at IS NULL${filterClause(query, scope, d)}`;
-  return yield* listPage({ table: raw('users'), alias: 'u', connection }, from, userColumns, orderBy(scope, d, 'u', query.sort), query, toLiveUser);
+  const where = sql`u.connection = ${connection} AND u.deleted_at IS NULL${filterClause(query, scope, d)}`;
+  if (query.filter !== undefined && pinsOneUser(query.filter)) {
+    const found = query.related === true ? yield* usersWithRelations(d, where) : (yield* rows(sql`SELECT ${userColumns} FROM users u WHERE ${where}`)).map(toLiveUser);
+    const isInPage = Math.max(0, whole(query.count, 0)) > 0 && Math.max(1, whole(query.startIndex, 1)) <= found.length;
+    return { totalResults: found.length, records: isInPage ? found : [] };
+  }
+  const page = yield* listPage({ table: raw('users'), alias: 'u', connection }, sql`FROM users u WHERE ${where}`, userColumns, orderBy(scope, d, 'u', query.sort), query, toLiveUser);
+  if (query.related !== true || page.records.length === 0) return page;
+  return { ...page, records: yield* withRelations(d, connection, page.records) };
+}
+
+// The sync state beside the user, in one statement: `s_` columns of a LEFT JOIN.
+const joinedState = raw(
+  ['connection', 'user_id', 'status', 'target_id', 'target_email', 'role', 'is_managed', 'account_status', 'last_error_code', 'last_error_message', 'last_sync_at', 'updated_at', 'warnings']
+    .map((c) => `s.${c} AS s_${c}`)
+    .join(', '),
+);
+
+/** The user's groups as one JSON value (`[[id, displayName, externalId], ...]` by name, then id), for {@link usersWithRelations}. */
+function groupsColumn(d: Dialect): Sql {
+  const order = raw('g.display_name_ci, g.id');
+  return sql`(SELECT ${d.jsonRows([raw('g.id'), raw('g.display_name'), raw('g.external_id')], order)} FROM group_members gm
+    JOIN groups g ON g.connection = gm.connection AND g.id = gm.group_id
+    WHERE gm.connection = u.connection AND gm.member_id = u.id) AS user_groups`;
+}
+
+/** Live users matching `where` (aliased `u`), each with its sync state and its groups, in one statement (for a lookup of one user). */
+export function* usersWithRelations(d: Dialect, where: Sql): Tx<UserRecord[]> {
+  const found = yield* rows(sql`SELECT ${userColumns}, ${joinedState}, ${groupsColumn(d)} FROM users u
+    LEFT JOIN sync_state s ON s.connection = u.connection AND s.user_id = u.id WHERE ${where}`);
+  return found.map((row) => {
+    const state: Row = {};
+    for (const key of Object.keys(row)) if (key.startsWith('s_')) state[key.slice(2)] = row[key];
+    const syncState = state.status === null || state.status === undefined ? null : toSyncState(state);
+    const user = toLiveUser(row);
+    const listed = row.user_groups === null || row.user_groups === undefined ? [] : fromJson<[unknown, unknown, unknown][]>(row.user_groups);
+    const groups: UserGroupRef[] = listed.map(([groupId, displayName, externalId]) => ({
+      userId: user.id,
+      groupId: String(groupId),
+      displayName: String(displayName),
+      externalId: externalId === null || externalId === undefined ? null : String(externalId),
+    }));
+    return { ...user, related: { groups, syncState } };
+  });
+}
+
+/**
+ * The users with their groups and sync states: two statements for the whole page, joined by
+ * maps (a user whose `related` already holds its sync state gets its groups only). The ids
+ * drive both lookups (one user: an equality; a page: the id list first), so the member index
+ * serves them however many memberships the connection has.
+ */
+export function* withRelations<T extends UserRecord>(d: Dialect, connection: string, users: readonly T[]): Tx<T[]> {
+  const ids = users.map((u) => u.id);
+  const one = ids.length === 1 ? ids[0] : undefined;
+  const members = one !== undefined ? sql`gm.member_id = ${one}` : sql`gm.member_id IN (${d.list(ids)})`;
+  // Without statistics on group_members SQLite would walk the connection's whole membership by its primary key.
+  const byMember = one === undefined && d.name === 'sqlite' ? raw(' INDEXED BY group_members_member_idx') : empty;
+  const groupRows = yield* rows(sql`SELECT gm.member_id, g.id, g.display_name, g.external_id FROM group_members gm${byMember}
+    JOIN groups g ON g.connection = gm.connection AND g.id = gm.group_id
+    WHERE gm.connection = ${connection} AND ${members} ORDER BY gm.member_id, g.display_name_ci, g.id`);
+  const groups = new Map<string, UserGroupRef[]>();
+  for (const row of groupRows) {
+    const group: UserGroupRef = { userId: String(row.member_id), groupId: String(row.id), displayName: String(row.display_name), externalId: row.external_id === null || row.external_id === undefined ? null : String(row.external_id) };
+    const list = groups.get(group.userId);
+    if (list === undefined) groups.set(group.userId, [group]);
+    else list.push(group);
+  }
+  const states = new Map<string, SyncState>();
+  if (users.some((u) => u.related === undefined)) {
+    const stateRows = one !== undefined ? yield* rows(sql`SELECT ${stateColumns} FROM sync_state WHERE connection = ${connection} AND user_id = ${one}`) : null;
+    for (const state of stateRows ? stateRows.map(toSyncState) : yield* getSyncStates(d, connection, ids)) states.set(state.userId, state);
+  }
+  return users.map((u) => ({ ...u, related: { groups: groups.get(u.id) ?? [], syncState: u.related ? u.related.syncState : (states.get(u.id) ?? null) } }));
 }
 
 /** A page of groups, with their members when asked. */

@@ -11,7 +11,7 @@ import type { Dialect } from './dialect.js';
 import * as groups from './group-ops.js';
 import * as jobs from './job-ops.js';
 import * as leases from './lease-ops.js';
-import { listGroups, listUsers } from './list-ops.js';
+import { listGroups, listUsers, usersWithRelations, withRelations } from './list-ops.js';
 import * as notify from './notify-ops.js';
 import { groupsOfUsers } from './member-ops.js';
 import { sql } from './sql.js';
@@ -62,8 +62,17 @@ export abstract class SqlStore implements Store {
   createUser(connection: string, input: UserInput, ctx: WriteContext): Promise<UserRecord> {
     return this.run('write', () => users.createUser(this.d, connection, input, ctx));
   }
-  getUser(connection: string, id: string, options: { includeDeleted?: boolean } = {}): Promise<(UserRecord & { deleted: boolean }) | null> {
-    return this.run('read', () => users.getUser(connection, id, options.includeDeleted === true));
+  getUser(connection: string, id: string, options: { includeDeleted?: boolean; related?: boolean } = {}): Promise<(UserRecord & { deleted: boolean }) | null> {
+    const d = this.d;
+    return this.run('read', function* () {
+      if (options.related === true && options.includeDeleted !== true) {
+        const [found] = yield* usersWithRelations(d, sql`u.connection = ${connection} AND u.id = ${id} AND u.deleted_at IS NULL`);
+        return found ? { ...found, deleted: false } : null;
+      }
+      const user = yield* users.getUser(connection, id, options.includeDeleted === true);
+      if (user === null || options.related !== true) return user;
+      return (yield* withRelations(d, connection, [user]))[0] ?? null;
+    });
   }
   replaceUser(connection: string, id: string, input: UserInput, options: WriteOptions, ctx: WriteContext): Promise<UserRecord> {
     return this.run('write', () => users.replaceUser(this.d, connection, id, input, options, ctx));

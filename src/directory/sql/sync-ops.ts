@@ -7,7 +7,8 @@ import { exec, first, rows, type Tx } from './tx.js';
 
 /** Sync state (what happened in the target, per user) and the decision audit log. */
 
-const stateColumns = sql`connection, user_id, status, target_id, target_email, role, is_managed, account_status,
+/** Columns of a sync-state row. */
+export const stateColumns = sql`connection, user_id, status, target_id, target_email, role, is_managed, account_status,
   last_error_code, last_error_message, last_sync_at, updated_at, warnings`;
 const statuses: readonly SyncStatus[] = ['pending', 'synced', 'failed', 'unsupported', 'held'];
 const TOP_ERRORS = 5;

@@ -31,3 +31,27 @@ describe('redaction keeps ordinary text', () => {
     expect(redact({ password: 'sandbox', apiKey: 'abc', nested: { clientSecret: 'x' } }, [])).toEqual({ password: '[redacted]', apiKey: '[redacted]', nested: { clientSecret: '[redacted]' } });
   });
 });
+
+describe('redaction copies only what it blanks', () => {
+  it('returns a value without secrets as it is, and never changes the caller objects', () => {
+    const plain = { requestId: 'r1', method: 'GET', nested: { list: [1, 'two'] } };
+    expect(redact(plain, ['tok-12345678'])).toBe(plain);
+    const mixed = { keep: { a: 1 }, nested: { token: 'tok-12345678', note: 'x' }, list: ['ok', 'tok-12345678'] };
+    const out = redact(mixed, ['tok-12345678']) as typeof mixed;
+    expect(out).toEqual({ keep: { a: 1 }, nested: { token: '[redacted]', note: 'x' }, list: ['ok', '[redacted]'] });
+    expect(out.keep).toBe(mixed.keep);
+    expect(mixed).toEqual({ keep: { a: 1 }, nested: { token: 'tok-12345678', note: 'x' }, list: ['ok', 'tok-12345678'] });
+  });
+
+  it('logs a line with a nested secret without changing the object the caller passed', async () => {
+    const stream = new PassThrough();
+    const chunks: string[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c.toString()));
+    const logger = createLogger({ format: 'json', stream, secrets: ['super-secret-value'] });
+    const details = { headers: { authorization: 'Bearer super-secret-value' }, note: 'super-secret-value' };
+    logger.info('call', { details, when: new Date(0) });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(JSON.parse(chunks.join(''))).toMatchObject({ details: { headers: { authorization: '[redacted]' }, note: '[redacted]' } });
+    expect(details).toEqual({ headers: { authorization: 'Bearer super-secret-value' }, note: 'super-secret-value' });
+  });
+});
