@@ -36,6 +36,11 @@ const isDrift = (item: DriftItem): boolean => driftKinds.has(item.kind);
 /** Reconciles one connection; returns `skipped: 'locked'` when another process is at it. */
 export async function reconcileConnection(store: Store, connection: SyncConnection, signal?: AbortSignal): Promise<ReconcileReport> {
   const result = await store.withExclusiveLock(`reconcile:${connection.name}`, async () => {
+    // A state written once the listing began is newer than the listing: the worker wrote it after
+    // talking to the target, so the listing cannot contradict it (without this, every account a
+    // running worker created meanwhile read as deleted in the target, and every role it changed as
+    // changed back, and the users were queued again). The next pass looks at them.
+    const listedAt = Date.now();
     const accounts: TargetAccount[] = [];
     for await (const account of connection.connector.listAccounts(signal ? { signal } : {})) accounts.push(account);
     const byEmail = new Map(accounts.map((a) => [a.email.toLowerCase(), a]));
@@ -45,6 +50,7 @@ export async function reconcileConnection(store: Store, connection: SyncConnecti
     for await (const state of allStates(store, connection.name)) {
       const account = (state.targetId ? byId.get(state.targetId) : undefined) ?? (state.targetEmail ? byEmail.get(state.targetEmail.toLowerCase()) : undefined);
       if (account) seen.add(account);
+      if (state.updatedAt >= listedAt) continue;
       const item = await compare(store, connection, state, account);
       if (item) drift.push(item);
     }
