@@ -16,12 +16,28 @@ import { serveParent } from './ipc.js';
 const config = JSON.parse(process.env.BENCH_BRIDGE ?? '{}') as BridgeChildConfig;
 let bridge: RunningBridge | null = null;
 let store: Store | null = null;
+/** Calls the bridge made to its store, by method (the bench's own questions are not counted). */
+const storeCalls: Record<string, number> = {};
+
+/** The store as the bridge sees it: every method call counted in {@link storeCalls}. */
+function counted(target: Store): Store {
+  return new Proxy(target, {
+    get(object, property, receiver) {
+      const value = Reflect.get(object, property, receiver) as unknown;
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      return (...args: unknown[]) => {
+        storeCalls[property] = (storeCalls[property] ?? 0) + 1;
+        return (value as (...a: unknown[]) => unknown).apply(object, args);
+      };
+    },
+  });
+}
 
 async function start(): Promise<{ url: string }> {
   const logger = createLogger({ level: config.logLevel, format: 'json', stream: createWriteStream(path.join(config.dir, 'bridge.log')), secrets: [BENCH_TOKEN] });
   // Opened here rather than from config.store so a PostgreSQL run gets its own schema.
   store = createStore(config.store.url, { logger, ...(config.store.schema ? { schema: config.store.schema } : {}) });
-  bridge = await startBridge(benchLoadedConfig(config), { logger, store, runWorkers: config.runWorkers });
+  bridge = await startBridge(benchLoadedConfig(config), { logger, store: counted(store), runWorkers: config.runWorkers });
   return { url: bridge.url };
 }
 
@@ -51,6 +67,8 @@ serveParent(
     },
     roles: (body) => roleCounts(String(body)),
     heap: () => process.memoryUsage(),
+    // CPU time of the bridge process so far (µs) and its store calls so far, by method.
+    cpu: () => ({ ...process.cpuUsage(), storeCalls: { ...storeCalls } }),
   },
   async () => {
     await bridge?.close();
