@@ -341,7 +341,8 @@ export class SyncEngine {
         // Held rows are never claimed; give the lease back so `approve` releases them at once.
         await store.retryJob(job, { delayMs: 0, lastError: outcome.reason });
       } else {
-        await store.completeJob(job);
+        // Usually completed already, with the run's record.
+        if (outcome.isJobSettled !== true) await store.completeJob(job);
         this.watchInvitation(loop, job.userId, outcome);
       }
     } catch (err) {

@@ -1,5 +1,5 @@
 import type { GroupChange, GroupInput, GroupRecord, JobReason, ListPage, ListQuery, UserGroupRef, UserInput, UserRecord, WriteContext, WriteOptions } from '../model.js';
-import type { AuditRecord, ClaimedJob, ClaimOptions, JobLease, JobRow, JobStats, LeasedJob, LeaseOptions, RetryOptions, Store, SyncState, SyncStatePage, SyncSummary } from '../store.js';
+import type { AuditRecord, ClaimedJob, ClaimOptions, JobLease, JobRow, JobStats, LeasedJob, LeaseOptions, RetryOptions, RunRecord, Store, SyncInput, SyncState, SyncStatePage, SyncSummary } from '../store.js';
 import type { SlidingWindow, TokenBucket, WindowCount } from '../coordination.js';
 import { isBridgeError } from '../../errors.js';
 import * as coord from './coord-ops.js';
@@ -138,6 +138,12 @@ export abstract class SqlStore implements Store {
 
   getSyncStates(connection: string, userIds: readonly string[]): Promise<SyncState[]> {
     return this.run('read', () => sync.getSyncStates(this.d, connection, userIds));
+  }
+  loadSyncInput(connection: string, userId: string): Promise<SyncInput> {
+    return this.run('read', () => sync.loadSyncInput(this.d, connection, userId));
+  }
+  recordRun(job: ClaimedJob, run: RunRecord): Promise<{ isCurrent: boolean; isCompleted: boolean }> {
+    return this.run('write', () => sync.recordRun(this.d, job, run));
   }
   putSyncState(state: SyncState, lease?: JobLease): Promise<boolean> {
     return this.run('write', () => sync.putSyncState(this.d, state, lease));
