@@ -35,12 +35,15 @@ interface Outcome {
 /** What the bridge process spent in a phase: CPU time (ms) and store calls by method. */
 interface Work {
   cpuMs: number;
+  /** Time the bridge's main thread was ready to run but waited for a CPU (null off Linux). */
+  waitedMs: number | null;
   storeCalls: Record<string, number>;
 }
 
 interface WorkSample {
   user: number;
   system: number;
+  waitedMs: number | null;
   storeCalls: Record<string, number>;
 }
 
@@ -52,7 +55,8 @@ function workSince(before: WorkSample, after: WorkSample): Work {
     const delta = n - (before.storeCalls[method] ?? 0);
     if (delta > 0) storeCalls[method] = delta;
   }
-  return { cpuMs: (after.user + after.system - before.user - before.system) / 1000, storeCalls };
+  const waitedMs = after.waitedMs === null || before.waitedMs === null ? null : after.waitedMs - before.waitedMs;
+  return { cpuMs: (after.user + after.system - before.user - before.system) / 1000, waitedMs, storeCalls };
 }
 
 async function createUsers(bridge: ServerChild, sim: SimChild, users: number): Promise<Pick<Outcome, 'intakeMs' | 'createMs' | 'create' | 'createWork'>> {
@@ -137,13 +141,15 @@ async function runOne(concurrency: number): Promise<Outcome> {
 }
 
 /** The bridge's CPU and store calls per user in a phase, as one line. */
-function workLine(o: Outcome, what: string, work: Work): string {
+function workLine(o: Outcome, what: string, work: Work, phaseMs: number): string {
   const users = args.int('users');
+  const share = `${((work.cpuMs / phaseMs) * 100).toFixed(0)}% of one core over the phase`;
+  const waited = work.waitedMs === null ? '' : `, ready to run but waiting for a CPU ${((work.waitedMs / phaseMs) * 100).toFixed(0)}% of the phase`;
   const calls = Object.entries(work.storeCalls)
     .sort((a, b) => b[1] - a[1])
     .map(([method, n]) => `${method} ${(n / users).toFixed(2)}`)
     .join(', ');
-  return `- concurrency ${o.concurrency}, ${what}: bridge CPU ${(work.cpuMs / users).toFixed(2)} ms per user (${(work.cpuMs / 1000).toFixed(1)} s); store calls per user: ${calls}`;
+  return `- concurrency ${o.concurrency}, ${what}: bridge CPU ${(work.cpuMs / users).toFixed(2)} ms per user (${(work.cpuMs / 1000).toFixed(1)} s, ${share}${waited}); store calls per user: ${calls}`;
 }
 
 function report(o: Outcome, latency: number): void {
@@ -173,8 +179,8 @@ async function main(): Promise<void> {
   }
   console.log('\nBridge process, per phase (SCIM intake included in the creates):');
   for (const o of outcomes) {
-    console.log(workLine(o, 'creates', o.createWork));
-    console.log(workLine(o, 'group push', o.roleWork));
+    console.log(workLine(o, 'creates', o.createWork, o.createMs));
+    console.log(workLine(o, 'group push', o.roleWork, o.roleMs));
   }
 }
 

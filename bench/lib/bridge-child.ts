@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createStore } from '../../src/directory/create-store.js';
 import type { Store } from '../../src/directory/store.js';
@@ -56,6 +56,16 @@ async function roleCounts(connection: string): Promise<Record<string, number>> {
   }
 }
 
+/** Time the main thread spent runnable but waiting for a CPU (the second field of schedstat, ns), in ms. */
+function runQueueWaitMs(): number | null {
+  try {
+    const waitedNs = Number(readFileSync('/proc/self/schedstat', 'utf8').split(' ')[1]);
+    return Number.isFinite(waitedNs) ? waitedNs / 1e6 : null;
+  } catch {
+    return null;
+  }
+}
+
 serveParent(
   start,
   {
@@ -67,8 +77,9 @@ serveParent(
     },
     roles: (body) => roleCounts(String(body)),
     heap: () => process.memoryUsage(),
-    // CPU time of the bridge process so far (µs) and its store calls so far, by method.
-    cpu: () => ({ ...process.cpuUsage(), storeCalls: { ...storeCalls } }),
+    // CPU time of the bridge process so far (µs), how long its main thread waited for a CPU while
+    // it could run (ms, Linux: /proc/self/schedstat; null elsewhere), and its store calls so far.
+    cpu: () => ({ ...process.cpuUsage(), waitedMs: runQueueWaitMs(), storeCalls: { ...storeCalls } }),
   },
   async () => {
     await bridge?.close();
