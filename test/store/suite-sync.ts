@@ -97,7 +97,7 @@ export function syncTests(t: SuiteContext): void {
       const [a, b, c] = await createUsers(t.store(), conn, 3);
       const jobs = await t.store().claimJobs(conn, claim('w1'));
       const job = (id: string) => jobs.find((j) => j.userId === id)!;
-      const audit = (userId: string) => (isCurrent: boolean) => ({ at: 1, connection: conn, userId, requestIds: [], decision: { isCurrent } });
+      const audit = (userId: string) => (isCurrent: boolean) => ({ at: 1_900_000_000_000, connection: conn, userId, requestIds: [], decision: { isCurrent } });
       expect(await t.store().recordRun(job(a!), { state: state(conn, a!), audit: audit(a!), complete: true })).toEqual({ isCurrent: true, isCompleted: true });
       expect(await t.store().recordRun(job(b!), { state: state(conn, b!), audit: audit(b!), complete: false })).toEqual({ isCurrent: true, isCompleted: false });
       expect((await t.store().listJobs(conn)).map((j) => j.userId).sort()).toEqual([b, c].sort());
