@@ -25,12 +25,42 @@ interface Outcome {
   intakeMs: number;
   createMs: number;
   create: CallRates;
+  createWork: Work;
   roleMs: number;
   role: CallRates;
+  roleWork: Work;
   admins: number;
 }
 
-async function createUsers(bridge: ServerChild, sim: SimChild, users: number): Promise<Pick<Outcome, 'intakeMs' | 'createMs' | 'create'>> {
+/** What the bridge process spent in a phase: CPU time (ms) and store calls by method. */
+interface Work {
+  cpuMs: number;
+  /** Time the bridge's main thread was ready to run but waited for a CPU (null off Linux). */
+  waitedMs: number | null;
+  storeCalls: Record<string, number>;
+}
+
+interface WorkSample {
+  user: number;
+  system: number;
+  waitedMs: number | null;
+  storeCalls: Record<string, number>;
+}
+
+const sampleWork = (bridge: ServerChild): Promise<WorkSample> => bridge.ask<WorkSample>('cpu');
+
+function workSince(before: WorkSample, after: WorkSample): Work {
+  const storeCalls: Record<string, number> = {};
+  for (const [method, n] of Object.entries(after.storeCalls)) {
+    const delta = n - (before.storeCalls[method] ?? 0);
+    if (delta > 0) storeCalls[method] = delta;
+  }
+  const waitedMs = after.waitedMs === null || before.waitedMs === null ? null : after.waitedMs - before.waitedMs;
+  return { cpuMs: (after.user + after.system - before.user - before.system) / 1000, waitedMs, storeCalls };
+}
+
+async function createUsers(bridge: ServerChild, sim: SimChild, users: number): Promise<Pick<Outcome, 'intakeMs' | 'createMs' | 'create' | 'createWork'>> {
+  const work = await sampleWork(bridge);
   const since = Date.now();
   const started = performance.now();
   const intake = await runLoad({
@@ -47,10 +77,11 @@ async function createUsers(bridge: ServerChild, sim: SimChild, users: number): P
     what: `${users} users synced`,
     since: started,
   });
-  return { intakeMs: intake.elapsedMs, createMs: done.ms, create: await callRates(sim, since) };
+  const createWork = workSince(work, await sampleWork(bridge));
+  return { intakeMs: intake.elapsedMs, createMs: done.ms, create: await callRates(sim, since), createWork };
 }
 
-async function pushGroup(bridge: ServerChild, sim: SimChild, users: number): Promise<Pick<Outcome, 'roleMs' | 'role' | 'admins'>> {
+async function pushGroup(bridge: ServerChild, sim: SimChild, users: number): Promise<Pick<Outcome, 'roleMs' | 'role' | 'roleWork' | 'admins'>> {
   const caller = scimCaller(bridge.url);
   try {
     const ids: string[] = [];
@@ -58,6 +89,7 @@ async function pushGroup(bridge: ServerChild, sim: SimChild, users: number): Pro
       const listed = await caller.send('GET', `/scim/v2/${CONNECTION}/Users?startIndex=${page * 1000 + 1}&count=1000&attributes=id`);
       ids.push(...(listed.body as { Resources: { id: string }[] }).Resources.map((r) => r.id));
     }
+    const work = await sampleWork(bridge);
     const since = Date.now();
     const started = performance.now();
     const group = await caller.send('POST', `/scim/v2/${CONNECTION}/Groups`, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: GROUP, members: [] });
@@ -67,12 +99,18 @@ async function pushGroup(bridge: ServerChild, sim: SimChild, users: number): Pro
       Operations: [{ op: 'add', path: 'members', value: ids.map((value) => ({ value })) }],
     });
     if (group.status !== 201 || patch.status !== 204) throw new Error(`group push answered ${group.status} then ${patch.status}`);
+    // The roles are counted (every state read) only once the queue is empty: counting them on
+    // every poll took the bridge about 5% of its CPU in this phase.
     const done = await pollUntil(
-      async () => ({ roles: await bridge.ask<Record<string, number>>('roles', CONNECTION), queue: (await progressOf(bridge, CONNECTION)).jobs.pending }),
+      async () => {
+        const queue = (await progressOf(bridge, CONNECTION)).jobs.pending;
+        return { queue, roles: queue === 0 ? await bridge.ask<Record<string, number>>('roles', CONNECTION) : {} };
+      },
       (v) => v.roles['synced:admin'] === users && v.queue === 0,
       { timeoutMs: args.int('timeout') * 1000, what: `${users} admins`, since: started, intervalMs: 250 },
     );
-    return { roleMs: done.ms, role: await callRates(sim, since), admins: await adminsInTarget(sim) };
+    const roleWork = workSince(work, await sampleWork(bridge));
+    return { roleMs: done.ms, role: await callRates(sim, since), roleWork, admins: await adminsInTarget(sim) };
   } finally {
     await caller.close();
   }
@@ -102,6 +140,18 @@ async function runOne(concurrency: number): Promise<Outcome> {
   }
 }
 
+/** The bridge's CPU and store calls per user in a phase, as one line. */
+function workLine(o: Outcome, what: string, work: Work, phaseMs: number): string {
+  const users = args.int('users');
+  const share = `${((work.cpuMs / phaseMs) * 100).toFixed(0)}% of one core over the phase`;
+  const waited = work.waitedMs === null ? '' : `, ready to run but waiting for a CPU ${((work.waitedMs / phaseMs) * 100).toFixed(0)}% of the phase`;
+  const calls = Object.entries(work.storeCalls)
+    .sort((a, b) => b[1] - a[1])
+    .map(([method, n]) => `${method} ${(n / users).toFixed(2)}`)
+    .join(', ');
+  return `- concurrency ${o.concurrency}, ${what}: bridge CPU ${(work.cpuMs / users).toFixed(2)} ms per user (${(work.cpuMs / 1000).toFixed(1)} s, ${share}${waited}); store calls per user: ${calls}`;
+}
+
 function report(o: Outcome, latency: number): void {
   const bound = (o.concurrency / latency) * 1000;
   const line = (what: string, msTaken: number, r: CallRates): string => {
@@ -121,7 +171,17 @@ async function main(): Promise<void> {
   console.log('bound:     limits.concurrency / latency calls per second (each job makes its calls one after another)\n');
   console.log('| concurrency | phase | time to converge | floor at the bound | target calls | sustained rate | bound | of bound | peak calls in progress | calls by route |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');
-  for (const concurrency of args.ints('concurrency')) report(await runOne(concurrency), args.int('latency'));
+  const outcomes: Outcome[] = [];
+  for (const concurrency of args.ints('concurrency')) {
+    const outcome = await runOne(concurrency);
+    outcomes.push(outcome);
+    report(outcome, args.int('latency'));
+  }
+  console.log('\nBridge process, per phase (SCIM intake included in the creates):');
+  for (const o of outcomes) {
+    console.log(workLine(o, 'creates', o.createWork, o.createMs));
+    console.log(workLine(o, 'group push', o.roleWork, o.roleMs));
+  }
 }
 
 const startedAt = performance.now();

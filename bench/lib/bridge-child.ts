@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import { createStore } from '../../src/directory/create-store.js';
@@ -18,12 +18,28 @@ const config = JSON.parse(process.env.BENCH_BRIDGE ?? '{}') as BridgeChildConfig
 let bridge: RunningBridge | null = null;
 let store: Store | null = null;
 let profiler: Session | null = null;
+/** Calls the bridge made to its store, by method (the bench's own questions are not counted). */
+const storeCalls: Record<string, number> = {};
+
+/** The store as the bridge sees it: every method call counted in {@link storeCalls}. */
+function counted(target: Store): Store {
+  return new Proxy(target, {
+    get(object, property, receiver) {
+      const value = Reflect.get(object, property, receiver) as unknown;
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      return (...args: unknown[]) => {
+        storeCalls[property] = (storeCalls[property] ?? 0) + 1;
+        return (value as (...a: unknown[]) => unknown).apply(object, args);
+      };
+    },
+  });
+}
 
 async function start(): Promise<{ url: string }> {
   const logger = createLogger({ level: config.logLevel, format: 'json', stream: createWriteStream(path.join(config.dir, 'bridge.log')), secrets: [BENCH_TOKEN] });
   // Opened here rather than from config.store so a PostgreSQL run gets its own schema.
   store = createStore(config.store.url, { logger, ...(config.store.schema ? { schema: config.store.schema } : {}) });
-  bridge = await startBridge(benchLoadedConfig(config), { logger, store, runWorkers: config.runWorkers });
+  bridge = await startBridge(benchLoadedConfig(config), { logger, store: counted(store), runWorkers: config.runWorkers });
   return { url: bridge.url };
 }
 
@@ -39,6 +55,16 @@ async function roleCounts(connection: string): Promise<Record<string, number>> {
     }
     if (page.length < 1000) return counts;
     after = page.at(-1)?.userId;
+  }
+}
+
+/** Time the main thread spent runnable but waiting for a CPU (the second field of schedstat, ns), in ms. */
+function runQueueWaitMs(): number | null {
+  try {
+    const waitedNs = Number(readFileSync('/proc/self/schedstat', 'utf8').split(' ')[1]);
+    return Number.isFinite(waitedNs) ? waitedNs / 1e6 : null;
+  } catch {
+    return null;
   }
 }
 
@@ -69,6 +95,9 @@ serveParent(
       profiler = null;
       return profile;
     },
+    // CPU time of the bridge process so far (µs), how long its main thread waited for a CPU while
+    // it could run (ms, Linux: /proc/self/schedstat; null elsewhere), and its store calls so far.
+    cpu: () => ({ ...process.cpuUsage(), waitedMs: runQueueWaitMs(), storeCalls: { ...storeCalls } }),
   },
   async () => {
     await bridge?.close();

@@ -114,6 +114,16 @@ export interface Store extends Coordination {
 
   // Sync state: what happened in the target, shown in the User's sync extension and in status.
   getSyncStates(connection: string, userIds: readonly string[]): Promise<SyncState[]>;
+  /** What converging one user starts from, in one read: the user (tombstones included), its sync state and its groups (none for a tombstone). */
+  loadSyncInput(connection: string, userId: string): Promise<SyncInput>;
+  /**
+   * Records one run of a leased job in one transaction: the sync state, only while the lease
+   * holds the job (as {@link putSyncState} with a lease); the audit record `audit(isCurrent)`
+   * builds, always (the target calls happened); and with `complete`, the job itself, as
+   * {@link completeJob} would. A state whose link another state holds throws UNIQUENESS, and
+   * nothing is written.
+   */
+  recordRun(job: ClaimedJob, run: RunRecord): Promise<{ isCurrent: boolean; isCompleted: boolean }>;
   /**
    * Inserts or replaces a sync state. With `lease`, only while that lease still holds the user's
    * job (checked under a row lock): a worker that lost its lease cannot overwrite newer state.
@@ -379,6 +389,22 @@ export interface UnmanagedReportInput {
 }
 
 /** One decision of the convergence engine. */
+/** What {@link Store.loadSyncInput} returns. */
+export interface SyncInput {
+  user: (UserRecord & { deleted: boolean }) | null;
+  state: SyncState | null;
+  groups: UserGroupRef[];
+}
+
+/** What {@link Store.recordRun} writes. */
+export interface RunRecord {
+  state: SyncState;
+  /** The audit record, given whether the state was written (false: the lease was lost). */
+  audit: (isCurrent: boolean) => AuditRecord;
+  /** Complete the job too (its run is final). */
+  complete: boolean;
+}
+
 export interface AuditRecord {
   id?: number;
   at: number;

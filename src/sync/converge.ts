@@ -1,6 +1,6 @@
 import { pendingHandleOf, type TargetAccount } from '../connectors/types.js';
 import { BridgeError, isBridgeError } from '../errors.js';
-import type { ClaimedJob, JobLease, Store, SyncState, SyncStatus } from '../directory/store.js';
+import type { AuditRecord, ClaimedJob, JobLease, Store, SyncState, SyncStatus } from '../directory/store.js';
 import { applyUser } from './apply.js';
 import type { SyncConnection } from './connection.js';
 import type { CallRecord, Execution } from './execute.js';
@@ -20,8 +20,9 @@ import { isReportedAtWarn } from './write-log.js';
 
 /** What became of one job. */
 export type ConvergeOutcome =
-  | { result: 'done'; status: SyncStatus | 'gone'; isInvitationPending?: boolean }
-  | { result: 'wait'; reason: string }
+  /** `isJobSettled`: the job was completed with the run's record, in one transaction (the worker has nothing left to do with it). */
+  | { result: 'done'; status: SyncStatus | 'gone'; isInvitationPending?: boolean; isJobSettled?: boolean }
+  | { result: 'wait'; reason: string; isJobSettled?: boolean }
   | { result: 'retry'; error: BridgeError; pendingHandle?: string }
   /** A permanent error (or a transient one past `sync.maxRetryAgeMs`): the user is `failed`, retried on the long backoff. */
   | { result: 'failed'; error: BridgeError }
@@ -38,7 +39,7 @@ export interface ConvergeDeps {
   signal?: AbortSignal;
 }
 
-type JobInfo = Pick<ClaimedJob, 'connection' | 'userId' | 'requestIds' | 'enqueuedAt' | 'claimedAt' | 'reason' | 'leaseToken'> & Partial<Pick<ClaimedJob, 'approvedBy'>>;
+type JobInfo = ClaimedJob;
 
 /**
  * How old the job's oldest change is now: its age at the claim, both times on the database's
@@ -108,16 +109,17 @@ function conflictEmailOf(error: BridgeError): string | undefined {
 async function finish(deps: ConvergeDeps, job: JobInfo, prepared: Prepared, execution: Execution, at: number): Promise<ConvergeOutcome> {
   const { plan } = execution;
   if (plan.kind === 'wait') {
-    await record(deps, job, prepared, execution, 'pending', null, execution.calls, plan.summary);
-    return { result: 'wait', reason: plan.summary };
+    const { isSettled } = await record(deps, job, prepared, execution, 'pending', null, execution.calls, plan.summary, undefined, undefined, true);
+    return { result: 'wait', reason: plan.summary, isJobSettled: isSettled };
   }
   const status: SyncStatus = plan.kind === 'converge' ? 'synced' : 'unsupported';
   const problem = plan.kind === 'unsupported' ? { code: 'UNSUPPORTED_OPERATION', message: plan.summary }
     : plan.kind === 'protected' ? { code: 'PROTECTED_ACCOUNT', message: plan.summary }
     : null;
-  const state = await record(deps, job, prepared, execution, plan.kind === 'protected' ? 'unsupported' : status, problem, execution.calls, undefined, at);
-  const gone = prepared.input.isDeleted && (execution.account === null || execution.account.status === 'disabled' || prepared.decision.kind === 'keep');
-  if (gone && prepared.user && plan.kind === 'converge') {
+  const gone = prepared.input.isDeleted && (execution.account === null || execution.account.status === 'disabled' || prepared.decision.kind === 'keep') && prepared.user !== null && plan.kind === 'converge';
+  // The common end of a job (nothing more to write for it) completes it with the record, in one transaction.
+  const { state, isSettled } = await record(deps, job, prepared, execution, plan.kind === 'protected' ? 'unsupported' : status, problem, execution.calls, undefined, at, undefined, !gone);
+  if (gone) {
     // The IdP deleted the user and the target agrees: forget them (the audit log keeps the story).
     await deps.store.purgeUser(deps.connection.name, prepared.userId);
     await deps.store.deleteSyncState(deps.connection.name, prepared.userId, leaseOf(job));
@@ -126,7 +128,7 @@ async function finish(deps: ConvergeDeps, job: JobInfo, prepared: Prepared, exec
   }
   if (state.accountStatus === 'absent' && prepared.state && prepared.state.accountStatus !== 'absent') await wakeClaimants(deps, prepared.userId, state.targetEmail);
   // An invitation that is not accepted yet: look again later to link the account (Paradime gives it a uid then).
-  return { result: 'done', status, isInvitationPending: execution.account?.status === 'invited' };
+  return { result: 'done', status, isInvitationPending: execution.account?.status === 'invited', isJobSettled: isSettled };
 }
 
 /** The lease that fences a job's writes. */
@@ -197,7 +199,11 @@ function linkAfter(
   return { targetId: previous?.targetId ?? null, targetEmail, accountStatus: previous?.accountStatus ?? 'absent' };
 }
 
-/** Writes the sync state (unless the lease was lost) and one audit record (always: the target calls happened); returns the state. */
+/**
+ * Writes the sync state (unless the lease was lost) and one audit record (always: the target
+ * calls happened), and with `complete` the job's completion, in one transaction; returns the
+ * state and whether the job was settled with it.
+ */
 async function record(
   deps: ConvergeDeps,
   job: JobInfo,
@@ -209,39 +215,57 @@ async function record(
   note?: string,
   at: number = (deps.now ?? Date.now)(),
   conflictEmail?: string,
-): Promise<SyncState> {
+  complete = false,
+): Promise<{ state: SyncState; isSettled: boolean }> {
   const { store, connection } = deps;
   const account = execution ? execution.account : (prepared?.account ?? null);
   // Failed before anything was read (a pending task still running, the store away): build on the state as stored.
   const previous = prepared ? prepared.state : ((await store.getSyncStates(connection.name, [job.userId]))[0] ?? null);
-  const { state, isCurrent } = await putLinkedState(store, stateAfter(connection, job.userId, prepared, execution, status, problem, at, conflictEmail, previous), leaseOf(job));
-  if (!isCurrent) connection.logger.warn('job lease lost: another worker converges this user now; this run\'s state is not recorded', { userId: job.userId });
-  else await notifyIfNew(connection, job, prepared, previous, state);
-  // An IdP assigned a role the target does not have: someone should fix the assignment (said once, while it is new).
-  if (isCurrent && state.warnings && JSON.stringify(state.warnings) !== JSON.stringify(previous?.warnings)) connection.logger.warn('assigned values ignored', { userId: job.userId, warnings: state.warnings });
-  await store.appendAudit([
-    {
-      at,
-      connection: connection.name,
-      userId: job.userId,
-      requestIds: job.requestIds,
-      decision: {
-        decision: prepared?.decision ?? null,
-        plan: execution?.plan ?? prepared?.plan ?? null,
-        removal: execution ? isRemoval(execution.plan, connection.connector.capabilities) : false,
-        before: prepared?.account ?? null,
-        after: account,
-        calls,
-        outcome: state.status,
-        ...(state.lastError ? { error: state.lastError } : {}),
-        ...(note ? { note } : {}),
-        // Released from a hold: who let it through (`scim-bridge approve --by`).
-        ...(job.reason === 'approved' ? { approvedBy: job.approvedBy ?? null } : {}),
-        ...(isCurrent ? {} : { leaseLost: true }),
-      },
+  const wanted = stateAfter(connection, job.userId, prepared, execution, status, problem, at, conflictEmail, previous);
+  const auditOf = (state: SyncState, isCurrent: boolean): AuditRecord => ({
+    at,
+    connection: connection.name,
+    userId: job.userId,
+    requestIds: job.requestIds,
+    decision: {
+      decision: prepared?.decision ?? null,
+      plan: execution?.plan ?? prepared?.plan ?? null,
+      removal: execution ? isRemoval(execution.plan, connection.connector.capabilities) : false,
+      before: prepared?.account ?? null,
+      after: account,
+      calls,
+      outcome: state.status,
+      ...(state.lastError ? { error: state.lastError } : {}),
+      ...(note ? { note } : {}),
+      // Released from a hold: who let it through (`scim-bridge approve --by`).
+      ...(job.reason === 'approved' ? { approvedBy: job.approvedBy ?? null } : {}),
+      ...(isCurrent ? {} : { leaseLost: true }),
     },
-  ]);
-  return state;
+  });
+  let state = wanted;
+  let isCurrent: boolean;
+  let isSettled = false;
+  try {
+    ({ isCurrent } = await store.recordRun(job, { state: wanted, audit: (current) => auditOf(wanted, current), complete }));
+    isSettled = complete;
+  } catch (err) {
+    if (!isRefusedLink(err, wanted)) throw err;
+    // Nothing was written: record the state unlinked (putLinkedState), then the audit; the worker completes the job.
+    ({ state, isCurrent } = await putLinkedState(store, wanted, leaseOf(job)));
+    await store.appendAudit([auditOf(state, isCurrent)]);
+  }
+  if (!isCurrent) connection.logger.warn('job lease lost: another worker converges this user now; this run\'s state is not recorded', { userId: job.userId });
+  else {
+    await notifyIfNew(connection, job, prepared, previous, state);
+    // An IdP assigned a role the target does not have: someone should fix the assignment (said once, while it is new).
+    if (state.warnings && JSON.stringify(state.warnings) !== JSON.stringify(previous?.warnings)) connection.logger.warn('assigned values ignored', { userId: job.userId, warnings: state.warnings });
+  }
+  return { state, isSettled };
+}
+
+/** Whether the store refused the state's link (another state holds the account: the unique index, migrations.ts). */
+function isRefusedLink(err: unknown, state: SyncState): boolean {
+  return isBridgeError(err) && err.code === 'UNIQUENESS' && err.details.attribute === 'targetId' && state.targetId !== null;
 }
 
 const needsPerson: ReadonlySet<SyncStatus> = new Set(['failed', 'unsupported', 'held']);
@@ -276,7 +300,7 @@ export async function putLinkedState(store: Store, state: SyncState, lease: JobL
   try {
     return { state, isCurrent: await store.putSyncState(state, lease) };
   } catch (err) {
-    if (!isBridgeError(err) || err.code !== 'UNIQUENESS' || err.details.attribute !== 'targetId' || state.targetId === null) throw err;
+    if (!isRefusedLink(err, state) || state.targetId === null) throw err;
     const holder = await store.findSyncStateByTarget(state.connection, state.targetId);
     const message = `${state.targetEmail ?? 'the account'} is already linked to SCIM user ${holder?.userId ?? 'another user'}: a target account belongs to one SCIM user per connection`;
     const unlinked: SyncState = { ...state, status: 'failed', targetId: null, accountStatus: 'absent', isManaged: false, lastError: { code: 'TARGET_CONFLICT', message } };

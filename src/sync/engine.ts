@@ -45,7 +45,9 @@ interface Loop {
   /** The connection's pending invitations, checked with one listing at a time. */
   invitations: InvitationWatcher;
   inflight: number;
-  /** The jobs this worker holds right now (their leases are renewed). */
+  /** Jobs claimed ahead, not started yet (at most `concurrency`): a slot that frees up starts one without waiting for a claim. */
+  ready: ClaimedJob[];
+  /** The jobs this worker holds right now, running or ready (their leases are renewed). */
   leased: Set<ClaimedJob>;
   /** Set by a wake that came while the loop was busy, so the next wait returns at once. */
   isWoken: boolean;
@@ -240,7 +242,7 @@ export class SyncEngine {
       firstCheckMs: this.options.invitationFirstCheckMs ?? 5_000,
       onQueued: () => this.wake(connection.name),
     });
-    return { connection, invitations, inflight: 0, leased: new Set(), isWoken: false, release: null };
+    return { connection, invitations, inflight: 0, ready: [], leased: new Set(), isWoken: false, release: null };
   }
 
   /** Waits for a wake or `ms`; returns at once when a wake came while the loop was busy. */
@@ -255,30 +257,56 @@ export class SyncEngine {
     loop.isWoken = false;
   }
 
+  /**
+   * Claims in batches and runs up to `concurrency` jobs. Up to `concurrency` more are claimed
+   * ahead (leased, renewed, given back on stop), and a claim waits until half of that room is
+   * free: one claim per half-batch of jobs instead of one per job, and a freed slot never waits
+   * for the store.
+   */
   private async run(loop: Loop): Promise<void> {
     const pollMs = this.options.pollMs ?? 1_000;
+    const { concurrency } = loop.connection;
     while (this.isStarted) {
-      const free = loop.connection.concurrency - loop.inflight;
+      this.startReady(loop);
+      const room = 2 * concurrency - loop.inflight - loop.ready.length;
+      const isSlotIdle = loop.ready.length === 0 && loop.inflight < concurrency;
       let claimed = 0;
-      if (free > 0) {
+      if (room > 0 && (isSlotIdle || room >= Math.ceil(concurrency / 2))) {
         try {
-          const jobs = await this.claim(loop, free);
+          const jobs = await this.claim(loop, room);
           claimed = jobs.length;
           for (const job of jobs) {
-            loop.inflight++;
             loop.leased.add(job);
-            this.track(this.process(loop, job).then(() => undefined).finally(() => {
-              loop.inflight--;
-              loop.leased.delete(job);
-              wakeLoop(loop);
-            }));
+            loop.ready.push(job);
           }
+          if (this.isStarted) this.startReady(loop);
         } catch (err) {
           loop.connection.logger.error('cannot claim jobs', { error: err instanceof Error ? err.message : String(err) });
         }
       }
-      if (claimed === 0 || loop.inflight >= loop.connection.concurrency) await this.idle(loop, pollMs);
+      if (claimed === 0 || loop.inflight >= concurrency) await this.idle(loop, pollMs);
     }
+    await this.giveBackReady(loop);
+  }
+
+  /** Starts ready jobs in the free slots. */
+  private startReady(loop: Loop): void {
+    while (loop.inflight < loop.connection.concurrency) {
+      const job = loop.ready.shift();
+      if (!job) return;
+      loop.inflight++;
+      this.track(this.process(loop, job).then(() => undefined).finally(() => {
+        loop.inflight--;
+        loop.leased.delete(job);
+        wakeLoop(loop);
+      }));
+    }
+  }
+
+  /** Gives back the leases of jobs claimed ahead that never started (stop): another worker may take them at once. */
+  private async giveBackReady(loop: Loop): Promise<void> {
+    const jobs = loop.ready.splice(0);
+    await Promise.all(jobs.map((job) => this.options.store.releaseJob(job).catch(() => undefined).finally(() => loop.leased.delete(job))));
   }
 
   private claim(loop: Loop, limit: number): Promise<ClaimedJob[]> {
@@ -313,7 +341,8 @@ export class SyncEngine {
         // Held rows are never claimed; give the lease back so `approve` releases them at once.
         await store.retryJob(job, { delayMs: 0, lastError: outcome.reason });
       } else {
-        await store.completeJob(job);
+        // Usually completed already, with the run's record.
+        if (outcome.isJobSettled !== true) await store.completeJob(job);
         this.watchInvitation(loop, job.userId, outcome);
       }
     } catch (err) {

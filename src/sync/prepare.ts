@@ -46,15 +46,10 @@ export async function prepareUser(store: Store, connection: SyncConnection, user
   return known ? prepareInput(connection, known, options) : null;
 }
 
-/** Reads one user, its groups and its sync state; null when the store knows nothing of them. */
+/** Reads one user, its groups and its sync state (one store read); null when the store knows nothing of them. */
 export async function loadUser(store: Store, connection: SyncConnection, userId: string): Promise<KnownUser | null> {
-  const [user, states] = await Promise.all([
-    store.getUser(connection.name, userId, { includeDeleted: true }),
-    store.getSyncStates(connection.name, [userId]),
-  ]);
-  const state = states[0] ?? null;
+  const { user, state, groups } = await store.loadSyncInput(connection.name, userId);
   if (!user && !state) return null;
-  const groups = user && !user.deleted ? await store.groupsOfUsers(connection.name, [userId]) : [];
   const input: MappingInput = {
     userId,
     userName: user?.userName ?? state?.targetEmail ?? '',

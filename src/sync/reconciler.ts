@@ -66,6 +66,11 @@ export async function reconcileConnection(store: Store, connection: SyncConnecti
  * make, and the accounts nobody manages. Reads only; `scim-bridge unmanaged` runs it too.
  */
 export async function surveyTarget(store: Store, connection: SyncConnection, signal?: AbortSignal): Promise<TargetSurvey> {
+  // A state written once the listing began is newer than the listing: the worker wrote it after
+  // talking to the target, so the listing cannot contradict it (without this, every account a
+  // running worker created meanwhile read as deleted in the target, and every role it changed as
+  // changed back, and the users were queued again). The next pass looks at them.
+  const listedAt = Date.now();
   const accounts: TargetAccount[] = [];
   for await (const account of connection.connector.listAccounts(signal ? { signal } : {})) accounts.push(account);
   const byEmail = new Map(accounts.map((a) => [a.email.toLowerCase(), a]));
@@ -79,6 +84,7 @@ export async function surveyTarget(store: Store, connection: SyncConnection, sig
     if (state.targetEmail) claimedEmails.add(state.targetEmail.toLowerCase());
     const account = (state.targetId ? byId.get(state.targetId) : undefined) ?? (state.targetEmail ? byEmail.get(state.targetEmail.toLowerCase()) : undefined);
     if (account) seen.add(account);
+    if (state.updatedAt >= listedAt) continue;
     const item = await compare(store, connection, state, account);
     if (item) drift.push(item);
   }

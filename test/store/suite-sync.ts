@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncState } from '../../src/directory/store.js';
-import { createUsers, ctx, newConnection, type SuiteContext } from './fixtures.js';
+import { claim, createUsers, ctx, expectCode, newConnection, type SuiteContext } from './fixtures.js';
 
 const state = (connection: string, userId: string, extra: Partial<SyncState> = {}): SyncState => ({
   connection,
@@ -86,6 +86,43 @@ export function syncTests(t: SuiteContext): void {
           { code: 'UNSUPPORTED_OPERATION', message: 'no re-enable', count: 1 },
         ],
       });
+    });
+
+    it('loads what converging a user starts from in one read: user, state, groups', async () => {
+      const conn = newConnection();
+      const [id] = await createUsers(t.store(), conn, 1);
+      const group = await t.store().createGroup(conn, { displayName: 'Admins', externalId: null, attributes: {}, members: [id!] }, ctx());
+      await t.store().putSyncState(state(conn, id!));
+      const loaded = await t.store().loadSyncInput(conn, id!);
+      expect(loaded.user?.id).toBe(id);
+      expect(loaded.state).toEqual(state(conn, id!));
+      expect(loaded.groups.map((g) => g.groupId)).toEqual([group.id]);
+      await t.store().deleteUser(conn, id!, {}, ctx());
+      expect(await t.store().loadSyncInput(conn, id!)).toMatchObject({ user: { id, deleted: true }, groups: [] });
+      expect(await t.store().loadSyncInput(conn, 'nobody')).toEqual({ user: null, state: null, groups: [] });
+    });
+
+    it('records a run in one transaction: state under the lease, audit always, the job completed on request', async () => {
+      const conn = newConnection();
+      const [a, b, c] = await createUsers(t.store(), conn, 3);
+      const jobs = await t.store().claimJobs(conn, claim('w1'));
+      const job = (id: string) => jobs.find((j) => j.userId === id)!;
+      const audit = (userId: string) => (isCurrent: boolean) => ({ at: 1_900_000_000_000, connection: conn, userId, requestIds: [], decision: { isCurrent } });
+      expect(await t.store().recordRun(job(a!), { state: state(conn, a!), audit: audit(a!), complete: true })).toEqual({ isCurrent: true, isCompleted: true });
+      expect(await t.store().recordRun(job(b!), { state: state(conn, b!), audit: audit(b!), complete: false })).toEqual({ isCurrent: true, isCompleted: false });
+      expect((await t.store().listJobs(conn)).map((j) => j.userId).sort()).toEqual([b, c].sort());
+      // A lease another worker took over: no state, the audit still written, nothing completed.
+      await t.store().releaseJob(job(c!));
+      const [taken] = await t.store().claimJobs(conn, claim('w2'));
+      expect(taken?.userId).toBe(c);
+      expect(await t.store().recordRun(job(c!), { state: state(conn, c!), audit: audit(c!), complete: true })).toEqual({ isCurrent: false, isCompleted: false });
+      expect(await t.store().getSyncStates(conn, [c!])).toEqual([]);
+      expect((await t.store().listAudit({ connection: conn })).map((r) => [r.userId, r.decision.isCurrent]).sort()).toEqual([[a, true], [b, true], [c, false]].sort());
+      // A link another state holds: UNIQUENESS, and nothing of the run is written.
+      await expectCode(t.store().recordRun(taken!, { state: state(conn, c!, { targetId: `t-${a!}` }), audit: audit(c!), complete: true }), 'UNIQUENESS');
+      expect(await t.store().getSyncStates(conn, [c!])).toEqual([]);
+      expect(await t.store().listAudit({ connection: conn, userId: c! })).toHaveLength(1);
+      expect((await t.store().listJobs(conn)).map((j) => j.userId)).toContain(c);
     });
 
     it('appends, lists and purges audit records', async () => {

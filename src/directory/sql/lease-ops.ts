@@ -59,10 +59,17 @@ function isLive(d: Dialect): Sql {
 export function* lockTargets(d: Dialect, job: ClaimedJob, keys: readonly string[]): Tx<string | null> {
   const { connection, userId, leaseToken } = job;
   const wanted = [...new Set(keys)];
-  yield* exec(sql`DELETE FROM sync_target_locks WHERE connection = ${connection} AND user_id = ${userId}`);
-  if (wanted.length === 0) return null;
+  if (wanted.length === 0) {
+    yield* exec(sql`DELETE FROM sync_target_locks WHERE connection = ${connection} AND user_id = ${userId}`);
+    return null;
+  }
   const list = d.list(wanted);
-  yield* exec(sql`DELETE FROM sync_target_locks AS l WHERE l.connection = ${connection} AND l.target_key IN (${list}) AND NOT ${isLive(d)}`);
+  // One statement (one round trip on PostgreSQL) for the job's own older keys and the lapsed locks
+  // on the wanted ones, each found by its index (an OR of the two made SQLite scan the connection).
+  yield* exec(sql`DELETE FROM sync_target_locks WHERE connection = ${connection} AND target_key IN (
+      SELECT target_key FROM sync_target_locks WHERE connection = ${connection} AND user_id = ${userId}
+      UNION ALL
+      SELECT l.target_key FROM sync_target_locks AS l WHERE l.connection = ${connection} AND l.target_key IN (${list}) AND NOT ${isLive(d)})`);
   const taken = yield* exec(sql`INSERT INTO sync_target_locks (connection, target_key, user_id, lease_token)
     SELECT CAST(${connection} AS TEXT), value, CAST(${userId} AS TEXT), CAST(${leaseToken} AS TEXT) FROM (${list}) AS keys WHERE true
     ON CONFLICT (connection, target_key) DO NOTHING`);

@@ -2,7 +2,7 @@ import type { GroupChange, GroupInput, GroupRecord, JobReason, ListPage, ListQue
 import type { LockPurpose, StoreLock } from '../store-lock.js';
 import type {
   AuditRecord, ClaimedJob, ClaimedNotification, NotificationClaim, NotificationInput, NotificationRetry, NotificationStats, ClaimOptions, JobLease, JobRow, JobStats,
-  LeasedJob, LeaseOptions, RetryOptions, Store, SyncState, SyncStatePage, SyncSummary, UnmanagedReport, UnmanagedReportInput,
+  LeasedJob, LeaseOptions, RetryOptions, RunRecord, Store, SyncInput, SyncState, SyncStatePage, SyncSummary, UnmanagedReport, UnmanagedReportInput,
 } from '../store.js';
 import type { SlidingWindow, TokenBucket, WindowCount } from '../coordination.js';
 import { isBridgeError } from '../../errors.js';
@@ -154,6 +154,12 @@ export abstract class SqlStore implements Store {
 
   getSyncStates(connection: string, userIds: readonly string[]): Promise<SyncState[]> {
     return this.run('read', () => sync.getSyncStates(this.d, connection, userIds));
+  }
+  loadSyncInput(connection: string, userId: string): Promise<SyncInput> {
+    return this.run('read', () => sync.loadSyncInput(this.d, connection, userId));
+  }
+  recordRun(job: ClaimedJob, run: RunRecord): Promise<{ isCurrent: boolean; isCompleted: boolean }> {
+    return this.run('write', () => sync.recordRun(this.d, job, run));
   }
   putSyncState(state: SyncState, lease?: JobLease): Promise<boolean> {
     return this.run('write', () => sync.putSyncState(this.d, state, lease));

@@ -1,6 +1,8 @@
-import type { AuditRecord, JobLease, SyncState, SyncStatePage, SyncStatus, SyncSummary } from '../store.js';
+import type { AuditRecord, ClaimedJob, JobLease, RunRecord, SyncInput, SyncState, SyncStatePage, SyncStatus, SyncSummary } from '../store.js';
 import type { Dialect } from './dialect.js';
-import { holdsLease } from './job-ops.js';
+import { completeJob, holdsLease } from './job-ops.js';
+import { groupsOfUsers } from './member-ops.js';
+import { getUser } from './user-ops.js';
 import { toAudit, toNumber, toSyncState } from './rows.js';
 import { empty, join, sql, type Sql } from './sql.js';
 import { exec, first, rows, type Tx } from './tx.js';
@@ -19,6 +21,23 @@ export function* getSyncStates(d: Dialect, connection: string, userIds: readonly
   if (userIds.length === 0) return [];
   const found = yield* rows(sql`SELECT ${stateColumns} FROM sync_state WHERE connection = ${connection} AND user_id IN (${d.list(userIds)}) ORDER BY user_id`);
   return found.map(toSyncState);
+}
+
+/** The user (tombstones included), its sync state and its groups: what converging it starts from. */
+export function* loadSyncInput(d: Dialect, connection: string, userId: string): Tx<SyncInput> {
+  const user = yield* getUser(connection, userId, true);
+  const [state] = yield* getSyncStates(d, connection, [userId]);
+  const groups = user && !user.deleted ? yield* groupsOfUsers(d, connection, [userId]) : [];
+  return { user, state: state ?? null, groups };
+}
+
+/** A leased job's run: its state (while the lease holds), its audit record (always), and with `complete` the job done. */
+export function* recordRun(d: Dialect, job: ClaimedJob, run: RunRecord): Tx<{ isCurrent: boolean; isCompleted: boolean }> {
+  const isCurrent = yield* putSyncState(d, run.state, job);
+  yield* appendAudit(d, [run.audit(isCurrent)]);
+  // A lost lease completes nothing (completeJob is fenced by it too).
+  const isCompleted = run.complete && isCurrent ? yield* completeJob(job) : false;
+  return { isCurrent, isCompleted };
 }
 
 /** Inserts or replaces one sync state; with a lease, only while it holds the user's job. */
