@@ -15,15 +15,17 @@ import type {
 } from './model.js';
 
 /**
- * The one store interface, implemented by SQLite (embedded default) and PostgreSQL. Every
- * directory write enqueues the affected users' convergence jobs in the same transaction
+ * The store, implemented by SQLite (embedded default) and PostgreSQL in one SQL class: the
+ * lifecycle below, and one small interface per idea (directory, job outbox, sync states,
+ * unmanaged-account reports, audit log, notification outbox, coordination), so code that needs
+ * one part can say so. Every directory write enqueues the affected users' convergence jobs in the same transaction
  * (docs/architecture.md, promise 1): durability is never retrofitted.
  *
  * Errors: UNIQUENESS (userName or group displayName taken, case-insensitively), NOT_FOUND,
  * VERSION_MISMATCH (If-Match), INVALID_VALUE (a member id that is not a user of the
  * connection), STORE_UNAVAILABLE (transient: database down, busy, connection lost).
  */
-export interface Store extends Coordination {
+export interface Store extends Coordination, DirectoryStore, JobOutbox, SyncStates, UnmanagedReports, AuditLog, NotificationOutbox {
   readonly dialect: 'sqlite' | 'postgres';
   /** Creates or upgrades the schema; safe to run at every start and from several processes. */
   migrate(): Promise<void>;
@@ -37,7 +39,10 @@ export interface Store extends Coordination {
   /** A cheap round trip, for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
 
+/** Users and groups as SCIM sees them; every write enqueues its convergence jobs in the same transaction. */
+export interface DirectoryStore {
   // Users. Deleted users stay as tombstones (invisible to SCIM) until the worker has converged
   // the deletion in the target and calls purgeUser.
   createUser(connection: string, input: UserInput, ctx: WriteContext): Promise<UserRecord>;
@@ -66,7 +71,10 @@ export interface Store extends Coordination {
   listGroups(connection: string, query: ListQuery, options?: { members?: boolean }): Promise<ListPage<GroupRecord>>;
   /** The groups of each given user (one query, for a page of users or for the mapping). */
   groupsOfUsers(connection: string, userIds: readonly string[]): Promise<UserGroupRef[]>;
+}
 
+/** Convergence jobs (the outbox): claimed under leases on the database clock, fenced by lease tokens. */
+export interface JobOutbox {
   // Convergence jobs (the outbox), one row per user, coalesced: every change bumps the row's
   // generation; completing a job only removes it if no newer change arrived meanwhile.
   /**
@@ -111,7 +119,10 @@ export interface Store extends Coordination {
   /** Queue depth and age of the oldest unheld job, per connection. */
   jobStats(): Promise<JobStats[]>;
   listJobs(connection: string, options?: { held?: boolean; limit?: number }): Promise<JobRow[]>;
+}
 
+/** What happened in each target, per user: the sync state, fenced by the job lease. */
+export interface SyncStates {
   // Sync state: what happened in the target, shown in the User's sync extension and in status.
   getSyncStates(connection: string, userIds: readonly string[]): Promise<SyncState[]>;
   /** What converging one user starts from, in one read: the user (tombstones included), its sync state and its groups (none for a tombstone). */
@@ -140,7 +151,10 @@ export interface Store extends Coordination {
   listSyncStates(connection: string, options?: SyncStatePage): Promise<SyncState[]>;
   /** Users, and sync states by state, and the most frequent error codes, per connection. */
   syncSummary(connection: string): Promise<SyncSummary>;
+}
 
+/** The latest report of target accounts nobody manages, and the jobs that remove them. */
+export interface UnmanagedReports {
   // Accounts nobody manages: the latest report of each connection (the reconciler writes it,
   // `scim-bridge unmanaged` and /status read it), and the jobs that remove them.
   /**
@@ -155,13 +169,19 @@ export interface Store extends Coordination {
    * due now; an id that has a job already keeps it as it is (its hold, its backoff, its approval). Returns how many were added.
    */
   enqueueAccountJobs(connection: string, jobIds: readonly string[]): Promise<number>;
+}
 
+/** The decision audit log. */
+export interface AuditLog {
   // Decision audit log.
   appendAudit(records: readonly AuditRecord[]): Promise<void>;
   listAudit(options: { connection?: string; userId?: string; since?: number; limit?: number }): Promise<AuditRecord[]>;
   /** Deletes records older than `before` (epoch ms); returns how many. */
   purgeAudit(before: number): Promise<number>;
+}
 
+/** The webhook notification outbox. */
+export interface NotificationOutbox {
   // Notification outbox (webhooks): rows stay until delivered, claims are leased (sql/notify-ops.ts).
   /** Queues notifications, due now; an id already queued is kept once. Returns how many were added. */
   enqueueNotifications(items: readonly NotificationInput[]): Promise<number>;
@@ -173,9 +193,8 @@ export interface Store extends Coordination {
   retryNotifications(claims: readonly ClaimedNotification[], retry: NotificationRetry): Promise<number>;
   /** Rows waiting per webhook. */
   notificationStats(): Promise<NotificationStats[]>;
-
-  // Coordination between replicas (token buckets, leases, windows, exclusive locks): see coordination.ts.
 }
+
 
 /** One notification to queue for one webhook. */
 export interface NotificationInput {
