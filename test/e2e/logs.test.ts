@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import supertest from 'supertest';
 import * as entra from '../fixtures/entra/requests.js';
 import * as okta from '../fixtures/okta/requests.js';
-import { eventually, startTestBridge, type StoreKind, type TestBridge } from '../helpers/bridge.js';
+import { eventually, logLines, startTestBridge, type StoreKind, type TestBridge } from '../helpers/bridge.js';
 
 /**
  * The logs of a full run: one access line per request with requestId, connection, method, path,
@@ -44,7 +44,7 @@ describe.each([
       simulator: { credentials: { password: TARGET_PASSWORD } },
     });
     await fullRun(tb);
-    lines = tb.logs.flatMap((chunk) => chunk.split('\n')).filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Line);
+    lines = logLines(tb.logs) as Line[];
   }, 60_000);
   afterAll(() => tb.close());
 

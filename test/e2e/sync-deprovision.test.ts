@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { simControl } from '../contract/connector-contract.js';
 import * as okta from '../fixtures/okta/requests.js';
-import { eventually, simState, startTestBridge, type StoreKind, type TestBridge } from '../helpers/bridge.js';
+import { eventually, logLines, simState, startTestBridge, type StoreKind, type TestBridge } from '../helpers/bridge.js';
 import { createScimUser, person, waitForSync } from './sync-helpers.js';
 
 /**
@@ -164,7 +164,7 @@ describe.each(['sqlite', 'postgres'] as const)('reconciler: disabled here, activ
     const [report] = await tb.bridge.reconciler.runNow(['paradime']);
     expect(report?.drift).toEqual([expect.objectContaining({ kind: 'active-in-target', userId: id })]);
     expect(report?.queued).toBe(0);
-    const lines = tb.logs.flatMap((chunk) => chunk.split('\n')).filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = logLines(tb.logs);
     const line = lines.find((l) => l.kind === 'active-in-target');
     expect(line).toMatchObject({ level: 'warn', userId: id });
     expect(isActiveIn(await simState<ParadimeState>(sim), 'reported@example.com')).toBe(true);

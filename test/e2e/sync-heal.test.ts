@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { injectFault, simControl } from '../contract/connector-contract.js';
 import * as okta from '../fixtures/okta/requests.js';
-import { openTestStore, startTestBridge, type StoreKind, type TestBridge, type TestStore } from '../helpers/bridge.js';
+import { logLines, openTestStore, startTestBridge, type LogLine, type StoreKind, type TestBridge, type TestStore } from '../helpers/bridge.js';
 import { createScimUser, person, waitForAccount, waitForSync } from './sync-helpers.js';
 
 /**
@@ -10,14 +10,7 @@ import { createScimUser, person, waitForAccount, waitForSync } from './sync-help
  * bridge restarts with a new configuration; any permanent failure is retried on a long backoff.
  */
 
-interface Line {
-  message: string;
-  level: string;
-  [key: string]: unknown;
-}
-
-const linesOf = (tb: TestBridge): Line[] =>
-  tb.logs.flatMap((chunk) => chunk.split('\n')).filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Line);
+const linesOf = (tb: TestBridge): LogLine[] => logLines(tb.logs);
 
 const codeOf = (s: Record<string, unknown>): string | undefined => (s.lastError as { code?: string } | undefined)?.code;
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import supertest from 'supertest';
 import * as okta from '../fixtures/okta/requests.js';
-import { eventually, startTestBridge, type StoreKind, type TestBridge } from '../helpers/bridge.js';
+import { eventually, logLines, startTestBridge, type LogLine, type StoreKind, type TestBridge } from '../helpers/bridge.js';
 import { createScimUser, person, waitForAccount, waitForSync } from './sync-helpers.js';
 
 /**
@@ -12,15 +12,8 @@ import { createScimUser, person, waitForAccount, waitForSync } from './sync-help
  * `debug`.
  */
 
-interface Line {
-  message: string;
-  level: string;
-  [key: string]: unknown;
-}
-
-const linesOf = (tb: TestBridge): Line[] =>
-  tb.logs.flatMap((chunk) => chunk.split('\n')).filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Line);
-const writesOf = (tb: TestBridge, userId: string): Line[] => linesOf(tb).filter((l) => l.message === 'target write' && l.userId === userId);
+const linesOf = (tb: TestBridge): LogLine[] => logLines(tb.logs);
+const writesOf = (tb: TestBridge, userId: string): LogLine[] => linesOf(tb).filter((l) => l.message === 'target write' && l.userId === userId);
 
 describe.each(['sqlite', 'postgres'] as const)('target write logs on %s', (kind: StoreKind) => {
   let tb: TestBridge | undefined;

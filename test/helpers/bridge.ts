@@ -197,3 +197,15 @@ export async function simState<T = Record<string, unknown>>(sim: RunningSimulato
   const response = await fetch(`${sim.url}/_sim/state`);
   return (await response.json()) as T;
 }
+
+/** One JSON log line the bridge wrote. */
+export interface LogLine {
+  message: string;
+  level: string;
+  [key: string]: unknown;
+}
+
+/** The JSON lines in a captured log stream (chunks may hold several lines). */
+export function logLines(chunks: readonly string[]): LogLine[] {
+  return chunks.flatMap((chunk) => chunk.split('\n')).filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as LogLine);
+}

@@ -8,6 +8,7 @@ import { buildSandbox, sandboxCredentials } from '../../src/config/sandbox.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { startBridge, type RunningBridge } from '../../src/main.js';
 import { secretsIn } from './ops-bridge.js';
+import { logLines } from '../helpers/bridge.js';
 
 /**
  * The sandbox treats its simulators' credentials as secrets, and redacting them mangles nothing:
@@ -75,7 +76,7 @@ describe('the sandbox and redaction', () => {
   it('logs the simulators\' own request lines at debug, the bridge\'s at info', async () => {
     await fetch(`${bridge.url}/sandbox/yardstik/_sim/state`);
     await fetch(`${bridge.url}/healthz`);
-    const lines = logs.flatMap((chunk) => chunk.split('\n')).filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { message: string; level: string; path?: string });
+    const lines = logLines(logs);
     const access = lines.filter((l) => l.message === 'request');
     expect(access.find((l) => l.path === '/sandbox/yardstik/_sim/state')?.level).toBe('debug');
     expect(access.find((l) => l.path === '/healthz')?.level).toBe('info');
