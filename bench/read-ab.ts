@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     progress(`seeding ${users} users`);
     const opened = await store.open(16);
     await seedUsers(opened, CONNECTION, users, { concurrency: 16, isSynced: true }).finally(() => opened.close());
+    await store.analyze();
     const config: BridgeChildConfig = { store: store.location, connections: [{ name: CONNECTION, target: null }], runWorkers: false, logLevel: 'info', dir: store.dir };
     builds.push({ name: 'other', server: await startOther(config), requests: 0, ms: 0, cpuMs: 0 });
     builds.push({ name: 'this', server: await startBridgeChild(config), requests: 0, ms: 0, cpuMs: 0 });

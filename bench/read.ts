@@ -29,6 +29,7 @@ async function seed(store: BenchStore, users: number): Promise<void> {
   } finally {
     await opened.close();
   }
+  await store.analyze();
 }
 
 function filteredRead(users: number, seedValue: number): (i: number) => { method: 'GET'; path: string } {

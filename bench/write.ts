@@ -101,6 +101,7 @@ async function memoryPhase(store: BenchStore): Promise<void> {
   progress(`seeding ${users} users`);
   const opened = await store.open(16);
   const seeded = await seedUsers(opened, 'directory', users, { concurrency: 16, isSynced: true }).finally(() => opened.close());
+  await store.analyze();
   const bridge = await startBridgeChild({ store: store.location, connections: [{ name: 'directory', target: null }], runWorkers: false, logLevel: 'info', dir: store.dir });
   try {
     console.log(`\n## Resident memory with ${users} users (seeded through the Store API in ${(seeded.ms / 1000).toFixed(1)} s; bridge workers off)\n`);

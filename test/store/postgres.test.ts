@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStore } from '../../src/directory/create-store.js';
+import { PostgresStore } from '../../src/directory/postgres/postgres-store.js';
 import type { Store } from '../../src/directory/store.js';
 import { ctx, expectCode, newConnection, userInput } from './fixtures.js';
 import { runStoreSuite } from './store-suite.js';
@@ -10,6 +11,7 @@ import { runStoreSuite } from './store-suite.js';
 const url = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
 const extraSchema = `${schema}_m`;
+const optionsSchema = `${schema}_o`;
 
 afterAll(async () => {
   const client = new pg.Client({ connectionString: url });
@@ -17,6 +19,7 @@ afterAll(async () => {
   try {
     await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await client.query(`DROP SCHEMA IF EXISTS "${extraSchema}" CASCADE`);
+    await client.query(`DROP SCHEMA IF EXISTS "${optionsSchema}" CASCADE`);
   } finally {
     await client.end();
   }
@@ -33,6 +36,40 @@ describe('postgres specifics', () => {
       expect(user.version).toBe(1);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('keeps its own schema when the URL already sets options (they are combined, not replaced)', async () => {
+    const withOptions = new URL(url);
+    withOptions.searchParams.set('options', '-c statement_timeout=60000');
+    const store = createStore(withOptions.toString(), { schema: optionsSchema });
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await store.migrate();
+      await store.createUser(newConnection(), userInput('o@example.com'), ctx());
+      const found = await client.query<{ n: string }>('SELECT count(*) AS n FROM pg_tables WHERE schemaname = $1 AND tablename = $2', [optionsSchema, 'users']);
+      expect(found.rows[0]?.n).toBe('1');
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  });
+
+  it('prepares each statement once per connection and reuses it (the server plans it once, not per request)', async () => {
+    const store = new PostgresStore({ connectionString: url, schema, maxConnections: 1 });
+    try {
+      await store.migrate();
+      const connection = newConnection();
+      const user = await store.createUser(connection, userInput('p@example.com'), ctx());
+      await store.getUser(connection, user.id);
+      const prepared = await store.preparedStatementCount();
+      expect(prepared).toBeGreaterThan(0);
+      // Five more reads of one user reuse the statement prepared by the first.
+      for (let i = 0; i < 5; i++) expect((await store.getUser(connection, user.id))?.id).toBe(user.id);
+      expect(await store.preparedStatementCount()).toBe(prepared);
+    } finally {
+      await store.close();
     }
   });
 

@@ -23,9 +23,29 @@ export interface PostgresStoreOptions {
 }
 
 const MAX_ATTEMPTS = 3;
+/**
+ * Distinct statement texts given a name, per store. A named statement is parsed and planned once
+ * per connection and reused (the planner was most of the server's time for a one-row lookup);
+ * texts past the cap (unusual filter and sort combinations) run unnamed, so a connection never
+ * holds an unbounded number of prepared statements.
+ */
+const MAX_NAMED_STATEMENTS = 500;
 /** How soon a serving bridge tries again to take a store lock whose session was lost. */
 const RELOCK_MS = 5_000;
 const LOCK_NAMESPACE = STORE_LOCK_NAMESPACE;
+
+/**
+ * The connection string with the store's schema first on the search path. A string that sets
+ * `options` itself would otherwise replace a pool `options` setting (pg lets the string win),
+ * so the two are combined in the string.
+ */
+function withSearchPath(connectionString: string, schema: string | undefined): string {
+  if (schema === undefined) return connectionString;
+  const url = new URL(connectionString);
+  const own = url.searchParams.get('options');
+  url.searchParams.set('options', [own, `-c search_path=${schema}`].filter((o) => o !== null && o.trim() !== '').join(' '));
+  return url.toString();
+}
 
 /** A stable signed 32-bit hash (FNV-1a) of a lock name, for the two-key advisory lock functions. */
 function lockKey(name: string): number {
@@ -48,6 +68,7 @@ export class PostgresStore extends SqlStore {
   private readonly logger: Logger | undefined;
   private readonly connectionString: string;
   private readonly locks = new Set<StoreLock>();
+  private readonly statementNames = new Map<string, string>();
   private isClosed = false;
 
   constructor(options: PostgresStoreOptions) {
@@ -59,11 +80,10 @@ export class PostgresStore extends SqlStore {
     this.logger = options.logger;
     this.connectionString = options.connectionString;
     this.pool = new pg.Pool({
-      connectionString: options.connectionString,
+      connectionString: withSearchPath(options.connectionString, this.schema),
       max: options.maxConnections ?? 10,
       connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
       idleTimeoutMillis: 30_000,
-      ...(this.schema !== undefined ? { options: `-c search_path=${this.schema}` } : {}),
     });
     const onError = (err: Error): void => {
       this.logger?.warn('database connection error', { code: (err as { code?: string }).code, error: err.message });
@@ -106,6 +126,25 @@ export class PostgresStore extends SqlStore {
     }
   }
 
+  /**
+   * The name a parameterised statement is prepared under. Statements without parameters (DDL,
+   * BEGIN) stay on the simple protocol: they are not planned per call and may not be preparable.
+   */
+  private statementName(text: string): string | undefined {
+    const known = this.statementNames.get(text);
+    if (known !== undefined || this.statementNames.size >= MAX_NAMED_STATEMENTS) return known;
+    const name = `scim_bridge_${this.statementNames.size + 1}`;
+    this.statementNames.set(text, name);
+    return name;
+  }
+
+  /** Statements prepared on one pooled connection (`pg_prepared_statements`), for diagnostics and tests. */
+  async preparedStatementCount(): Promise<number> {
+    return this.run('read', function* (): Tx<number> {
+      return Number((yield* rows(sql`SELECT count(*) AS n FROM pg_prepared_statements`))[0]?.n ?? 0);
+    });
+  }
+
   private async connect(): Promise<pg.PoolClient> {
     try {
       return await this.pool.connect();
@@ -122,7 +161,8 @@ export class PostgresStore extends SqlStore {
   private async execute(client: pg.PoolClient, statement: Statement): Promise<StatementResult> {
     const { text, values } = render(statement.query, this.d.placeholder);
     try {
-      const result = await client.query<Row>(text, values);
+      const name = values.length === 0 ? undefined : this.statementName(text);
+      const result = await client.query<Row>(name === undefined ? { text, values } : { name, text, values });
       return { rows: result.rows, changes: result.rowCount ?? 0 };
     } catch (err) {
       throw toStoreError(err);
