@@ -5,6 +5,7 @@ import { runLoad } from './lib/load.js';
 import { pollUntil, progressOf } from './lib/progress.js';
 import { callRates, type CallRates } from './lib/call-rates.js';
 import { benchArgs, printFooter, printHeader, progress } from './lib/run-info.js';
+import { modulesOf, type CpuProfile } from './lib/profile.js';
 import { benchUserBody } from './lib/seed.js';
 
 /**
@@ -16,7 +17,7 @@ import { benchUserBody } from './lib/seed.js';
  * One fresh store, simulator and bridge per concurrency value.
  */
 
-const args = benchArgs({ users: '5000', latency: '20', concurrency: '8,32', clients: '32', timeout: '150' });
+const args = benchArgs({ users: '5000', latency: '20', concurrency: '8,32', clients: '32', timeout: '150', profile: '0' });
 const CONNECTION = 're';
 const GROUP = 'Bench Admins';
 
@@ -89,6 +90,7 @@ async function pushGroup(bridge: ServerChild, sim: SimChild, users: number): Pro
       const listed = await caller.send('GET', `/scim/v2/${CONNECTION}/Users?startIndex=${page * 1000 + 1}&count=1000&attributes=id`);
       ids.push(...(listed.body as { Resources: { id: string }[] }).Resources.map((r) => r.id));
     }
+    if (args.int('profile') === 1) await bridge.ask('profileStart');
     const work = await sampleWork(bridge);
     const since = Date.now();
     const started = performance.now();
@@ -110,10 +112,22 @@ async function pushGroup(bridge: ServerChild, sim: SimChild, users: number): Pro
       { timeoutMs: args.int('timeout') * 1000, what: `${users} admins`, since: started, intervalMs: 250 },
     );
     const roleWork = workSince(work, await sampleWork(bridge));
+    if (args.int('profile') === 1) printProfile(await bridge.ask<CpuProfile>('profileStop'), users);
     return { roleMs: done.ms, role: await callRates(sim, since), roleWork, admins: await adminsInTarget(sim) };
   } finally {
     await caller.close();
   }
+}
+
+/** With `--profile 1`: the bridge's busy time in the group push by code module, per pushed user (the profiler's own cost included). */
+function printProfile(profile: CpuProfile, users: number): void {
+  const modules = modulesOf(profile);
+  const total = modules.reduce((sum, [, ms]) => sum + ms, 0);
+  console.log(`\nprofile of the group push (bridge, sampled every 200 µs): ${((total * 1000) / users).toFixed(0)} µs busy per user, by module\n`);
+  console.log('| module | µs per user | share |');
+  console.log('|---|---|---|');
+  for (const [module, ms] of modules.slice(0, 16)) console.log(`| ${module} | ${((ms * 1000) / users).toFixed(0)} | ${((ms / total) * 100).toFixed(0)}% |`);
+  console.log('');
 }
 
 /** Users the simulator itself holds with the admin role (the bridge's own admin excluded). */

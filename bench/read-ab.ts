@@ -1,3 +1,4 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { prepareBenchStore } from './lib/bench-store.js';
@@ -12,7 +13,8 @@ import { benchUserName, randomSource, seedUsers } from './lib/seed.js';
  * `dist-bench` folder of a build of another commit), each in its own child process, answering
  * the filtered `GET /Users?filter=userName eq "..."` of `read.ts` in rounds that alternate (and
  * swap order every round), so both see the same machine. For a before/after comparison on a
- * machine whose load moves faster than a run.
+ * machine whose load moves faster than a run. On SQLite, whose store serves one bridge process,
+ * the other build gets a copy of the seeded file in a folder of its own.
  */
 
 const args = benchArgs({ users: '5000', duration: '8', rounds: '4', concurrency: '32', seed: '3' });
@@ -31,6 +33,16 @@ async function startOther(config: BridgeChildConfig): Promise<ServerChild> {
   if (other === undefined || other === '') throw new Error('set BENCH_OTHER to the dist-bench folder of the other build');
   const children = (await import(pathToFileURL(path.join(path.resolve(other), 'bench/lib/children.js')).href)) as { startBridgeChild: typeof startBridgeChild };
   return children.startBridgeChild(config);
+}
+
+/** The other build's bridge: on SQLite a copy of the seeded file (closed, so checkpointed) in a folder of its own. */
+function otherConfig(config: BridgeChildConfig, kind: string): BridgeChildConfig {
+  if (kind !== 'sqlite') return config;
+  const dir = path.join(config.dir, 'other');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'bench.db');
+  copyFileSync(config.store.url.slice('sqlite:'.length), file);
+  return { ...config, store: { url: `sqlite:${file}` }, dir };
 }
 
 function load(server: ServerChild, users: number, durationMs: number, seed: number): Promise<LoadResult> {
@@ -60,7 +72,7 @@ async function main(): Promise<void> {
     await seedUsers(opened, CONNECTION, users, { concurrency: 16, isSynced: true }).finally(() => opened.close());
     await store.analyze();
     const config: BridgeChildConfig = { store: store.location, connections: [{ name: CONNECTION, target: null }], runWorkers: false, logLevel: 'info', dir: store.dir };
-    builds.push({ name: 'other', server: await startOther(config), requests: 0, ms: 0, cpuMs: 0 });
+    builds.push({ name: 'other', server: await startOther(otherConfig(config, store.kind)), requests: 0, ms: 0, cpuMs: 0 });
     builds.push({ name: 'this', server: await startBridgeChild(config), requests: 0, ms: 0, cpuMs: 0 });
     for (const build of builds) await load(build.server, users, 2000, 1);
     console.log(`load:      ${args.int('concurrency')} connections, ${args.int('rounds')} rounds of ${args.int('duration')} s per build after 2 s warm-up, order swapped every round\n`);

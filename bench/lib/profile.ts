@@ -102,3 +102,30 @@ export function stageTable(totals: Record<Stage, number>, requests: number): str
     `| total | ${us(sum)} | 100% |`,
   ];
 }
+
+/**
+ * Where the busy time went by code module, charged to the innermost frame: `src/<folder>` for the
+ * bridge's own code, the package name for `node_modules`, `node:<module>` for Node's own
+ * JavaScript, and the profiler's names for native work (`(garbage collector)`, `writev`, ...).
+ * Milliseconds per module, largest first; idle time excluded.
+ */
+export function modulesOf(profile: CpuProfile): [string, number][] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const totals = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const { functionName, url } = (byId.get(id) as ProfileNode).callFrame;
+    if (functionName === '(idle)' || functionName === '(program)') return;
+    const module = moduleOf(url, functionName);
+    totals.set(module, (totals.get(module) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+  return [...totals].sort((a, b) => b[1] - a[1]);
+}
+
+function moduleOf(url: string, name: string): string {
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  if (pkg) return pkg[1] as string;
+  const own = /\/src\/([^/]+)\//.exec(url) ?? /\/src\/([^/]+)\.js$/.exec(url);
+  if (own) return `src/${own[1] as string}`;
+  if (url.startsWith('node:')) return url.replace(/^node:(internal\/)?/, 'node:').replace(/\/.*$/, '');
+  return url === '' ? `${name || '(anonymous)'} (native)` : url;
+}

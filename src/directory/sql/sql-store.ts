@@ -66,7 +66,7 @@ export abstract class SqlStore implements Store {
     const d = this.d;
     return this.run('read', function* () {
       if (options.related === true && options.includeDeleted !== true) {
-        const [found] = yield* usersWithRelations(d, sql`u.connection = ${connection} AND u.id = ${id} AND u.deleted_at IS NULL`);
+        const [found] = yield* usersWithRelations(d, connection, sql`u.connection = ${connection} AND u.id = ${id} AND u.deleted_at IS NULL`);
         return found ? { ...found, deleted: false } : null;
       }
       const user = yield* users.getUser(connection, id, options.includeDeleted === true);
