@@ -82,6 +82,11 @@ export interface JobOutbox {
    * LOCKED). Due times and leases are read on the database's clock, never the caller's.
    */
   claimJobs(connection: string, options: ClaimOptions): Promise<ClaimedJob[]>;
+  /**
+   * How long until the first of these users' jobs can be claimed (due, lease free), on the
+   * database's clock: 0 when one can be now, null when none of them is left unheld and unparked.
+   */
+  claimableIn(connection: string, userIds: readonly string[]): Promise<number | null>;
   /** Extends the leases of these claims (by lease token) to `leaseMs` from now; returns how many jobs they still hold. */
   renewLeases(connection: string, leaseTokens: readonly string[], leaseMs: number): Promise<number>;
   /** Marks a claimed job done; returns false if a newer change arrived (the job stays, unleased, due now) or the lease was lost. */
