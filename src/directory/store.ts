@@ -82,6 +82,11 @@ export interface JobOutbox {
    * LOCKED). Due times and leases are read on the database's clock, never the caller's.
    */
   claimJobs(connection: string, options: ClaimOptions): Promise<ClaimedJob[]>;
+  /**
+   * How long until the first of these users' jobs can be claimed (due, lease free), on the
+   * database's clock: 0 when one can be now, null when none of them is left unheld and unparked.
+   */
+  claimableIn(connection: string, userIds: readonly string[]): Promise<number | null>;
   /** Extends the leases of these claims (by lease token) to `leaseMs` from now; returns how many jobs they still hold. */
   renewLeases(connection: string, leaseTokens: readonly string[], leaseMs: number): Promise<number>;
   /** Marks a claimed job done; returns false if a newer change arrived (the job stays, unleased, due now) or the lease was lost. */
@@ -128,11 +133,11 @@ export interface SyncStates {
   /** What converging one user starts from, in one read: the user (tombstones included), its sync state and its groups (none for a tombstone). */
   loadSyncInput(connection: string, userId: string): Promise<SyncInput>;
   /**
-   * Records one run of a leased job in one transaction: the sync state, only while the lease
-   * holds the job (as {@link putSyncState} with a lease); the audit record `audit(isCurrent)`
-   * builds, always (the target calls happened); and with `complete`, the job itself, as
-   * {@link completeJob} would. A state whose link another state holds throws UNIQUENESS, and
-   * nothing is written.
+   * Records one run of a leased job in one transaction: the sync state and its notifications,
+   * only while the lease holds the job (as {@link putSyncState} with a lease); the audit record
+   * `audit(isCurrent)` builds, always (the target calls happened); and with `complete`, the job
+   * itself, as {@link completeJob} would. A state whose link another state holds throws
+   * UNIQUENESS, and nothing is written.
    */
   recordRun(job: ClaimedJob, run: RunRecord): Promise<{ isCurrent: boolean; isCompleted: boolean }>;
   /**
@@ -422,6 +427,8 @@ export interface RunRecord {
   audit: (isCurrent: boolean) => AuditRecord;
   /** Complete the job too (its run is final). */
   complete: boolean;
+  /** Notifications the state gives rise to, queued with it (as enqueueNotifications), only when it is written. */
+  notifications?: readonly NotificationInput[];
 }
 
 export interface AuditRecord {

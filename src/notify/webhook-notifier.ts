@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NotifyEventKind } from '../config/notify-schema.js';
-import type { Store } from '../directory/store.js';
+import type { NotificationInput, Store } from '../directory/store.js';
 import type { Logger } from '../logging/logger.js';
 import { createRedactor } from '../logging/redact.js';
 import type { SyncEvent, SyncNotifier } from '../sync/notifier.js';
@@ -24,20 +24,28 @@ export interface WebhookNotifierOptions {
 
 /**
  * The notifier the sync framework is handed: each event goes into the store's notification
- * outbox, one row per webhook that wants its kind, before emit resolves; the dispatcher
- * delivers from there. Store trouble is logged (error) and never fails the caller's work.
+ * outbox, one row per webhook that wants its kind, before emit resolves (or, through `rowsOf`,
+ * in the caller's own transaction); the dispatcher delivers from there. Store trouble is logged
+ * (error) and never fails the caller's work.
  */
 export function createWebhookNotifier(options: WebhookNotifierOptions): SyncNotifier {
   const redactor = createRedactor(options.secrets ?? []);
   const log = options.logger.child({ component: 'notify' });
+  const rowsOf = (event: SyncEvent): NotificationInput[] => {
+    const hooks = options.webhooks.filter((hook) => hook.events.includes(event.kind));
+    if (hooks.length === 0) return [];
+    const id = randomUUID();
+    const queued = { ...(redactor.value(event) as SyncEvent), id };
+    return hooks.map((hook) => ({ id: `${hook.name}:${id}`, webhook: hook.name, event: queued }));
+  };
   return {
+    rowsOf,
+    queued: () => options.onQueued?.(),
     async emit(event: SyncEvent): Promise<void> {
-      const hooks = options.webhooks.filter((hook) => hook.events.includes(event.kind));
-      if (hooks.length === 0) return;
-      const id = randomUUID();
-      const queued = { ...(redactor.value(event) as SyncEvent), id };
+      const rows = rowsOf(event);
+      if (rows.length === 0) return;
       try {
-        await options.store.enqueueNotifications(hooks.map((hook) => ({ id: `${hook.name}:${id}`, webhook: hook.name, event: queued })));
+        await options.store.enqueueNotifications(rows);
         options.onQueued?.();
       } catch (err) {
         log.error('cannot queue a notification', { kind: event.kind, connection: event.connection, userId: event.userId, error: err instanceof Error ? err.message : String(err) });

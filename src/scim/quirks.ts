@@ -130,16 +130,24 @@ const declaredUserSchemas = [USER_SCHEMA, ENTERPRISE_SCHEMA, SYNC_SCHEMA].map((u
  * A URN listed in `schemas` with no attributes carries nothing and is only dropped.
  */
 function refuseUndeclaredExtensions(user: Json): void {
-  for (const key of Object.keys(user)) {
-    const lower = key.toLowerCase();
-    if (!lower.startsWith('urn:')) continue;
-    if (declaredUserSchemas.some((urn) => lower === urn || lower.startsWith(`${urn}:`))) continue;
-    throw new BridgeError(
-      'INVALID_VALUE',
-      `the extension schema ${key} is not one this bridge declares (GET /Schemas lists those it stores), so its attributes would be lost and nothing was stored: remove that attribute mapping in the IdP, or map the value to a declared attribute (an enterprise extension attribute such as costCenter or division)`,
-      { details: { schema: key } },
-    );
-  }
+  for (const key of Object.keys(user)) refuseUndeclaredExtension(key);
+}
+
+/**
+ * Refuses a User attribute key or PATCH path (`urn:…:User`, `urn:…:User:attr`) in an extension
+ * schema the bridge does not declare, as POST and PUT do (invalidValue naming it); `where`
+ * prefixes the message (`operation 2`).
+ */
+export function refuseUndeclaredExtension(key: string, where?: string): void {
+  const lower = key.toLowerCase();
+  if (!lower.startsWith('urn:')) return;
+  if (declaredUserSchemas.some((urn) => lower === urn || lower.startsWith(`${urn}:`))) return;
+  const shown = key.slice(0, 200);
+  throw new BridgeError(
+    'INVALID_VALUE',
+    `${where === undefined ? '' : `${where}: `}the extension schema ${shown} is not one this bridge declares (GET /Schemas lists those it stores), so its attributes would be lost and nothing was stored: remove that attribute mapping in the IdP, or map the value to a declared attribute (an enterprise extension attribute such as costCenter or division)`,
+    { details: { schema: shown } },
+  );
 }
 
 /** A Group body as scimmy should see it. */

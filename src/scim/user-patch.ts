@@ -3,7 +3,7 @@ import SCIMMY from 'scimmy';
 import { BridgeError } from '../errors.js';
 import { matches, type Filter } from '../filter/index.js';
 import { parsePatchPath } from './grammar.js';
-import { normalizeManager, type PatchOperation } from './quirks.js';
+import { normalizeManager, refuseUndeclaredExtension, type PatchOperation } from './quirks.js';
 import { ENTERPRISE_SCHEMA, PATCH_OP, SYNC_SCHEMA, USER_SCHEMA, readOnlyUserPaths, scimmyError, userSchemaClass } from './schemas.js';
 import { isJsonObject as isObject, type JsonObject as Json } from './json.js';
 
@@ -68,6 +68,8 @@ function prepare(operation: PatchOperation, current: Json, index: number): Step[
   if (path === lower(SYNC_SCHEMA) || path.startsWith(`${lower(SYNC_SCHEMA)}:`)) {
     throw new BridgeError('MUTABILITY', `${where}: "${SYNC_SCHEMA}" is what the bridge did in the target: read-only`);
   }
+  // As on POST and PUT: what an undeclared extension carries would be lost, so nothing is stored.
+  refuseUndeclaredExtension(operation.path, where);
   if (path === lower(ENTERPRISE_SCHEMA)) return wholeExtension(operation, where);
   // The bridge does not sync passwords (changePassword is not supported): a password write is ignored, as on POST and PUT.
   if (path === 'password' || path === `${lower(USER_SCHEMA)}:password`) return [];

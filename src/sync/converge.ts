@@ -5,6 +5,7 @@ import { applyUser } from './apply.js';
 import type { SyncConnection } from './connection.js';
 import type { CallRecord, Execution } from './execute.js';
 import type { RemovalGuard } from './guard.js';
+import type { SyncEvent } from './notifier.js';
 import { isRemoval } from './plan.js';
 import { loadUser, type Prepared } from './prepare.js';
 import { isManageable } from './safety.js';
@@ -245,18 +246,24 @@ async function record(
   let state = wanted;
   let isCurrent: boolean;
   let isSettled = false;
+  // What needs a person is queued with the state that says so, in the same transaction.
+  const event = eventIfNew(connection, job, prepared, previous, wanted);
+  const notifications = event ? connection.notifier.rowsOf(event) : [];
   try {
-    ({ isCurrent } = await store.recordRun(job, { state: wanted, audit: (current) => auditOf(wanted, current), complete }));
+    ({ isCurrent } = await store.recordRun(job, { state: wanted, audit: (current) => auditOf(wanted, current), complete, notifications }));
     isSettled = complete;
+    if (isCurrent && notifications.length > 0) connection.notifier.queued();
   } catch (err) {
     if (!isRefusedLink(err, wanted)) throw err;
     // Nothing was written: record the state unlinked (putLinkedState), then the audit; the worker completes the job.
     ({ state, isCurrent } = await putLinkedState(store, wanted, leaseOf(job)));
     await store.appendAudit([auditOf(state, isCurrent)]);
+    // This last line of defence writes apart from the run's transaction: its event follows the same way.
+    const unlinked = isCurrent ? eventIfNew(connection, job, prepared, previous, state) : null;
+    if (unlinked) await connection.notifier.emit(unlinked);
   }
   if (!isCurrent) connection.logger.warn('job lease lost: another worker converges this user now; this run\'s state is not recorded', { userId: job.userId });
   else {
-    await notifyIfNew(connection, job, prepared, previous, state);
     // An IdP assigned a role the target does not have: someone should fix the assignment (said once, while it is new).
     if (state.warnings && JSON.stringify(state.warnings) !== JSON.stringify(previous?.warnings)) connection.logger.warn('assigned values ignored', { userId: job.userId, warnings: state.warnings });
   }
@@ -271,14 +278,15 @@ function isRefusedLink(err: unknown, state: SyncState): boolean {
 const needsPerson: ReadonlySet<SyncStatus> = new Set(['failed', 'unsupported', 'held']);
 
 /**
- * Tells the connection's notifier when a user becomes failed, unsupported or held, or fails for
- * another reason than before; the same failure again (the long-backoff retry) is not news.
+ * The event to tell the connection's notifier when a user becomes failed, unsupported or held,
+ * or fails for another reason than before; null for the same failure again (the long-backoff
+ * retry is not news) or a state that needs nobody.
  */
-async function notifyIfNew(connection: SyncConnection, job: JobInfo, prepared: Prepared | null, previous: SyncState | null, state: SyncState): Promise<void> {
-  if (!needsPerson.has(state.status)) return;
-  if (previous?.status === state.status && previous.lastError?.code === state.lastError?.code) return;
+function eventIfNew(connection: SyncConnection, job: JobInfo, prepared: Prepared | null, previous: SyncState | null, state: SyncState): SyncEvent | null {
+  if (!needsPerson.has(state.status)) return null;
+  if (previous?.status === state.status && previous.lastError?.code === state.lastError?.code) return null;
   const kind = state.status === 'held' ? 'held' : state.status === 'unsupported' ? 'unsupported' : 'failed';
-  await connection.notifier.emit({
+  return {
     kind,
     connection: connection.name,
     at: state.updatedAt,
@@ -287,7 +295,7 @@ async function notifyIfNew(connection: SyncConnection, job: JobInfo, prepared: P
     ...(state.lastError ? { code: state.lastError.code } : {}),
     message: state.lastError?.message ?? state.status,
     requestIds: job.requestIds,
-  });
+  };
 }
 
 /**

@@ -55,6 +55,9 @@ interface Loop {
   release: (() => void) | null;
 }
 
+/** The shortest pause of a drain before it claims again a job it put back (no busy loop while a claim races another). */
+const DRAIN_RECLAIM_MS = 10;
+
 /** The convergence worker. */
 export class SyncEngine {
   readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -213,25 +216,37 @@ export class SyncEngine {
     let total = 0;
     for (const loop of this.loops.values()) {
       if (connections && !connections.includes(loop.connection.name)) continue;
-      let deferredUntil = 0;
-      for (;;) {
-        const jobs = await this.claim(loop, loop.connection.concurrency);
-        if (jobs.length === 0) {
-          // A job put back because another one had its account: it runs in this drain too.
-          if (deferredUntil <= Date.now()) break;
-          await new Promise((resolve) => setTimeout(resolve, deferredUntil - Date.now()));
-          deferredUntil = 0;
-          continue;
-        }
-        for (const job of jobs) loop.leased.add(job);
-        const results = await Promise.all(jobs.map((job) => this.process(loop, job).finally(() => loop.leased.delete(job))));
-        const deferred = results.filter((at): at is number => at !== undefined);
-        deferredUntil = Math.max(deferredUntil, ...deferred);
-        total += jobs.length - deferred.length;
-        onProgress?.(total);
-      }
+      total = await this.drainLoop(loop, total, onProgress);
     }
     return total;
+  }
+
+  /** Runs a connection's jobs until none it can run is left; counts on from `total`. */
+  private async drainLoop(loop: Loop, total: number, onProgress: ((done: number) => void) | undefined): Promise<number> {
+    // Jobs put back because another job had their account: they run in this drain too.
+    const putBack = new Set<string>();
+    for (;;) {
+      const jobs = await this.claim(loop, loop.connection.concurrency);
+      if (jobs.length === 0) {
+        if (putBack.size === 0 || this.abort.signal.aborted) return total;
+        // Due times are on the database's clock, not this host's: ask it when one can be claimed.
+        // None left that can (held, parked, or run by another worker meanwhile) ends the drain.
+        const waitMs = await this.options.store.claimableIn(loop.connection.name, [...putBack]);
+        if (waitMs === null) return total;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(DRAIN_RECLAIM_MS, waitMs)));
+        continue;
+      }
+      for (const job of jobs) {
+        loop.leased.add(job);
+        putBack.delete(job.userId);
+      }
+      const results = await Promise.all(jobs.map((job) => this.process(loop, job).finally(() => loop.leased.delete(job))));
+      jobs.forEach((job, i) => {
+        if (results[i] === true) putBack.add(job.userId);
+        else total++;
+      });
+      onProgress?.(total);
+    }
   }
 
   private newLoop(connection: SyncConnection): Loop {
@@ -313,8 +328,8 @@ export class SyncEngine {
     return this.options.store.claimJobs(loop.connection.name, { limit, workerId: this.workerId, leaseMs: this.leaseMs() });
   }
 
-  /** Runs one job; returns when it is due again if it was put back for another job on the same account. */
-  private async process(loop: Loop, job: ClaimedJob): Promise<number | undefined> {
+  /** Runs one job; returns true when it was put back, not run, because another job has the same account. */
+  private async process(loop: Loop, job: ClaimedJob): Promise<boolean> {
     const { store } = this.options;
     const { connection } = loop;
     const started = performance.now();
@@ -336,7 +351,6 @@ export class SyncEngine {
         const delayMs = pause + Math.floor(Math.random() * pause);
         await store.releaseJob(job, delayMs);
         isBusy = true;
-        return Date.now() + delayMs;
       } else if (outcome.result === 'held') {
         // Held rows are never claimed; give the lease back so `approve` releases them at once.
         await store.retryJob(job, { delayMs: 0, lastError: outcome.reason });
@@ -352,7 +366,7 @@ export class SyncEngine {
       // A job put back has not run yet: whoever waits for it keeps waiting.
       if (!isBusy) this.notify(connection.name, job.userId);
     }
-    return undefined;
+    return isBusy;
   }
 
   /** A change waiting on an invitation is urgent; an invitation with nothing waiting is checked at the interval. */

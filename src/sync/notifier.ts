@@ -1,3 +1,5 @@
+import type { NotificationInput } from '../directory/store.js';
+
 /**
  * What the sync framework tells a person about, through a notifier the composition root hands
  * in (src/notify queues each event in the store and delivers it to webhooks): sync decides and
@@ -29,7 +31,14 @@ export interface SyncEvent {
 /** Takes events; never throws (a notifier that cannot queue logs its own trouble). */
 export interface SyncNotifier {
   emit(event: SyncEvent): Promise<void>;
+  /**
+   * The outbox rows of an event (one per webhook that wants its kind, none when none does), for
+   * a caller that queues them in the transaction of what caused them (the store's recordRun).
+   */
+  rowsOf(event: SyncEvent): NotificationInput[];
+  /** Says rows from {@link rowsOf} were committed (the dispatcher may deliver at once). */
+  queued(): void;
 }
 
 /** The notifier when nothing is configured. */
-export const silentNotifier: SyncNotifier = { emit: () => Promise.resolve() };
+export const silentNotifier: SyncNotifier = { emit: () => Promise.resolve(), rowsOf: () => [], queued: () => undefined };

@@ -155,6 +155,34 @@ describe.each(['sqlite', 'postgres'] as const)('Entra SCIM sequences on %s', (ki
       expect(((await scim.get(`/Users/${user.id}`)).body as Resource).displayName).toBeUndefined();
     });
 
+    const patchOp = (operation: Record<string, unknown>): Record<string, unknown> => ({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [operation] });
+
+    it('PATCH replace without a path: 400 invalidValue naming the extension, and nothing of the PATCH is stored', async () => {
+      const user = await create(entra.createUser(person('custom4')));
+      const res = await scim.patch(`/Users/${user.id}`, patchOp({ op: 'replace', value: { displayName: 'Changed', [CUSTOM]: { CustomAttribute: 'blue' } } }));
+      expectError(res, 400, 'invalidValue');
+      expect((res.body as { detail: string }).detail).toContain(CUSTOM);
+      const stored = (await scim.get(`/Users/${user.id}`)).body as Resource;
+      expect(stored.displayName).toBeUndefined();
+      expect(Object.keys(stored).map((k) => k.toLowerCase())).not.toContain(CUSTOM.toLowerCase());
+    });
+
+    it('PATCH add without a path, or with a path in the extension: 400 invalidValue, nothing stored', async () => {
+      const user = await create(entra.createUser(person('custom5')));
+      for (const operation of [
+        { op: 'add', value: { [CUSTOM]: { CustomAttribute: 'blue' } } },
+        { op: 'replace', path: `${CUSTOM}:CustomAttribute`, value: 'blue' },
+        { op: 'add', path: CUSTOM, value: { CustomAttribute: 'blue' } },
+      ]) {
+        const res = await scim.patch(`/Users/${user.id}`, patchOp(operation));
+        expectError(res, 400, 'invalidValue');
+        expect((res.body as { detail: string }).detail, JSON.stringify(operation)).toContain(CUSTOM);
+      }
+      const stored = (await scim.get(`/Users/${user.id}`)).body as Resource;
+      expect((stored.meta as { version: string }).version).toBe((user.meta as { version: string }).version);
+      expect(Object.keys(stored).map((k) => k.toLowerCase())).not.toContain(CUSTOM.toLowerCase());
+    });
+
     it('an undeclared URN listed in schemas alone carries nothing to lose: 201', async () => {
       const body = entra.createUser(person('custom3'));
       await create({ ...body, schemas: [...(body.schemas as string[]), CUSTOM] });

@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { InvitationWatcher } from '../../src/sync/invitation-watcher.js';
 import { simControl, simRequests } from '../contract/connector-contract.js';
 import * as okta from '../fixtures/okta/requests.js';
 import { eventually, simState, startTestBridge, type StoreKind, type TestBridge } from '../helpers/bridge.js';
@@ -27,18 +28,34 @@ describe.each(['sqlite', 'postgres'] as const)('invitations on %s', (kind: Store
     const intervalMs = 200;
     tb = await startTestBridge({ store: kind, types: ['paradime'], engine: { invitationRecheckMs: intervalMs } });
     const sim = tb.sims.get('paradime')!;
+    const targetCalls = async (): Promise<number> => (await simRequests(sim)).length;
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push(await createScimUser(tb, 'paradime', okta.createUser(person(`invitee${i}`))));
     for (const id of ids) await waitForSync(tb, 'paradime', id, (s) => s.state === 'synced' && s.accountStatus === 'invited', 'invited');
-    // From here on, every call to the target is a check of the pending invitations.
-    await simControl(sim, '/requests', undefined, 'DELETE');
-    const started = performance.now();
-    const calls = 10;
-    await eventually(async () => (await simRequests(sim)).length >= calls, { timeoutMs: 20_000, what: `${calls} target calls` });
-    const elapsed = performance.now() - started;
-    const made = (await simRequests(sim)).length;
-    // Checks run at most once per interval: no more than one call per interval passed, plus the first.
-    expect(made).toBeLessThanOrEqual(Math.floor(elapsed / intervalMs) + 2);
+    // From here on, every call to the target is a check of the pending invitations: count the
+    // calls each timed check makes (checks never overlap), whatever the time between them.
+    const perCheck: number[] = [];
+    const check = InvitationWatcher.prototype.check;
+    const spy = vi.spyOn(InvitationWatcher.prototype, 'check').mockImplementation(async function (this: InvitationWatcher) {
+      const before = await targetCalls();
+      try {
+        return await check.call(this);
+      } finally {
+        perCheck.push((await targetCalls()) - before);
+      }
+    });
+    try {
+      await eventually(async () => perCheck.length >= 3, { timeoutMs: 20_000, what: 'three checks of the pending invitations' });
+    } finally {
+      spy.mockRestore();
+    }
+    await tb.bridge.engine.stop();
+    // What one listing of the target costs, with nothing else running.
+    const before = await targetCalls();
+    for await (const account of tb.bridge.engine.connection('paradime')!.connector.listAccounts()) void account;
+    const oneListing = (await targetCalls()) - before;
+    expect(oneListing).toBeGreaterThan(0);
+    expect(perCheck.slice(0, 3)).toEqual([oneListing, oneListing, oneListing]);
     expect((await simState<ParadimeState>(sim)).invitedUsers).toHaveLength(5);
   });
 

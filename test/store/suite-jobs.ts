@@ -163,6 +163,30 @@ export function jobTests(t: SuiteContext): void {
       expect(jobs.get(b)).toMatchObject({ reason: 'reconcile', generation: 1, requestIds: [] });
     });
 
+    it('says how long until one of some jobs can be claimed, on its own clock, and null when none is left that can', async () => {
+      const conn = newConnection();
+      const [a, b, c, d] = (await createUsers(t.store(), conn, 4)) as [string, string, string, string];
+      expect(await t.store().claimableIn(conn, [])).toBeNull();
+      expect(await t.store().claimableIn(conn, [a, 'unknown'])).toBe(0);
+      const claimed = await t.store().claimJobs(conn, claim('w1', 60_000));
+      const jobOf = (userId: string): (typeof claimed)[number] => claimed.find((j) => j.userId === userId)!;
+      // Leased: claimable once the lease runs out.
+      expect(await t.store().claimableIn(conn, [a])).toBeGreaterThan(60_000 - CLOCK_SLACK_MS - 1_000);
+      await t.store().releaseJob(jobOf(a), 30_000);
+      const inA = await t.store().claimableIn(conn, [a]);
+      expect(inA).toBeGreaterThan(30_000 - 1_000);
+      expect(inA).toBeLessThanOrEqual(30_000);
+      await t.store().releaseJob(jobOf(c), 5_000);
+      const inAC = await t.store().claimableIn(conn, [a, c]);
+      expect(inAC).toBeGreaterThan(5_000 - 1_000);
+      expect(inAC).toBeLessThanOrEqual(5_000);
+      // Held, parked (failed for good) or gone: nobody can claim it.
+      await t.store().holdJobs(conn, [a, c], 'held');
+      expect(await t.store().retryJob(jobOf(b), { delayMs: 1_000, lastError: 'PERMANENT', parked: true })).toBe(true);
+      expect(await t.store().completeJob(jobOf(d))).toBe(true);
+      expect(await t.store().claimableIn(conn, [a, b, c, d])).toBeNull();
+    });
+
     it('claims no more jobs than the limit', async () => {
       for (let round = 0; round < 5; round++) {
         const conn = newConnection();

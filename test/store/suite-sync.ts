@@ -125,6 +125,31 @@ export function syncTests(t: SuiteContext): void {
       expect((await t.store().listJobs(conn)).map((j) => j.userId)).toContain(c);
     });
 
+    it('queues a run\'s notifications in its transaction: with the state, or not at all', async () => {
+      const conn = newConnection();
+      const webhook = `hook-${conn}`;
+      const [a, b, c] = await createUsers(t.store(), conn, 3);
+      const jobs = await t.store().claimJobs(conn, claim('w1'));
+      const job = (id: string) => jobs.find((j) => j.userId === id)!;
+      const audit = (userId: string) => () => ({ at: 1_900_000_000_000, connection: conn, userId, requestIds: [], decision: {} });
+      const note = (userId: string) => [{ id: `${webhook}:${userId}`, webhook, event: { kind: 'failed', connection: conn, userId, message: 'TARGET_AUTH' } }];
+      const queued = async (): Promise<number> => (await t.store().notificationStats()).find((s) => s.webhook === webhook)?.pending ?? 0;
+
+      expect(await t.store().recordRun(job(a!), { state: state(conn, a!, { status: 'failed' }), audit: audit(a!), complete: false, notifications: note(a!) })).toEqual({ isCurrent: true, isCompleted: false });
+      expect(await queued()).toBe(1);
+      expect((await t.store().claimNotifications(webhook, { limit: 10, leaseMs: 60_000 })).map((n) => n.event.userId)).toEqual([a]);
+      // The lease was lost: no state, so no notification either.
+      await t.store().releaseJob(job(b!));
+      await t.store().claimJobs(conn, claim('w2'));
+      expect(await t.store().recordRun(job(b!), { state: state(conn, b!, { status: 'failed' }), audit: audit(b!), complete: false, notifications: note(b!) })).toEqual({ isCurrent: false, isCompleted: false });
+      expect(await t.store().getSyncStates(conn, [b!])).toEqual([]);
+      // A link another state holds: UNIQUENESS, and neither the state nor the notification is written.
+      await t.store().putSyncState(state(conn, a!, { targetId: `t-${a!}` }));
+      await expectCode(t.store().recordRun(job(c!), { state: state(conn, c!, { targetId: `t-${a!}`, status: 'failed' }), audit: audit(c!), complete: false, notifications: note(c!) }), 'UNIQUENESS');
+      expect(await t.store().getSyncStates(conn, [c!])).toEqual([]);
+      expect(await queued()).toBe(1);
+    });
+
     it('appends, lists and purges audit records', async () => {
       const conn = newConnection();
       const base = 1_800_000_000_000;

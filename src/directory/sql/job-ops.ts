@@ -4,7 +4,7 @@ import type { ClaimedJob, ClaimOptions, JobLease, JobRow, JobStats, RetryOptions
 import type { Dialect } from './dialect.js';
 import { jobColumns, leaseTimes, toJob, toNumber } from './rows.js';
 import { empty, raw, sql, type Sql } from './sql.js';
-import { exec, rows, type Tx } from './tx.js';
+import { exec, first, rows, type Tx } from './tx.js';
 
 /**
  * The outbox: one `sync_jobs` row per user, coalesced. Enqueueing is one upsert statement
@@ -76,6 +76,18 @@ export function* claimJobs(d: Dialect, connection: string, options: ClaimOptions
   return claimed
     .map((row) => ({ ...toJob(row), workerId: options.workerId, leaseToken, ...leaseTimes(row, options.leaseMs) }))
     .sort((a, b) => a.availableAt - b.availableAt || (a.userId < b.userId ? -1 : 1));
+}
+
+/**
+ * How long until the first of these jobs can be claimed (due and its lease free), on the
+ * database's clock: 0 when one can be now, null when none of them is left unheld and unparked.
+ */
+export function* claimableIn(d: Dialect, connection: string, userIds: readonly string[]): Tx<number | null> {
+  if (userIds.length === 0) return null;
+  const row = yield* first(sql`SELECT MIN(${d.greatest(raw('available_at'), raw('COALESCE(locked_until, 0)'))}) - ${d.now} AS wait
+    FROM sync_jobs WHERE connection = ${connection} AND user_id IN (${d.list([...new Set(userIds)])}) AND held_reason IS NULL AND parked_at IS NULL`);
+  const wait = row?.wait;
+  return wait === null || wait === undefined ? null : Math.max(0, toNumber(wait));
 }
 
 /** Extends the leases of these claims (a live worker renews; a killed one's leases run out). */

@@ -112,6 +112,9 @@ export abstract class SqlStore implements Store {
   claimJobs(connection: string, options: ClaimOptions): Promise<ClaimedJob[]> {
     return this.run('write', () => jobs.claimJobs(this.d, connection, options));
   }
+  claimableIn(connection: string, userIds: readonly string[]): Promise<number | null> {
+    return this.run('read', () => jobs.claimableIn(this.d, connection, userIds));
+  }
   renewLeases(connection: string, leaseTokens: readonly string[], leaseMs: number): Promise<number> {
     return this.run('write', () => jobs.renewLeases(this.d, connection, leaseTokens, leaseMs));
   }

@@ -2,6 +2,7 @@ import type { AuditRecord, ClaimedJob, JobLease, RunRecord, SyncInput, SyncState
 import type { Dialect } from './dialect.js';
 import { completeJob, holdsLease } from './job-ops.js';
 import { groupsOfUsers } from './member-ops.js';
+import { enqueueNotifications } from './notify-ops.js';
 import { getUser } from './user-ops.js';
 import { toAudit, toNumber, toSyncState } from './rows.js';
 import { empty, join, sql, type Sql } from './sql.js';
@@ -31,9 +32,14 @@ export function* loadSyncInput(d: Dialect, connection: string, userId: string): 
   return { user, state: state ?? null, groups };
 }
 
-/** A leased job's run: its state (while the lease holds), its audit record (always), and with `complete` the job done. */
+/**
+ * A leased job's run: its state and notifications (while the lease holds), its audit record
+ * (always), and with `complete` the job done.
+ */
 export function* recordRun(d: Dialect, job: ClaimedJob, run: RunRecord): Tx<{ isCurrent: boolean; isCompleted: boolean }> {
   const isCurrent = yield* putSyncState(d, run.state, job);
+  // The events the state gives rise to commit with it: a crash between the two loses neither.
+  if (isCurrent && run.notifications !== undefined && run.notifications.length > 0) yield* enqueueNotifications(d, run.notifications);
   yield* appendAudit(d, [run.audit(isCurrent)]);
   // A lost lease completes nothing (completeJob is fenced by it too).
   const isCompleted = run.complete && isCurrent ? yield* completeJob(job) : false;
