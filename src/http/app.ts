@@ -53,10 +53,8 @@ export function createApp(options: AppOptions): Express {
     if (options.isDraining?.()) res.setHeader('Connection', 'close');
     next();
   });
-  app.use(healthRoutes({ readiness: options.readiness, ...(options.callerOf ? { callerOf: options.callerOf } : {}) }));
-  for (const mount of options.mounts ?? []) app.use(mount.path, mount.handler);
   const authFailures = withFailureLog(options.authFailures ?? createMemoryAuthFailureLimiter(), options.logger);
-  app.use('/oauth', createTokenEndpoint({ connections: new Map(), ...options.oauth, authFailures }));
+  // SCIM first: it is what the IdPs wait on, and no other path starts with /scim (each layer passed costs a path match).
   app.use('/scim', (_req, _res, next) => next(options.isDraining?.() ? new BridgeError('SHUTTING_DOWN', 'the bridge is shutting down', { retryAfterMs: 5_000 }) : undefined));
   app.use(
     '/scim/v2',
@@ -68,6 +66,9 @@ export function createApp(options: AppOptions): Express {
       authFailures,
     }),
   );
+  app.use(healthRoutes({ readiness: options.readiness, ...(options.callerOf ? { callerOf: options.callerOf } : {}) }));
+  for (const mount of options.mounts ?? []) app.use(mount.path, mount.handler);
+  app.use('/oauth', createTokenEndpoint({ connections: new Map(), ...options.oauth, authFailures }));
   app.use((_req, _res, next) => next(new BridgeError('NOT_FOUND', 'no such endpoint')));
   app.use(errorMiddleware(options.logger));
   return app;

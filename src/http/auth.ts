@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { BridgeError } from '../errors.js';
 import type { ScimAuthConfig } from '../config/schema.js';
 import { looksLikeJwt, type AccessTokens } from './access-tokens.js';
@@ -11,7 +11,8 @@ import { looksLikeJwt, type AccessTokens } from './access-tokens.js';
  * then verified as an access token of this connection (its signature, audience and expiry).
  */
 
-const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+// The one-shot hash: half the cost of a Hash object per request.
+const digest = (value: string): Buffer => hash('sha256', value, 'buffer');
 
 /** A connection's credentials, pre-hashed. */
 export interface Authenticator {
