@@ -47,25 +47,25 @@ export function createApp(options: AppOptions): Express {
   app.set('query parser', 'simple');
   // Off by default: X-Forwarded-For is then ignored, so a client cannot choose the address it is counted under.
   app.set('trust proxy', options.trustProxy ?? false);
-  app.use(requestContext(options.logger, options.onRequest, options.quietPaths ?? []));
-  // While draining, every answer closes its connection, so keep-alive clients (load balancers, scrapers) let the server stop.
-  app.use((_req, res, next) => {
+  const context = requestContext(options.logger, options.onRequest, options.quietPaths ?? []);
+  app.use((req, res, next) => {
+    // While draining, every answer closes its connection, so keep-alive clients (load balancers, scrapers) let the server stop.
     if (options.isDraining?.()) res.setHeader('Connection', 'close');
-    next();
+    context(req, res, next);
   });
   const authFailures = withFailureLog(options.authFailures ?? createMemoryAuthFailureLimiter(), options.logger);
+  const scim = createScimRouter({
+    connections: options.connections,
+    ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+    bodyLimit: options.bodyLimit,
+    limiter: createRateLimiter(options.requestsPerMinute),
+    authFailures,
+  });
   // SCIM first: it is what the IdPs wait on, and no other path starts with /scim (each layer passed costs a path match).
-  app.use('/scim', (_req, _res, next) => next(options.isDraining?.() ? new BridgeError('SHUTTING_DOWN', 'the bridge is shutting down', { retryAfterMs: 5_000 }) : undefined));
-  app.use(
-    '/scim/v2',
-    createScimRouter({
-      connections: options.connections,
-      ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
-      bodyLimit: options.bodyLimit,
-      limiter: createRateLimiter(options.requestsPerMinute),
-      authFailures,
-    }),
-  );
+  app.use('/scim', (req, res, next) => {
+    if (options.isDraining?.()) return next(new BridgeError('SHUTTING_DOWN', 'the bridge is shutting down', { retryAfterMs: 5_000 }));
+    scim(req, res, next);
+  });
   app.use(healthRoutes({ readiness: options.readiness, ...(options.callerOf ? { callerOf: options.callerOf } : {}) }));
   for (const mount of options.mounts ?? []) app.use(mount.path, mount.handler);
   app.use('/oauth', createTokenEndpoint({ connections: new Map(), ...options.oauth, authFailures }));

@@ -68,7 +68,7 @@ interface Endpoints {
 }
 
 /**
- * Builds the SCIM handler, to mount at `/scim/v2`. It matches paths itself, by one split and
+ * Builds the SCIM handler, to mount at `/scim` (it answers `/scim/v2/...` and passes anything else on). It matches paths itself, by one split and
  * map lookups, instead of an express Router of 25 layers each matched by a regular expression in
  * turn (about a tenth of a filtered read's CPU). The matching is express's: case-insensitive,
  * one optional trailing slash, each segment percent-decoded, HEAD answered as GET.
@@ -103,11 +103,16 @@ export function createScimRouter(options: ScimRouterOptions): RequestHandler {
   };
 }
 
-/** The path below the mount without the leading slash and the query, or null for the mount itself (the app's 404). */
+/**
+ * The path below `/scim/v2/` (the handler is mounted at `/scim`) without the query, or null for
+ * another path under `/scim` and for `/scim/v2` itself (both the app's 404). `v2` matches in any
+ * case, as express's mount did.
+ */
 function pathOf(url: string): string | null {
   const query = url.indexOf('?');
   const path = query === -1 ? url : url.slice(0, query);
-  return path.length <= 1 ? null : path.slice(1);
+  if (path.length < 5 || path[3] !== '/' || path.slice(0, 3).toLowerCase() !== '/v2') return null;
+  return path.slice(4);
 }
 
 /** One percent-decoded path segment; a malformed escape is the client's error. */
