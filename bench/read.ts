@@ -5,7 +5,7 @@ import { prepareBenchStore, type BenchStore } from './lib/bench-store.js';
 import { scimHeaders } from './lib/bridge-config.js';
 import { scimCaller, startBareChild, startBridgeChild, type ServerChild } from './lib/children.js';
 import { runLoad, type LoadResult } from './lib/load.js';
-import { stagesOf, stageTable, type CpuProfile } from './lib/profile.js';
+import { stagesOf, stageTable, type CpuProfile, type StageColumn } from './lib/profile.js';
 import { benchArgs, ms, printFooter, printHeader, progress } from './lib/run-info.js';
 import { benchUserName, randomSource, seedUsers } from './lib/seed.js';
 
@@ -14,8 +14,8 @@ import { benchUserName, randomSource, seedUsers } from './lib/seed.js';
  * `GET /scim/v2/<c>/Users?filter=userName eq "<random existing user>"` at 32 concurrent
  * connections, beside a bare express endpoint that answers the same bytes, with the same client
  * and concurrency, in the same run. Rounds alternate baseline and bridge to even out noise.
- * With `--profile 1`, one more bridge round runs under the V8 profiler and its CPU per request
- * is printed by stage (bench/lib/profile.ts); that round is not in the ratio.
+ * With `--profile 1`, one more round of each server runs under the V8 profiler and their CPU per
+ * request is printed by stage side by side (bench/lib/profile.ts); those rounds are not in the ratio.
  */
 
 const args = benchArgs({ users: '100000', duration: '10', warmup: '3', rounds: '2', concurrency: '32', seed: '7', profile: '0' });
@@ -62,17 +62,29 @@ function row(round: number, name: string, r: LoadResult): string {
   return `| ${round} | ${name} | ${Math.round(r.perSecond)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.errors} | ${cpu} | ${perRequest} |`;
 }
 
-/** One bridge round under the V8 profiler (sampling every 200 µs): CPU per request by stage. */
-async function profiledRound(bridge: ServerChild): Promise<void> {
-  progress('profiled round: bridge');
-  await bridge.ask('profileStart');
-  const result = await measure(bridge, true, args.int('duration') * 1000);
-  const profile = await bridge.ask<CpuProfile>('profileStop');
-  console.log(`\nprofiled round (bridge, ${result.requests} requests, ${Math.round(result.perSecond)} req/s under the profiler, ${result.errors} errors): CPU per request by stage\n`);
-  for (const line of stageTable(stagesOf(profile), result.requests)) console.log(line);
-  const file = path.join(os.tmpdir(), `scim-bridge-read-${args.store}-${process.pid}.cpuprofile`);
-  writeFileSync(file, JSON.stringify(profile));
-  console.log(`\nprofile: ${file} (open in Chrome DevTools or speedscope)`);
+/**
+ * One more round of each server under the V8 profiler (sampling every 200 µs): CPU per request
+ * by stage, the bare endpoint beside the bridge (its express, JSON and Node HTTP work is the
+ * floor both pay). The profiles are written next to the system's temporary files.
+ */
+async function profiledRounds(servers: readonly [ServerChild, boolean][]): Promise<void> {
+  const columns: StageColumn[] = [];
+  const notes: string[] = [];
+  for (const [server, isBridge] of servers) {
+    const name = isBridge ? 'bridge' : 'bare';
+    progress(`profiled round: ${name}`);
+    await server.ask('profileStart');
+    const result = await measure(server, isBridge, args.int('duration') * 1000);
+    const profile = await server.ask<CpuProfile>('profileStop');
+    columns.push({ name, totals: stagesOf(profile), requests: result.requests });
+    const file = path.join(os.tmpdir(), `scim-bridge-read-${args.store}-${name}-${process.pid}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    notes.push(`${name}: ${result.requests} requests, ${Math.round(result.perSecond)} req/s under the profiler, ${result.errors} errors; profile ${file}`);
+  }
+  console.log('\nprofiled rounds: CPU per request by stage (bench/lib/profile.ts; for the bare server, express and its JSON count as routing)\n');
+  for (const line of stageTable(columns)) console.log(line);
+  console.log('');
+  for (const note of notes) console.log(note);
 }
 
 async function main(): Promise<void> {
@@ -113,7 +125,7 @@ async function main(): Promise<void> {
     const rate = (t: { n: number; ms: number }): number => (t.n / t.ms) * 1000;
     console.log(`\nratio (bridge / bare throughput): ${(rate(totals.bridge) / rate(totals.bare)).toFixed(3)} (${Math.round(rate(totals.bridge))} / ${Math.round(rate(totals.bare))} req/s)`);
     console.log(`p99 / p50, bridge: ${(totals.p99 / Math.max(totals.p50, 1e-9)).toFixed(1)} (worst round)`);
-    if (args.int('profile') === 1) await profiledRound(bridge);
+    if (args.int('profile') === 1) await profiledRounds([[bare, false], [bridge, true]]);
   } finally {
     for (const child of children.reverse()) await child.stop();
     await store.dispose();

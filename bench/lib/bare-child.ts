@@ -2,6 +2,7 @@ import express from 'express';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serveParent } from './ipc.js';
+import { profilerHandlers } from './profiler.js';
 
 /**
  * Child process entry: the baseline of the read benchmark. A bare express 5 app that answers
@@ -22,7 +23,7 @@ async function start(): Promise<{ url: string }> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-serveParent(start, {}, async () => {
+serveParent(start, profilerHandlers(), async () => {
   server?.closeAllConnections();
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
 });

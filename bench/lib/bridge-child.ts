@@ -1,5 +1,4 @@
 import { createWriteStream, readFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import { createStore } from '../../src/directory/create-store.js';
 import type { Store } from '../../src/directory/store.js';
@@ -7,6 +6,7 @@ import { createLogger } from '../../src/logging/logger.js';
 import { startBridge, type RunningBridge } from '../../src/main.js';
 import { BENCH_TOKEN, benchLoadedConfig, type BridgeChildConfig } from './bridge-config.js';
 import { serveParent } from './ipc.js';
+import { profilerHandlers } from './profiler.js';
 
 /**
  * Child process entry: the bridge under test, built by the real composition root
@@ -17,7 +17,6 @@ import { serveParent } from './ipc.js';
 const config = JSON.parse(process.env.BENCH_BRIDGE ?? '{}') as BridgeChildConfig;
 let bridge: RunningBridge | null = null;
 let store: Store | null = null;
-let profiler: Session | null = null;
 /** Calls the bridge made to its store, by method (the bench's own questions are not counted). */
 const storeCalls: Record<string, number> = {};
 
@@ -80,21 +79,7 @@ serveParent(
     roles: (body) => roleCounts(String(body)),
     heap: () => process.memoryUsage(),
     // A CPU profile of this process between the two questions (bench/lib/profile.ts reads it).
-    profileStart: async () => {
-      profiler = new Session();
-      profiler.connect();
-      await profiler.post('Profiler.enable');
-      await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
-      await profiler.post('Profiler.start');
-      return null;
-    },
-    profileStop: async () => {
-      const session = profiler as Session;
-      const { profile } = await session.post('Profiler.stop');
-      session.disconnect();
-      profiler = null;
-      return profile;
-    },
+    ...profilerHandlers(),
     // CPU time of the bridge process so far (µs), how long its main thread waited for a CPU while
     // it could run (ms, Linux: /proc/self/schedstat; null elsewhere), and its store calls so far.
     cpu: () => ({ ...process.cpuUsage(), waitedMs: runQueueWaitMs(), storeCalls: { ...storeCalls } }),

@@ -91,15 +91,22 @@ export function addStages(into: Record<Stage, number>, more: Record<Stage, numbe
 /** Zero for every stage. */
 export const noStages = (): Record<Stage, number> => Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
 
-/** The table of CPU per request by stage, in microseconds, as Markdown lines. */
-export function stageTable(totals: Record<Stage, number>, requests: number): string[] {
-  const sum = STAGES.reduce((acc, s) => acc + totals[s], 0);
-  const us = (ms: number): string => ((ms * 1000) / requests).toFixed(0);
+/** One profiled server of {@link stageTable}: its stage totals (ms) over `requests`. */
+export interface StageColumn {
+  name: string;
+  totals: Record<Stage, number>;
+  requests: number;
+}
+
+/** The table of CPU per request by stage, in microseconds and shares, one column per server, as Markdown lines. */
+export function stageTable(columns: readonly StageColumn[]): string[] {
+  const sums = columns.map((c) => STAGES.reduce((acc, s) => acc + c.totals[s], 0));
+  const cell = (c: StageColumn, ms: number, sum: number): string => `${((ms * 1000) / c.requests).toFixed(0)} µs (${((ms / sum) * 100).toFixed(0)}%)`;
   return [
-    `| stage | CPU per request (µs) | share |`,
-    `|---|---|---|`,
-    ...STAGES.map((s) => `| ${s} | ${us(totals[s])} | ${((totals[s] / sum) * 100).toFixed(0)}% |`),
-    `| total | ${us(sum)} | 100% |`,
+    `| stage | ${columns.map((c) => `${c.name}: CPU per request (share)`).join(' | ')} |`,
+    `|---|${columns.map(() => '---|').join('')}`,
+    ...STAGES.map((s) => `| ${s} | ${columns.map((c, i) => cell(c, c.totals[s], sums[i] as number)).join(' | ')} |`),
+    `| total | ${columns.map((c, i) => cell(c, sums[i] as number, sums[i] as number)).join(' | ')} |`,
   ];
 }
 
