@@ -102,5 +102,21 @@ describe.each(['sqlite', 'postgres'] as const)('a Redis Cloud task slower than t
       expect((await waitForAccount(tb, 'redis-cloud', p.userName, (a) => a !== null, 'the account'))?.name).toBe('Renamed Test');
       expect(await writes(tb, 'PUT', /\/v1\/users\/\d+$/), `statuses of the retries: ${seen.join(', ')}`).toBe(1);
     });
+
+    it('a slow update the IdP never retries: the worker waits for the task, then puts back the stored state', async () => {
+      tb = await start(400, 'strict');
+      const scim = tb.scim('redis-cloud');
+      const p = person('strictabandoned');
+      await retryUntil(() => scim.post('/Users', okta.createUser(p)), 201);
+      const id = ((await scim.get(okta.probe(p.userName)).expect(200)).body as { Resources: { id: string }[] }).Resources[0]!.id;
+      await waitForAccount(tb, 'redis-cloud', p.userName, (a) => a?.status === 'active', 'invitation accepted');
+      await jobsDone(tb);
+      expect((await scim.put(`/Users/${id}`, okta.putUser(id, p, { givenName: 'Renamed' }))).status).toBe(503);
+      await jobsDone(tb);
+      expect((await waitForAccount(tb, 'redis-cloud', p.userName, (a) => a !== null, 'the account'))?.name).toBe('strictabandoned Test');
+      // The strict write's task, then the worker's, one after the other: never a write beside a pending task.
+      expect(await writes(tb, 'PUT', /\/v1\/users\/\d+$/)).toBe(2);
+      expect(((await scim.get(`/Users/${id}`).expect(200)).body as { name: { givenName: string } }).name.givenName).toBe('strictabandoned');
+    });
   });
 });
