@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { connectorTypes } from '../connectors/types.js';
+import { defaultRoleCacheMs } from '../sync/role-catalog.js';
 import { oauthClientsSchema, tokenSigningKeysSchema, trustProxySchema } from './auth-schema.js';
 import { notifySchema } from './notify-schema.js';
 
@@ -46,6 +47,8 @@ export const targetLimitsSchema = z
   })
   .strict();
 
+const wholeMs = 'expected a whole number of milliseconds, like 60000 (1 min)';
+
 /** Convergence settings of one connection. */
 export const syncSettingsSchema = z
   .object({
@@ -61,6 +64,13 @@ export const syncSettingsSchema = z
     guardMinimum: z.number().int().min(1).default(10),
     /** Length of the guard's window. */
     guardWindowMs: z.number().int().min(1_000).default(5 * 60_000),
+    /** How long a live role list (`/Roles`, `assigned` rules) is served from memory before a request refreshes it in the background. */
+    roleCacheMs: z
+      .number({ error: wholeMs })
+      .int({ error: wholeMs })
+      .min(1_000, { error: 'must be at least 1000 (1 s): a shorter cache would read the target\'s roles on almost every request' })
+      .max(24 * 3600_000, { error: 'must be at most 86400000 (24 h); the reconciler also reads the roles on every pass' })
+      .default(defaultRoleCacheMs),
   })
   .strict();
 
