@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { connectorTypes } from '../connectors/types.js';
-import { defaultRoleCacheMs } from '../sync/role-catalog.js';
 import { oauthClientsSchema, tokenSigningKeysSchema, trustProxySchema } from './auth-schema.js';
 import { notifySchema } from './notify-schema.js';
 
@@ -48,6 +47,9 @@ export const targetLimitsSchema = z
   .strict();
 
 const wholeMs = 'expected a whole number of milliseconds, like 60000 (1 min)';
+
+/** Default of `sync.roleCacheMs`: how long a live role list stays fresh. */
+export const defaultRoleCacheMs = 60_000;
 
 /** Convergence settings of one connection. */
 export const syncSettingsSchema = z
