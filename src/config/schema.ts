@@ -46,6 +46,11 @@ export const targetLimitsSchema = z
   })
   .strict();
 
+const wholeMs = 'expected a whole number of milliseconds, like 60000 (1 min)';
+
+/** Default of `sync.roleCacheMs`: how long a live role list stays fresh. */
+export const defaultRoleCacheMs = 60_000;
+
 /** Convergence settings of one connection. */
 export const syncSettingsSchema = z
   .object({
@@ -61,6 +66,13 @@ export const syncSettingsSchema = z
     guardMinimum: z.number().int().min(1).default(10),
     /** Length of the guard's window. */
     guardWindowMs: z.number().int().min(1_000).default(5 * 60_000),
+    /** How long a live role list (`/Roles`, `assigned` rules) is served from memory before a request refreshes it in the background. */
+    roleCacheMs: z
+      .number({ error: wholeMs })
+      .int({ error: wholeMs })
+      .min(1_000, { error: 'must be at least 1000 (1 s): a shorter cache would read the target\'s roles on almost every request' })
+      .max(24 * 3600_000, { error: 'must be at most 86400000 (24 h); the reconciler also reads the roles on every pass' })
+      .default(defaultRoleCacheMs),
   })
   .strict();
 

@@ -2,7 +2,7 @@ import { BridgeError } from '../errors.js';
 import type { Filter } from '../filter/index.js';
 import type { GroupChange, MemberStep } from '../directory/model.js';
 import { parsePatchPath } from './grammar.js';
-import type { PatchOperation } from './quirks.js';
+import { refuseUndeclaredExtension, type PatchOperation } from './quirks.js';
 import { memberIds } from './resources.js';
 import { GROUP_SCHEMA } from './schemas.js';
 import { isJsonObject as isObject } from './json.js';
@@ -49,6 +49,8 @@ function applyOperation(fold: Fold, operation: PatchOperation, where: string): v
   if (operation.path === undefined) {
     if (operation.op === 'remove') throw new BridgeError('NO_TARGET', `${where}: remove needs a path`);
     if (!isObject(operation.value)) throw new BridgeError('INVALID_VALUE', `${where}: without a path, value must be an object`);
+    // As on POST and PUT, and for Users: what an undeclared extension carries would be lost, so nothing is stored.
+    for (const key of Object.keys(operation.value)) refuseUndeclaredExtension(key, 'Group', where);
     for (const [key, value] of Object.entries(operation.value)) {
       // Okta's rename PATCH echoes the id (Okta SCIM 2.0 reference, Group Push): read-only, ignored without a path.
       if (['id', 'schemas', 'meta'].includes(key.toLowerCase())) continue;
@@ -56,6 +58,7 @@ function applyOperation(fold: Fold, operation: PatchOperation, where: string): v
     }
     return;
   }
+  refuseUndeclaredExtension(operation.path, 'Group', where);
   const parsed = parsePatchPath(operation.path);
   const attr = parsed.path.attr.toLowerCase();
   if (parsed.path.schema !== undefined && parsed.path.schema.toLowerCase() !== GROUP_SCHEMA.toLowerCase()) {

@@ -107,7 +107,7 @@ function assigned(value: unknown): unknown {
 export function normalizeUserBody(body: Json): Json {
   const cleaned = normalizeBooleans(stripUnassigned(body)) as Json;
   const user = normalizeSchemas(cleaned, 'User');
-  refuseUndeclaredExtensions(user);
+  refuseUndeclaredExtensions(user, 'User');
   for (const key of Object.keys(user)) {
     const lower = key.toLowerCase();
     if (['id', 'meta', 'groups', 'password', SYNC_SCHEMA.toLowerCase()].includes(lower)) delete user[key];
@@ -120,8 +120,17 @@ export function normalizeUserBody(body: Json): Json {
   return user;
 }
 
-/** The User schemas the bridge declares in /Schemas (lower-cased): their attributes are kept (the sync one is read-only). */
-const declaredUserSchemas = [USER_SCHEMA, ENTERPRISE_SCHEMA, SYNC_SCHEMA].map((urn) => urn.toLowerCase());
+/** The schemas the bridge declares in /Schemas for each resource (lower-cased): their attributes are kept (the sync one is read-only). */
+const declaredSchemas: Record<'User' | 'Group', readonly string[]> = {
+  User: [USER_SCHEMA, ENTERPRISE_SCHEMA, SYNC_SCHEMA].map((urn) => urn.toLowerCase()),
+  Group: [GROUP_SCHEMA.toLowerCase()],
+};
+
+/** What an administrator can do instead, per resource. */
+const remedy: Record<'User' | 'Group', string> = {
+  User: 'remove that attribute mapping in the IdP, or map the value to a declared attribute (an enterprise extension attribute such as costCenter or division)',
+  Group: 'remove that attribute mapping in the IdP (a Group stores displayName, externalId and members)',
+};
 
 /**
  * Attributes of an extension the bridge does not declare (an Entra custom extension, say) would
@@ -129,30 +138,31 @@ const declaredUserSchemas = [USER_SCHEMA, ENTERPRISE_SCHEMA, SYNC_SCHEMA].map((u
  * without them (RFC 7644 §3.3 lets a server refuse what it cannot store; §3.12 invalidValue).
  * A URN listed in `schemas` with no attributes carries nothing and is only dropped.
  */
-function refuseUndeclaredExtensions(user: Json): void {
-  for (const key of Object.keys(user)) refuseUndeclaredExtension(key);
+function refuseUndeclaredExtensions(body: Json, resource: 'User' | 'Group'): void {
+  for (const key of Object.keys(body)) refuseUndeclaredExtension(key, resource);
 }
 
 /**
- * Refuses a User attribute key or PATCH path (`urn:…:User`, `urn:…:User:attr`) in an extension
- * schema the bridge does not declare, as POST and PUT do (invalidValue naming it); `where`
- * prefixes the message (`operation 2`).
+ * Refuses an attribute key or PATCH path (`urn:…:User`, `urn:…:User:attr`) in an extension
+ * schema the bridge does not declare for `resource`, as POST and PUT do (invalidValue naming
+ * it); `where` prefixes the message (`operation 2`). Keys that are not URNs pass.
  */
-export function refuseUndeclaredExtension(key: string, where?: string): void {
+export function refuseUndeclaredExtension(key: string, resource: 'User' | 'Group', where?: string): void {
   const lower = key.toLowerCase();
   if (!lower.startsWith('urn:')) return;
-  if (declaredUserSchemas.some((urn) => lower === urn || lower.startsWith(`${urn}:`))) return;
+  if (declaredSchemas[resource].some((urn) => lower === urn || lower.startsWith(`${urn}:`))) return;
   const shown = key.slice(0, 200);
   throw new BridgeError(
     'INVALID_VALUE',
-    `${where === undefined ? '' : `${where}: `}the extension schema ${shown} is not one this bridge declares (GET /Schemas lists those it stores), so its attributes would be lost and nothing was stored: remove that attribute mapping in the IdP, or map the value to a declared attribute (an enterprise extension attribute such as costCenter or division)`,
+    `${where === undefined ? '' : `${where}: `}the extension schema ${shown} is not one this bridge declares for ${resource}s (GET /Schemas lists those it stores), so its attributes would be lost and nothing was stored: ${remedy[resource]}`,
     { details: { schema: shown } },
   );
 }
 
-/** A Group body as scimmy should see it. */
+/** A Group body as scimmy should see it: unassigned values stripped, schemas fixed, id and meta removed. */
 export function normalizeGroupBody(body: Json): Json {
   const group = normalizeSchemas(stripUnassigned(body), 'Group');
+  refuseUndeclaredExtensions(group, 'Group');
   for (const key of Object.keys(group)) if (['id', 'meta'].includes(key.toLowerCase())) delete group[key];
   return group;
 }

@@ -69,7 +69,7 @@ function prepare(operation: PatchOperation, current: Json, index: number): Step[
     throw new BridgeError('MUTABILITY', `${where}: "${SYNC_SCHEMA}" is what the bridge did in the target: read-only`);
   }
   // As on POST and PUT: what an undeclared extension carries would be lost, so nothing is stored.
-  refuseUndeclaredExtension(operation.path, where);
+  refuseUndeclaredExtension(operation.path, 'User', where);
   if (path === lower(ENTERPRISE_SCHEMA)) return wholeExtension(operation, where);
   // The bridge does not sync passwords (changePassword is not supported): a password write is ignored, as on POST and PUT.
   if (path === 'password' || path === `${lower(USER_SCHEMA)}:password`) return [];

@@ -23,8 +23,8 @@ export interface BuildOptions {
    * (`validate`, which writes nothing) both are this process's own.
    */
   coordination?: Coordination;
-  /** How long a live role catalog stays fresh (default 60 s; the reconciler refreshes it on every pass too). */
-  roleCacheMs?: number;
+  /** The clock of the role catalogs (tests); their freshness is each connection's `sync.roleCacheMs`. */
+  now?: () => number;
   /** Every target call, for metrics. */
   onCall?: (connection: string, event: TargetCallEvent) => void;
   /** Told about outcomes that need a person (default: nobody). */
@@ -64,7 +64,7 @@ export function buildSyncConnections(connections: readonly ResolvedConnection[],
       ...(connection.limits.requestsPerSecond ? { limiter: rateLimiter(connection.name, connection.limits.requestsPerSecond, logger, options.coordination) } : {}),
       ...(options.onCall ? { onCall: (event: TargetCallEvent) => options.onCall?.(connection.name, event) } : {}),
     });
-    const roles = createRoleCatalog(connector, { logger, ...(options.roleCacheMs !== undefined ? { ttlMs: options.roleCacheMs } : {}) });
+    const roles = createRoleCatalog(connector, { logger, ttlMs: connection.sync.roleCacheMs, ...(options.now ? { now: options.now } : {}) });
     const usesAssigned = mapping.roles.rules.some((rule) => rule.kind === 'assigned');
     return {
       name: connection.name,

@@ -1,5 +1,5 @@
 import { pendingHandleOf, type TargetAccount } from '../connectors/types.js';
-import { BridgeError, isBridgeError } from '../errors.js';
+import { BridgeError, isBridgeError, toBridgeError } from '../errors.js';
 import type { AuditRecord, ClaimedJob, JobLease, Store, SyncState, SyncStatus } from '../directory/store.js';
 import { applyUser } from './apply.js';
 import type { SyncConnection } from './connection.js';
@@ -63,7 +63,7 @@ export async function convergeJob(deps: ConvergeDeps, job: ClaimedJob): Promise<
   const call = { ...(deps.signal ? { signal: deps.signal } : {}), ...(job.requestIds.at(-1) ? { requestId: job.requestIds.at(-1) as string } : {}) };
   const known = await loadUser(store, connection, job.userId).catch((err: unknown) => err as Error);
   if (known instanceof Error) return failed(deps, job, null, isBridgeError(known) ? known : new BridgeError('INTERNAL', known.message, { cause: known }), [], now(), age(), job.pendingHandle ?? undefined);
-  if (!known) return { result: 'done', status: 'gone' };
+  if (!known) return settleGone(deps, job, call, age());
   const applied = await applyUser({ store, connection, guard: deps.guard, lease: job, isApproved: job.reason === 'approved', isStrict: false, call, ...(job.pendingHandle ? { pendingHandle: job.pendingHandle } : {}) }, known);
   if (applied.kind === 'executed') return finish(deps, job, applied.prepared, applied.execution, now());
   if (applied.kind === 'held') {
@@ -74,6 +74,24 @@ export async function convergeJob(deps: ConvergeDeps, job: ClaimedJob): Promise<
   }
   if (applied.error.code === 'SYNC_BUSY') return { result: 'busy', reason: applied.error.message };
   return failed(deps, job, applied.prepared, applied.error, applied.calls, now(), age(), applied.pendingHandle);
+}
+
+/**
+ * A job whose user is not in the directory (deleted, or a strict create that was never stored)
+ * but whose last attempt left a target write pending: the job goes only once that write is
+ * final, so the next attempt for this person (the IdP's retried create) finds what it did
+ * instead of submitting it again.
+ */
+async function settleGone(deps: ConvergeDeps, job: JobInfo, call: { signal?: AbortSignal; requestId?: string }, age: number): Promise<ConvergeOutcome> {
+  const { connector } = deps.connection;
+  if (job.pendingHandle === null || connector.awaitPending === undefined) return { result: 'done', status: 'gone' };
+  try {
+    await connector.awaitPending(job.pendingHandle, call);
+  } catch (err) {
+    const error = toBridgeError(err);
+    if (error.isTransient && age < deps.connection.settings.maxRetryAgeMs) return { result: 'retry', error, pendingHandle: pendingHandleOf(error) ?? job.pendingHandle };
+  }
+  return { result: 'done', status: 'gone' };
 }
 
 /** Records a failure; a transient one is retried (keeping a target write still pending), a permanent one waits for the long backoff. */

@@ -9,7 +9,7 @@ import { convergeJob, type ConvergeOutcome } from './converge.js';
 import { RemovalGuard } from './guard.js';
 import { InvitationWatcher } from './invitation-watcher.js';
 import { backoffDelay, failedRetryDelay } from './limits.js';
-import { giveBackUserLease, takeUserLease } from './user-lease.js';
+import { giveBackUserLease, pendingWriteOf, takeUserLease, type PendingWrite } from './user-lease.js';
 
 /**
  * The sync worker: per connection, claims due jobs from the outbox (several replicas may run
@@ -121,12 +121,17 @@ export class SyncEngine {
     });
     const release = this.holdRenewal();
     loop.leased.add(lease);
+    let pending: PendingWrite | undefined;
     try {
       return await fn(lease);
+    } catch (err) {
+      // A write the target accepted but did not finish stays with the job (user-lease.ts).
+      pending = pendingWriteOf(err, lease.attempts, this.options.retryBaseMs);
+      throw pending?.error ?? err;
     } finally {
       loop.leased.delete(lease);
       release();
-      await giveBackUserLease(this.options.store, lease);
+      await giveBackUserLease(this.options.store, lease, pending);
     }
   }
 

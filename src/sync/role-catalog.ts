@@ -1,4 +1,5 @@
 import type { CallOptions, Connector, TargetRole } from '../connectors/types.js';
+import { defaultRoleCacheMs } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 
 /**
@@ -18,7 +19,7 @@ export interface RoleCatalogSnapshot {
 /** Options of {@link createRoleCatalog}. */
 export interface RoleCatalogOptions {
   logger: Logger;
-  /** How long a read stays fresh before a request starts a background refresh (default 60 s). */
+  /** How long a read stays fresh before a request starts a background refresh (default `sync.roleCacheMs`'s, 60 s). */
   ttlMs?: number;
   now?: () => number;
 }
@@ -33,8 +34,6 @@ export interface RoleCatalog {
   readonly reads: number;
 }
 
-/** Default freshness of a live catalog. */
-export const defaultRoleCacheMs = 60_000;
 
 /** A cache over `connector.listRoles`; null when the target has no roles to publish. */
 export function createRoleCatalog(connector: Connector, options: RoleCatalogOptions): RoleCatalog | null {

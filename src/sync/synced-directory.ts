@@ -99,7 +99,9 @@ async function strictWrite(
       groups: groups.map((g) => ({ id: g.groupId, displayName: g.displayName, externalId: g.externalId })),
     };
     const call = { requestId: ctx.requestId };
-    const applied = await applyUser({ store, connection, guard: engine.guard, lease, isApproved: false, isStrict: true, call }, { userId: id, user: null, state, input: proposed });
+    // A write an earlier attempt left pending (its task id kept with the job) is waited for first, not submitted again.
+    const pending = lease.pendingHandle !== null ? { pendingHandle: lease.pendingHandle } : {};
+    const applied = await applyUser({ store, connection, guard: engine.guard, lease, isApproved: false, isStrict: true, call, ...pending }, { userId: id, user: null, state, input: proposed });
     if (applied.kind === 'failed') throw applied.error;
     if (applied.kind === 'held') {
       // Held for approval (the guard, the last admin): stored, and the worker holds it, as in eventual mode.

@@ -267,6 +267,51 @@ describe.each(['sqlite', 'postgres'] as const)('Entra SCIM sequences on %s', (ki
       expect((await scim.patch(`/Groups/${groupId}`, entra.removeMembers([m1]))).status).toBe(204);
     });
 
+    describe('an extension the bridge does not declare for Groups: 400 invalidValue naming it, as for Users', () => {
+      const CUSTOM = 'urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:Group';
+      const withCustom = (displayName: string): Record<string, unknown> => {
+        const body = entra.createGroup(displayName, `ext-${displayName}`);
+        return { ...body, schemas: [...(body.schemas as string[]), CUSTOM], [CUSTOM]: { colour: 'blue' } };
+      };
+      const detailOf = (res: { body: unknown }): string => (res.body as { detail: string }).detail;
+      const patchOp = (operation: Record<string, unknown>): Record<string, unknown> => ({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [operation] });
+
+      it('POST, with the URN in schemas or only as a key: 400, no group stored', async () => {
+        for (const body of [withCustom('Custom One'), { ...entra.createGroup('Custom One', 'ext-c1'), [CUSTOM]: { colour: 'blue' } }]) {
+          const res = await scim.post('/Groups', body);
+          expectError(res, 400, 'invalidValue');
+          expect(detailOf(res)).toContain(CUSTOM);
+        }
+        expect((await scim.get(entra.findGroup('Custom One'))).body).toEqual(EMPTY_LIST);
+      });
+
+      it('PUT and PATCH (path-less value keyed by the URN, a path in it, the URN as path): 400, the group unchanged', async () => {
+        const group = expectResource(await scim.post('/Groups', entra.createGroup('Custom Two', 'ext-c2')), 201, `${base}/Groups`);
+        const put = await scim.put(`/Groups/${group.id}`, { ...withCustom('Custom Renamed'), members: [{ value: members[0]!.id }] });
+        expectError(put, 400, 'invalidValue');
+        expect(detailOf(put)).toContain(CUSTOM);
+        for (const operation of [
+          { op: 'replace', value: { displayName: 'Custom Renamed', [CUSTOM]: { colour: 'blue' } } },
+          { op: 'Add', value: { [CUSTOM]: { colour: 'blue' } } },
+          { op: 'Replace', path: `${CUSTOM}:colour`, value: 'blue' },
+          { op: 'add', path: CUSTOM, value: { colour: 'blue' } },
+        ]) {
+          const res = await scim.patch(`/Groups/${group.id}`, patchOp(operation));
+          expectError(res, 400, 'invalidValue');
+          expect(detailOf(res), JSON.stringify(operation)).toContain(CUSTOM);
+        }
+        const stored = (await scim.get(`/Groups/${group.id}`)).body as Resource;
+        expect(stored).toMatchObject({ displayName: 'Custom Two', meta: { version: (group.meta as { version: string }).version } });
+        expect(stored).not.toHaveProperty('members');
+        expect(Object.keys(stored).map((k) => k.toLowerCase())).not.toContain(CUSTOM.toLowerCase());
+      });
+
+      it('an undeclared URN listed in schemas alone carries nothing to lose: 201, as for Users', async () => {
+        const body = entra.createGroup('Custom Three', 'ext-c3');
+        expectResource(await scim.post('/Groups', { ...body, schemas: [...(body.schemas as string[]), CUSTOM] }), 201, `${base}/Groups`);
+      });
+    });
+
     it('DELETE: 204, then 404', async () => {
       expect((await scim.delete(`/Groups/${groupId}`)).status).toBe(204);
       expectError(await scim.get(entra.getGroupNoMembers(groupId)), 404);

@@ -158,6 +158,30 @@ connections:
     expect(issues).toEqual(['5 connections.rc.scim.basic.username: must not be empty']);
   });
 
+  it('sync.roleCacheMs: 60000 by default, as written when given', () => {
+    const withCache = good.replace('    mode: strict\n', '    mode: strict\n    sync: { roleCacheMs: 300000 }\n');
+    const connections = loadConfigFile('/etc/bridge.yaml', env, withCache).connections;
+    expect(connections.find((c) => c.name === 'paradime')?.sync.roleCacheMs).toBe(300_000);
+    expect(connections.find((c) => c.name === 'redis-cloud')?.sync.roleCacheMs).toBe(60_000);
+  });
+
+  it.each([
+    ['500', /^6 connections\.rc\.sync\.roleCacheMs: must be at least 1000 \(1 s\)/],
+    ['1500.5', /^6 connections\.rc\.sync\.roleCacheMs: expected a whole number of milliseconds, like 60000 \(1 min\)/],
+    ['"5m"', /^6 connections\.rc\.sync\.roleCacheMs: expected a whole number of milliseconds, like 60000 \(1 min\)/],
+    ['172800000', /^6 connections\.rc\.sync\.roleCacheMs: must be at most 86400000 \(24 h\)/],
+  ])('sync.roleCacheMs: %s is refused with a message that says what fits', (value, message) => {
+    const issues = issuesOf(`
+connections:
+  rc:
+    type: redis-cloud
+    scim: { tokens: [long-enough-token-1] }
+    sync: { roleCacheMs: ${value} }
+    target: { url: https://api.redislabs.com/v1, apiKey: k, apiSecretKey: s }
+`);
+    expect(issues).toEqual([expect.stringMatching(message)]);
+  });
+
   it('reports a missing file', () => {
     try {
       loadConfigFile('/nonexistent/bridge.yaml', env);

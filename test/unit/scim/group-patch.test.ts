@@ -69,8 +69,27 @@ describe('group PATCH as membership deltas', () => {
     [[{ op: 'remove' }], 'NO_TARGET'],
     [[{ op: 'replace', path: 'id', value: 'x' }], 'MUTABILITY'],
     [[{ op: 'replace', path: 'meta.version', value: 'x' }], 'MUTABILITY'],
-    [[{ op: 'replace', path: 'urn:x:y:displayName', value: 'x' }], 'INVALID_PATH'],
+    [[{ op: 'replace', path: 'urn:ietf:params:scim:schemas:core:2.0:Group:title', value: 'x' }], 'INVALID_PATH'],
   ])('rejects %j with %s', (operations, code) => {
     expect(() => groupChangeFromPatch(ops(operations))).toThrowError(expect.objectContaining({ code }) as Error);
+  });
+
+  describe('an extension the bridge does not declare for Groups: invalidValue naming it, as for Users', () => {
+    const CUSTOM = 'urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:Group';
+    it.each([
+      ['a path-less value keyed by its URN', [{ op: 'replace', value: { displayName: 'X', [CUSTOM]: { colour: 'blue' } } }], CUSTOM],
+      ['a path-less add keyed by its URN', [{ op: 'add', value: { [CUSTOM]: { colour: 'blue' } } }], CUSTOM],
+      ['a path in it', [{ op: 'replace', path: `${CUSTOM}:colour`, value: 'blue' }], `${CUSTOM}:colour`],
+      ['its URN as the path', [{ op: 'add', path: CUSTOM, value: { colour: 'blue' } }], CUSTOM],
+      ['a remove in it', [{ op: 'remove', path: `${CUSTOM}:colour` }], `${CUSTOM}:colour`],
+      ['a User schema on a Group', [{ op: 'replace', value: { 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'x' } } }], 'enterprise:2.0:User'],
+      ['in the second operation', [{ op: 'replace', path: 'displayName', value: 'X' }, { op: 'replace', path: `${CUSTOM}:colour`, value: 'blue' }], 'operation 2'],
+    ])('%s', (_name, operations, named) => {
+      expect(() => groupChangeFromPatch(ops(operations))).toThrowError(expect.objectContaining({ code: 'INVALID_VALUE', message: expect.stringContaining(named) }) as Error);
+    });
+
+    it('the core Group schema is declared: a path in it is an ordinary attribute', () => {
+      expect(groupChangeFromPatch(ops([{ op: 'replace', path: 'urn:ietf:params:scim:schemas:core:2.0:Group:displayName', value: 'X' }]))).toEqual({ displayName: 'X' });
+    });
   });
 });

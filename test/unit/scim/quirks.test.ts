@@ -50,6 +50,16 @@ describe('IdP quirk normalisation', () => {
     });
   });
 
+  it('refuses a Group body carrying an extension the bridge does not declare for Groups, naming it; a URN only listed in schemas is dropped', () => {
+    const CUSTOM = 'urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:Group';
+    const group = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'G' };
+    for (const body of [{ ...group, [CUSTOM]: { colour: 'blue' } }, { ...group, schemas: [...group.schemas, CUSTOM], [CUSTOM]: { colour: 'blue' } }]) {
+      expect(() => normalizeGroupBody(body)).toThrowError(expect.objectContaining({ code: 'INVALID_VALUE', message: expect.stringContaining(CUSTOM) }) as Error);
+    }
+    expect(() => normalizeGroupBody({ ...group, [ENTERPRISE]: { department: 'x' } })).toThrowError(expect.objectContaining({ code: 'INVALID_VALUE', message: expect.stringContaining(ENTERPRISE) }) as Error);
+    expect(normalizeGroupBody({ ...group, schemas: [...group.schemas, CUSTOM] })).toEqual(group);
+  });
+
   it.each([
     [[{ $ref: 'http://x/Users/1', value: '1' }], { value: '1', $ref: 'http://x/Users/1' }],
     [[{ $ref: null, value: '1' }], { value: '1' }],
