@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createStore } from '../../src/directory/create-store.js';
 import type { Store } from '../../src/directory/store.js';
 import { createLogger } from '../../src/logging/logger.js';
+import { favourSmallHeap } from '../../src/commands/serve.js';
 import { startBridge, type RunningBridge } from '../../src/main.js';
 import { BENCH_TOKEN, benchLoadedConfig, type BridgeChildConfig } from './bridge-config.js';
 import { serveParent } from './ipc.js';
@@ -35,6 +36,8 @@ function counted(target: Store): Store {
 }
 
 async function start(): Promise<{ url: string }> {
+  // As `scim-bridge serve` does (its node flags come from bridgeNodeFlags in children.ts).
+  if (process.env.BENCH_HEAP_GROWING !== '0') favourSmallHeap();
   const logger = createLogger({ level: config.logLevel, format: 'json', stream: createWriteStream(path.join(config.dir, 'bridge.log')), secrets: [BENCH_TOKEN] });
   // Opened here rather than from config.store so a PostgreSQL run gets its own schema.
   store = createStore(config.store.url, { logger, ...(config.store.schema ? { schema: config.store.schema } : {}) });

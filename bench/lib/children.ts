@@ -10,14 +10,25 @@ export interface ServerChild extends ChildHandle {
   url: string;
 }
 
-async function serverChild(entry: string, env: Record<string, string>): Promise<ServerChild> {
-  const child = await forkChild(new URL(entry, import.meta.url), env);
+async function serverChild(entry: string, env: Record<string, string>, execArgv: readonly string[] = []): Promise<ServerChild> {
+  const child = await forkChild(new URL(entry, import.meta.url), env, execArgv);
   return Object.assign(child, { url: (child.ready as { url: string }).url });
 }
 
-/** Starts the bench bridge in a child process; resolves once it listens. `env` adds variables (NODE_OPTIONS for a CPU profile). */
+/**
+ * Node's flags for the bridge child: the memory flag of `npm start` and the Docker image
+ * (`--max-semi-space-size=4`, docs/operations.md), or `BENCH_BRIDGE_NODE_FLAGS` (space-separated;
+ * empty for none) to measure another choice. The child also sets the heap growth `serve` sets,
+ * unless `BENCH_HEAP_GROWING=0`.
+ */
+export function bridgeNodeFlags(): string[] {
+  const given = process.env.BENCH_BRIDGE_NODE_FLAGS;
+  return given === undefined ? ['--max-semi-space-size=4'] : given.split(' ').filter((flag) => flag !== '');
+}
+
+/** Starts the bench bridge in a child process, with {@link bridgeNodeFlags}; resolves once it listens. `env` adds variables. */
 export function startBridgeChild(config: BridgeChildConfig, env: Record<string, string> = {}): Promise<ServerChild> {
-  return serverChild('./bridge-child.js', { ...env, BENCH_BRIDGE: JSON.stringify(config) });
+  return serverChild('./bridge-child.js', { ...env, BENCH_BRIDGE: JSON.stringify(config) }, bridgeNodeFlags());
 }
 
 /** Starts the bare express baseline, answering `GET /bare` with `body`. */

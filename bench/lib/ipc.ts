@@ -33,9 +33,9 @@ export interface ChildHandle {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Forks a compiled child entry (a URL next to the caller) and waits for its `ready` message. */
-export async function forkChild(entry: URL, env: Record<string, string>, readyTimeoutMs = 60_000): Promise<ChildHandle> {
-  const child = fork(fileURLToPath(entry), [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** Forks a compiled child entry (a URL next to the caller), with `execArgv` as Node's own flags, and waits for its `ready` message. */
+export async function forkChild(entry: URL, env: Record<string, string>, execArgv: readonly string[] = [], readyTimeoutMs = 60_000): Promise<ChildHandle> {
+  const child = fork(fileURLToPath(entry), [], { env: { ...process.env, ...env }, execArgv: [...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
   let nextId = 1;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
