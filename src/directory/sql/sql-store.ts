@@ -23,6 +23,19 @@ import * as users from './user-ops.js';
 /** Whether a unit of work writes (one transaction, exclusive on SQLite) or only reads. */
 export type WorkMode = 'read' | 'write';
 
+/**
+ * What a store has asked of its database so far: counts, never timings, so tests can hold the
+ * work per job to a budget and benchmarks can print it.
+ */
+export interface StoreWork {
+  /** Statements run (BEGIN, COMMIT and ROLLBACK not counted). */
+  statements: number;
+  /** Write transactions committed. */
+  commits: number;
+  /** Requests that waited for the database's answer: on PostgreSQL every statement, BEGIN, COMMIT and ROLLBACK; on SQLite (in process) the statements. */
+  roundTrips: number;
+}
+
 /** Runs one unit of work inside a transaction that {@link SqlStore.loadInTransaction} holds open. */
 export type TxRunner = <R>(work: Tx<R>) => Promise<R>;
 
@@ -33,6 +46,8 @@ export type TxRunner = <R>(work: Tx<R>) => Promise<R>;
  */
 export abstract class SqlStore implements Store {
   abstract readonly dialect: 'sqlite' | 'postgres';
+  /** Counted by the subclass as it runs units of work. */
+  readonly work: StoreWork = { statements: 0, commits: 0, roundTrips: 0 };
 
   protected constructor(protected readonly d: Dialect) {}
 

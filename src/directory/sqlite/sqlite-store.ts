@@ -74,6 +74,7 @@ export class SqliteStore extends SqlStore {
       const unit = (): T => driveSync(work(), (statement) => this.execute(statement));
       if (mode === 'read') return Promise.resolve(this.transaction.deferred(unit) as T);
       const result = this.transaction.immediate(unit) as T;
+      this.work.commits++;
       if (++this.writes % OPTIMIZE_EVERY === 0) this.optimize();
       return Promise.resolve(result);
     } catch (err) {
@@ -83,6 +84,8 @@ export class SqliteStore extends SqlStore {
 
   private execute(statement: Statement): StatementResult {
     const { text, values } = render(statement.query, this.d.placeholder);
+    this.work.statements++;
+    this.work.roundTrips++;
     try {
       const prepared = this.prepare(text);
       const params = values.map(toSqliteValue);
