@@ -1,6 +1,6 @@
 import type { AuditRecord, ClaimedJob, JobLease, RunRecord, SyncInput, SyncState, SyncStatePage, SyncStatus, SyncSummary } from '../store.js';
 import type { Dialect } from './dialect.js';
-import { completeJob, holdsLease } from './job-ops.js';
+import { deleteJob, freeLease, holdsLease, leased } from './job-ops.js';
 import { groupsOfUsers } from './member-ops.js';
 import { enqueueNotifications } from './notify-ops.js';
 import { getUser } from './user-ops.js';
@@ -34,30 +34,48 @@ export function* loadSyncInput(d: Dialect, connection: string, userId: string): 
 
 /**
  * A leased job's run: its state and notifications (while the lease holds), its audit record
- * (always), and with `complete` the job done.
+ * (always), and with `complete` the job done. A completed run deletes the job first: the fenced
+ * delete is the lease check too, so the state is written without another one (PostgreSQL holds
+ * the row's lock from the delete until the commit; SQLite's write transaction is exclusive).
  */
 export function* recordRun(d: Dialect, job: ClaimedJob, run: RunRecord): Tx<{ isCurrent: boolean; isCompleted: boolean }> {
-  const isCurrent = yield* putSyncState(d, run.state, job);
+  const isCompleted = run.complete ? yield* deleteJob(job) : false;
+  if (isCompleted) yield* upsertSyncState(run.state);
+  const isCurrent = isCompleted || (yield* putSyncState(d, run.state, job));
+  // A change came while the job ran: the state is written, and the job is left due (lease freed).
+  if (run.complete && !isCompleted && isCurrent) yield* freeLease(job);
   // The events the state gives rise to commit with it: a crash between the two loses neither.
   if (isCurrent && run.notifications !== undefined && run.notifications.length > 0) yield* enqueueNotifications(d, run.notifications);
   yield* appendAudit(d, [run.audit(isCurrent)]);
-  // A lost lease completes nothing (completeJob is fenced by it too).
-  const isCompleted = run.complete && isCurrent ? yield* completeJob(job) : false;
   return { isCurrent, isCompleted };
 }
 
-/** Inserts or replaces one sync state; with a lease, only while it holds the user's job. */
-export function* putSyncState(d: Dialect, s: SyncState, lease: JobLease | undefined): Tx<boolean> {
-  if (lease !== undefined && !(yield* holdsLease(d, lease))) return false;
-  yield* exec(sql`INSERT INTO sync_state (${stateColumns}, target_email_ci) VALUES (${s.connection}, ${s.userId}, ${s.status}, ${s.targetId}, ${s.targetEmail},
+const stateValues = (s: SyncState): Sql => sql`${s.connection}, ${s.userId}, ${s.status}, ${s.targetId}, ${s.targetEmail},
       ${s.role}, ${s.isManaged}, ${s.accountStatus}, ${s.lastError?.code ?? null}, ${s.lastError?.message ?? null}, ${s.lastSyncAt}, ${s.updatedAt},
-      ${s.warnings && s.warnings.length > 0 ? JSON.stringify(s.warnings) : null}, ${s.targetEmail?.toLowerCase() ?? null})
-    ON CONFLICT (connection, user_id) DO UPDATE SET status = excluded.status, target_id = excluded.target_id,
+      ${s.warnings && s.warnings.length > 0 ? JSON.stringify(s.warnings) : null}, ${s.targetEmail?.toLowerCase() ?? null}`;
+const onStateConflict = sql`ON CONFLICT (connection, user_id) DO UPDATE SET status = excluded.status, target_id = excluded.target_id,
       target_email = excluded.target_email, target_email_ci = excluded.target_email_ci, role = excluded.role, is_managed = excluded.is_managed,
       account_status = excluded.account_status, last_error_code = excluded.last_error_code,
       last_error_message = excluded.last_error_message, last_sync_at = excluded.last_sync_at, updated_at = excluded.updated_at,
-      warnings = excluded.warnings`);
-  return true;
+      warnings = excluded.warnings`;
+
+function* upsertSyncState(s: SyncState): Tx<number> {
+  return yield* exec(sql`INSERT INTO sync_state (${stateColumns}, target_email_ci) VALUES (${stateValues(s)}) ${onStateConflict}`);
+}
+
+/**
+ * Inserts or replaces one sync state; with a lease, only while it holds the user's job, in one
+ * statement: the row comes from the job row the lease holds, locked until the end of the
+ * transaction (PostgreSQL: a claim skips it meanwhile, and one that changed it first leaves no row).
+ */
+export function* putSyncState(d: Dialect, s: SyncState, lease: JobLease | undefined): Tx<boolean> {
+  if (lease === undefined) {
+    yield* upsertSyncState(s);
+    return true;
+  }
+  const written = yield* exec(sql`INSERT INTO sync_state (${stateColumns}, target_email_ci) SELECT ${stateValues(s)}
+    FROM sync_jobs WHERE ${leased(lease)}${d.lock.update} ${onStateConflict}`);
+  return written > 0;
 }
 
 /** Deletes one sync state; with a lease, only while it holds the user's job. */
