@@ -91,15 +91,23 @@ export function syncTests(t: SuiteContext): void {
     it('loads what converging a user starts from in one read: user, state, groups', async () => {
       const conn = newConnection();
       const [id] = await createUsers(t.store(), conn, 1);
+      const later = await t.store().createGroup(conn, { displayName: 'viewers', externalId: 'okta-9', attributes: {}, members: [id!] }, ctx());
       const group = await t.store().createGroup(conn, { displayName: 'Admins', externalId: null, attributes: {}, members: [id!] }, ctx());
       await t.store().putSyncState(state(conn, id!));
       const loaded = await t.store().loadSyncInput(conn, id!);
       expect(loaded.user?.id).toBe(id);
       expect(loaded.state).toEqual(state(conn, id!));
-      expect(loaded.groups.map((g) => g.groupId)).toEqual([group.id]);
+      // By name, case-insensitively.
+      expect(loaded.groups).toEqual([
+        { userId: id, groupId: group.id, displayName: 'Admins', externalId: null },
+        { userId: id, groupId: later.id, displayName: 'viewers', externalId: 'okta-9' },
+      ]);
       await t.store().deleteUser(conn, id!, {}, ctx());
-      expect(await t.store().loadSyncInput(conn, id!)).toMatchObject({ user: { id, deleted: true }, groups: [] });
+      expect(await t.store().loadSyncInput(conn, id!)).toMatchObject({ user: { id, deleted: true }, state: state(conn, id!), groups: [] });
       expect(await t.store().loadSyncInput(conn, 'nobody')).toEqual({ user: null, state: null, groups: [] });
+      // A state whose user is gone from the store (purged) still loads.
+      await t.store().putSyncState(state(conn, 'purged'));
+      expect(await t.store().loadSyncInput(conn, 'purged')).toEqual({ user: null, state: state(conn, 'purged'), groups: [] });
     });
 
     it('records a run in one transaction: state under the lease, audit always, the job completed on request', async () => {

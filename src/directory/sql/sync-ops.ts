@@ -3,10 +3,9 @@ import type { Dialect } from './dialect.js';
 import { deleteJob, freeLease, holdsLease, leased } from './job-ops.js';
 import { groupsOfUsers } from './member-ops.js';
 import { enqueueNotifications } from './notify-ops.js';
-import { getUser } from './user-ops.js';
-import { toAudit, toNumber, toSyncState } from './rows.js';
-import { empty, join, sql, type Sql } from './sql.js';
-import { exec, first, rows, type Tx } from './tx.js';
+import { fromJson, toAudit, toNumber, toSyncState, toUser, userColumns } from './rows.js';
+import { empty, join, raw, sql, type Sql } from './sql.js';
+import { exec, first, rows, type Row, type Tx } from './tx.js';
 
 /** Sync state (what happened in the target, per user) and the decision audit log. */
 
@@ -24,12 +23,38 @@ export function* getSyncStates(d: Dialect, connection: string, userIds: readonly
   return found.map(toSyncState);
 }
 
-/** The user (tombstones included), its sync state and its groups: what converging it starts from. */
+const stateNames = ['connection', 'user_id', 'status', 'target_id', 'target_email', 'role', 'is_managed', 'account_status', 'last_error_code', 'last_error_message', 'last_sync_at', 'updated_at', 'warnings'];
+/** The sync state beside the user in one row: `s_` columns of a LEFT JOIN. */
+const joinedState = raw(stateNames.map((c) => `s.${c} AS s_${c}`).join(', '));
+
+/**
+ * The user (tombstones included), its sync state and its groups: what converging it starts
+ * from. The user and the state are one row, LEFT JOINed to the id (either may be missing). On
+ * PostgreSQL the groups come in that row too (aggregated: one round trip for the whole read); on
+ * SQLite they are a second statement by the member index, as in list-ops.ts (no round trip to
+ * save, and SQLite plans the aggregate as a walk of the connection's memberships).
+ */
 export function* loadSyncInput(d: Dialect, connection: string, userId: string): Tx<SyncInput> {
-  const user = yield* getUser(connection, userId, true);
-  const [state] = yield* getSyncStates(d, connection, [userId]);
-  const groups = user && !user.deleted ? yield* groupsOfUsers(d, connection, [userId]) : [];
-  return { user, state: state ?? null, groups };
+  const groupsInRow = d.name === 'postgres';
+  const groupsColumn = sql`, (SELECT ${d.jsonRows([raw('g.id'), raw('g.display_name'), raw('g.external_id')], raw('g.display_name_ci, g.id'))} FROM group_members gm
+    JOIN groups g ON g.connection = gm.connection AND g.id = gm.group_id WHERE gm.connection = ${connection} AND gm.member_id = k.id) AS user_groups`;
+  const row = yield* first(sql`SELECT ${userColumns}, ${joinedState}${groupsInRow ? groupsColumn : empty} FROM (SELECT CAST(${userId} AS TEXT) AS id) AS k
+    LEFT JOIN users u ON u.connection = ${connection} AND u.id = k.id
+    LEFT JOIN sync_state s ON s.connection = ${connection} AND s.user_id = k.id`);
+  const user = row === undefined || row.id === null || row.id === undefined ? null : toUser(row);
+  const stateRow: Row = {};
+  for (const name of stateNames) stateRow[name] = row?.[`s_${name}`];
+  const state = stateRow.status === null || stateRow.status === undefined ? null : toSyncState(stateRow);
+  if (!user || user.deleted) return { user, state, groups: [] };
+  if (!groupsInRow) return { user, state, groups: yield* groupsOfUsers(d, connection, [userId]) };
+  const listed = row?.user_groups === null || row?.user_groups === undefined ? [] : fromJson<[unknown, unknown, unknown][]>(row.user_groups);
+  const groups = listed.map(([groupId, displayName, externalId]) => ({
+    userId,
+    groupId: String(groupId),
+    displayName: String(displayName),
+    externalId: externalId === null || externalId === undefined ? null : String(externalId),
+  }));
+  return { user, state, groups };
 }
 
 /**
