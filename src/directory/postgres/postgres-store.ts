@@ -98,7 +98,7 @@ export class PostgresStore extends SqlStore {
         return await this.attempt(mode, work);
       } catch (err) {
         const cause = isBridgeError(err) ? err.cause : err;
-        if (mode === 'write' && attempt < MAX_ATTEMPTS && classifyDbError(cause) === 'conflict') continue;
+        if (mode !== 'read' && attempt < MAX_ATTEMPTS && classifyDbError(cause) === 'conflict') continue;
         throw toStoreError(err);
       }
     }
@@ -109,6 +109,11 @@ export class PostgresStore extends SqlStore {
     let failure: unknown;
     try {
       if (mode === 'read') return await driveAsync(work(), (s) => this.execute(client, s));
+      if (mode === 'autocommit') {
+        const result = await driveAsync(work(), (s) => this.execute(client, s));
+        this.work.commits++;
+        return result;
+      }
       await this.control(client, 'BEGIN');
       try {
         const result = await driveAsync(work(), (s) => this.execute(client, s));

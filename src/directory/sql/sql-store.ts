@@ -20,8 +20,13 @@ import * as unmanaged from './unmanaged-ops.js';
 import { first, type Tx } from './tx.js';
 import * as users from './user-ops.js';
 
-/** Whether a unit of work writes (one transaction, exclusive on SQLite) or only reads. */
-export type WorkMode = 'read' | 'write';
+/**
+ * How a unit of work runs: `read` only reads; `write` is one transaction (exclusive on SQLite);
+ * `autocommit` writes with statements that each stand on their own (atomic, fenced by their own
+ * conditions, nothing to undo if a later one fails): PostgreSQL runs them without BEGIN and
+ * COMMIT, two round trips fewer; SQLite as a write.
+ */
+export type WorkMode = 'read' | 'write' | 'autocommit';
 
 /**
  * What a store has asked of its database so far: counts, never timings, so tests can hold the
@@ -125,23 +130,23 @@ export abstract class SqlStore implements Store {
   }
 
   claimJobs(connection: string, options: ClaimOptions): Promise<ClaimedJob[]> {
-    return this.run('write', () => jobs.claimJobs(this.d, connection, options));
+    return this.run('autocommit', () => jobs.claimJobs(this.d, connection, options));
   }
   claimableIn(connection: string, userIds: readonly string[]): Promise<number | null> {
     return this.run('read', () => jobs.claimableIn(this.d, connection, userIds));
   }
   renewLeases(connection: string, leaseTokens: readonly string[], leaseMs: number): Promise<number> {
-    return this.run('write', () => jobs.renewLeases(this.d, connection, leaseTokens, leaseMs));
+    return this.run('autocommit', () => jobs.renewLeases(this.d, connection, leaseTokens, leaseMs));
   }
 
   completeJob(job: ClaimedJob): Promise<boolean> {
     return this.run('write', () => jobs.completeJob(job));
   }
   retryJob(job: ClaimedJob, retry: RetryOptions): Promise<boolean> {
-    return this.run('write', () => jobs.retryJob(this.d, job, retry));
+    return this.run('autocommit', () => jobs.retryJob(this.d, job, retry));
   }
   holdJobs(connection: string, userIds: readonly string[], reason: string): Promise<void> {
-    return this.run('write', () => jobs.holdJobs(this.d, connection, userIds, reason));
+    return this.run('autocommit', () => jobs.holdJobs(this.d, connection, userIds, reason));
   }
   releaseJobs(connection: string, userIds?: readonly string[], options: { approvedBy?: string } = {}): Promise<number> {
     return this.run('write', () => jobs.releaseJobs(this.d, connection, userIds, options.approvedBy ?? null));
@@ -161,7 +166,7 @@ export abstract class SqlStore implements Store {
     return this.run('write', () => leases.releaseJob(this.d, job, delayMs));
   }
   lockTargets(job: ClaimedJob, keys: readonly string[]): Promise<string | null> {
-    return this.run('write', () => leases.lockTargets(this.d, job, keys));
+    return this.run('autocommit', () => leases.lockTargets(this.d, job, keys));
   }
   jobStats(): Promise<JobStats[]> {
     return this.run('read', () => jobs.jobStats(this.d));
@@ -180,7 +185,7 @@ export abstract class SqlStore implements Store {
     return this.run('write', () => sync.recordRun(this.d, job, run));
   }
   putSyncState(state: SyncState, lease?: JobLease): Promise<boolean> {
-    return this.run('write', () => sync.putSyncState(this.d, state, lease));
+    return this.run('autocommit', () => sync.putSyncState(this.d, state, lease));
   }
   deleteSyncState(connection: string, userId: string, lease?: JobLease): Promise<boolean> {
     return this.run('write', () => sync.deleteSyncState(this.d, connection, userId, lease));

@@ -76,6 +76,7 @@ export class SqliteStore extends SqlStore {
   protected run<T>(mode: WorkMode, work: () => Tx<T>): Promise<T> {
     try {
       const unit = (): T => driveSync(work(), (statement) => this.execute(statement));
+      // An autocommit unit is a write transaction here too: one commit either way.
       if (mode === 'read') return Promise.resolve(this.transaction.deferred(unit) as T);
       const result = this.transaction.immediate(unit) as T;
       this.work.commits++;
