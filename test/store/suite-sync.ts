@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncState } from '../../src/directory/store.js';
-import { claim, createUsers, ctx, expectCode, newConnection, type SuiteContext } from './fixtures.js';
+import { claim, createUsers, ctx, expectCode, newConnection, userInput, type SuiteContext } from './fixtures.js';
 
 const state = (connection: string, userId: string, extra: Partial<SyncState> = {}): SyncState => ({
   connection,
@@ -131,6 +131,20 @@ export function syncTests(t: SuiteContext): void {
       expect(await t.store().getSyncStates(conn, [c!])).toEqual([]);
       expect(await t.store().listAudit({ connection: conn, userId: c! })).toHaveLength(1);
       expect((await t.store().listJobs(conn)).map((j) => j.userId)).toContain(c);
+    });
+
+    it('records a completed run whose user changed while it ran: the state is written, the job stays due with its lease freed', async () => {
+      const conn = newConnection();
+      const [a] = (await createUsers(t.store(), conn, 1)) as [string];
+      const [job] = await t.store().claimJobs(conn, claim('w1'));
+      await t.store().replaceUser(conn, a, userInput('changed@example.com'), {}, ctx('newer'));
+      const audit = (isCurrent: boolean) => ({ at: 1_900_000_000_000, connection: conn, userId: a, requestIds: [], decision: { isCurrent } });
+      expect(await t.store().recordRun(job!, { state: state(conn, a), audit, complete: true })).toEqual({ isCurrent: true, isCompleted: false });
+      expect(await t.store().getSyncStates(conn, [a])).toEqual([state(conn, a)]);
+      expect((await t.store().listAudit({ connection: conn, userId: a })).map((r) => r.decision.isCurrent)).toEqual([true]);
+      // Due now, free to claim at once by anyone, with the newer generation.
+      const [again] = await t.store().claimJobs(conn, claim('w2'));
+      expect(again).toMatchObject({ userId: a, generation: job!.generation + 1 });
     });
 
     it('queues a run\'s notifications in its transaction: with the state, or not at all', async () => {

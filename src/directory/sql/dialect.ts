@@ -49,6 +49,8 @@ export interface Dialect {
    * the main statement's.
    */
   beside(deletion: Sql, main: Sql): Sql[];
+  /** Whether a statement may write in its WITH clauses (PostgreSQL), so dependent writes go in one round trip. */
+  readonly writesInWith: boolean;
   /** Row-lock clauses; empty on SQLite, where write transactions are already exclusive. */
   readonly lock: { update: Sql; noKeyUpdate: Sql; keyShare: Sql; skipLocked: Sql };
   /** Column types for the DDL. */
@@ -90,6 +92,7 @@ export const sqliteDialect: Dialect = {
   appendCapped: (array, value, max) =>
     sql`json_insert(CASE WHEN json_array_length(${array}) >= ${max} THEN json_remove(${array}, '$[0]') ELSE ${array} END, '$[#]', ${text(value)})`,
   beside: (deletion, main) => [deletion, main],
+  writesInWith: false,
   lock: { update: raw(''), noKeyUpdate: raw(''), keyShare: raw(''), skipLocked: raw('') },
   types: { text: 'TEXT', json: 'TEXT', bool: 'INTEGER', bigint: 'INTEGER', double: 'REAL', autoId: 'INTEGER PRIMARY KEY AUTOINCREMENT' },
 };
@@ -129,6 +132,7 @@ export const postgresDialect: Dialect = {
   appendCapped: (array, value, max) =>
     sql`((CASE WHEN jsonb_array_length(${array}) >= ${max} THEN ${array} - 0 ELSE ${array} END) || jsonb_build_array(${text(value)}))`,
   beside: (deletion, main) => [sql`WITH deleted AS (${deletion}) ${main}`],
+  writesInWith: true,
   lock: {
     update: raw(' FOR UPDATE'),
     noKeyUpdate: raw(' FOR NO KEY UPDATE'),

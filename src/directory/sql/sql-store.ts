@@ -181,7 +181,10 @@ export abstract class SqlStore implements Store {
   loadSyncInput(connection: string, userId: string): Promise<SyncInput> {
     return this.run('read', () => sync.loadSyncInput(this.d, connection, userId));
   }
-  recordRun(job: ClaimedJob, run: RunRecord): Promise<{ isCurrent: boolean; isCompleted: boolean }> {
+  async recordRun(job: ClaimedJob, run: RunRecord): Promise<{ isCurrent: boolean; isCompleted: boolean }> {
+    if (this.d.writesInWith && run.complete && (run.notifications ?? []).length === 0) {
+      if (await this.run('autocommit', () => sync.recordCompletedRun(this.d, job, run))) return { isCurrent: true, isCompleted: true };
+    }
     return this.run('write', () => sync.recordRun(this.d, job, run));
   }
   putSyncState(state: SyncState, lease?: JobLease): Promise<boolean> {

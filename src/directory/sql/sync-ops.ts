@@ -75,6 +75,22 @@ export function* recordRun(d: Dialect, job: ClaimedJob, run: RunRecord): Tx<{ is
   return { isCurrent, isCompleted };
 }
 
+/**
+ * The common end of a run, a completed job with nothing to notify, in one statement where the
+ * database can write in WITH (PostgreSQL; no BEGIN and COMMIT either): the job's fenced delete
+ * (lease and generation) drives the state and the audit record, so either all three are written
+ * or none. False when the delete found nothing (the lease was lost, or a change came while the
+ * job ran): nothing was written, and the caller records the run with {@link recordRun}.
+ */
+export function* recordCompletedRun(d: Dialect, job: ClaimedJob, run: RunRecord): Tx<boolean> {
+  const audit = run.audit(true);
+  const written = yield* exec(sql`WITH done AS (DELETE FROM sync_jobs WHERE ${leased(job)} AND generation = ${job.generation} RETURNING user_id),
+    state AS (INSERT INTO sync_state (${stateColumns}, target_email_ci) SELECT ${stateValues(run.state)} FROM done ${onStateConflict})
+    INSERT INTO audit_log (at, connection, user_id, request_ids, decision)
+    SELECT ${audit.at}, ${audit.connection}, ${audit.userId}, ${d.json(audit.requestIds)}, ${d.json(audit.decision)} FROM done`);
+  return written > 0;
+}
+
 const stateValues = (s: SyncState): Sql => sql`${s.connection}, ${s.userId}, ${s.status}, ${s.targetId}, ${s.targetEmail},
       ${s.role}, ${s.isManaged}, ${s.accountStatus}, ${s.lastError?.code ?? null}, ${s.lastError?.message ?? null}, ${s.lastSyncAt}, ${s.updatedAt},
       ${s.warnings && s.warnings.length > 0 ? JSON.stringify(s.warnings) : null}, ${s.targetEmail?.toLowerCase() ?? null}`;
