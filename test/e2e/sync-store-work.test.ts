@@ -25,9 +25,11 @@ const mapping = ['type: redis-enterprise', 'roles:', '  default: db_viewer', '  
  * issue 12's last changes: create 12.2 statements (PostgreSQL 18.6 round trips), push 9.2 (13.6).
  */
 const budgets: Record<StoreKind, Record<'create' | 'push', StoreWork>> = {
+  // SQLite reads the user, the state and the groups in three lookups by key: in process a
+  // statement costs a few µs, a commit what matters.
   sqlite: {
-    create: { statements: 9.2, commits: 3.2, roundTrips: 9.2 },
-    push: { statements: 7.2, commits: 2.2, roundTrips: 7.2 },
+    create: { statements: 10.2, commits: 3.2, roundTrips: 10.2 },
+    push: { statements: 8.2, commits: 2.2, roundTrips: 8.2 },
   },
   postgres: {
     create: { statements: 5.2, commits: 3.2, roundTrips: 5.2 },
