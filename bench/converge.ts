@@ -42,6 +42,9 @@ interface Work {
   storeCalls: Record<string, number>;
   /** What the store sent its database: statements, commits, round trips. */
   storeWork: StoreWork;
+  /** Mean time of one job and of one target call as the bridge measured them (its metrics), ms. */
+  jobMs: number;
+  callMs: number;
 }
 
 interface WorkSample {
@@ -50,9 +53,31 @@ interface WorkSample {
   waitedMs: number | null;
   storeCalls: Record<string, number>;
   storeWork: StoreWork;
+  /** Sums (s) and counts of the job and target-call duration histograms. */
+  timings: Timings;
 }
 
-const sampleWork = (bridge: ServerChild): Promise<WorkSample> => bridge.ask<WorkSample>('cpu');
+interface Timings {
+  jobSeconds: number;
+  jobs: number;
+  callSeconds: number;
+  calls: number;
+}
+
+/** The bridge's job and target-call duration histograms, summed over their labels, from /metrics. */
+async function timingsOf(bridge: ServerChild): Promise<Timings> {
+  const text = await (await fetch(`${bridge.url}/metrics`)).text();
+  const total = (name: string): number =>
+    text.split('\n').filter((line) => line.startsWith(`scim_bridge_${name}{`) || line.startsWith(`scim_bridge_${name} `)).reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+  return {
+    jobSeconds: total('sync_job_duration_seconds_sum'),
+    jobs: total('sync_job_duration_seconds_count'),
+    callSeconds: total('target_call_duration_seconds_sum'),
+    calls: total('target_call_duration_seconds_count'),
+  };
+}
+
+const sampleWork = async (bridge: ServerChild): Promise<WorkSample> => ({ ...(await bridge.ask<Omit<WorkSample, 'timings'>>('cpu')), timings: await timingsOf(bridge) });
 
 function workSince(before: WorkSample, after: WorkSample): Work {
   const storeCalls: Record<string, number> = {};
@@ -66,7 +91,10 @@ function workSince(before: WorkSample, after: WorkSample): Work {
     commits: after.storeWork.commits - before.storeWork.commits,
     roundTrips: after.storeWork.roundTrips - before.storeWork.roundTrips,
   };
-  return { cpuMs: (after.user + after.system - before.user - before.system) / 1000, waitedMs, storeCalls, storeWork };
+  const mean = (seconds: number, count: number): number => (count > 0 ? (seconds / count) * 1000 : 0);
+  const jobMs = mean(after.timings.jobSeconds - before.timings.jobSeconds, after.timings.jobs - before.timings.jobs);
+  const callMs = mean(after.timings.callSeconds - before.timings.callSeconds, after.timings.calls - before.timings.calls);
+  return { cpuMs: (after.user + after.system - before.user - before.system) / 1000, waitedMs, storeCalls, storeWork, jobMs, callMs };
 }
 
 async function createUsers(bridge: ServerChild, sim: SimChild, users: number): Promise<Pick<Outcome, 'intakeMs' | 'createMs' | 'create' | 'createWork'>> {
@@ -179,7 +207,8 @@ function workLine(o: Outcome, what: string, work: Work, phaseMs: number): string
     .join(', ');
   const sent = work.storeWork;
   const database = `${(sent.statements / users).toFixed(2)} statements, ${(sent.commits / users).toFixed(2)} commits, ${(sent.roundTrips / users).toFixed(2)} round trips`;
-  return `- concurrency ${o.concurrency}, ${what}: bridge CPU ${(work.cpuMs / users).toFixed(2)} ms per user (${(work.cpuMs / 1000).toFixed(1)} s, ${share}${waited}); per user to the database: ${database}; store calls per user: ${calls}`;
+  const timing = `mean job ${work.jobMs.toFixed(1)} ms, mean target call ${work.callMs.toFixed(1)} ms (as the bridge measures them)`;
+  return `- concurrency ${o.concurrency}, ${what}: bridge CPU ${(work.cpuMs / users).toFixed(2)} ms per user (${(work.cpuMs / 1000).toFixed(1)} s, ${share}${waited}); ${timing}; per user to the database: ${database}; store calls per user: ${calls}`;
 }
 
 function report(o: Outcome, latency: number): void {
