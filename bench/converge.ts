@@ -7,6 +7,7 @@ import { callRates, type CallRates } from './lib/call-rates.js';
 import { benchArgs, printFooter, printHeader, progress } from './lib/run-info.js';
 import { modulesOf, type CpuProfile } from './lib/profile.js';
 import { benchUserBody } from './lib/seed.js';
+import type { StoreWork } from '../src/directory/sql/sql-store.js';
 
 /**
  * Convergence benchmark (issue 4 §7, issue 5): 5,000 users created over SCIM into the Redis
@@ -39,6 +40,11 @@ interface Work {
   /** Time the bridge's main thread was ready to run but waited for a CPU (null off Linux). */
   waitedMs: number | null;
   storeCalls: Record<string, number>;
+  /** What the store sent its database: statements, commits, round trips. */
+  storeWork: StoreWork;
+  /** Mean time of one job and of one target call as the bridge measured them (its metrics), ms. */
+  jobMs: number;
+  callMs: number;
 }
 
 interface WorkSample {
@@ -46,9 +52,32 @@ interface WorkSample {
   system: number;
   waitedMs: number | null;
   storeCalls: Record<string, number>;
+  storeWork: StoreWork;
+  /** Sums (s) and counts of the job and target-call duration histograms. */
+  timings: Timings;
 }
 
-const sampleWork = (bridge: ServerChild): Promise<WorkSample> => bridge.ask<WorkSample>('cpu');
+interface Timings {
+  jobSeconds: number;
+  jobs: number;
+  callSeconds: number;
+  calls: number;
+}
+
+/** The bridge's job and target-call duration histograms, summed over their labels, from /metrics. */
+async function timingsOf(bridge: ServerChild): Promise<Timings> {
+  const text = await (await fetch(`${bridge.url}/metrics`)).text();
+  const total = (name: string): number =>
+    text.split('\n').filter((line) => line.startsWith(`scim_bridge_${name}{`) || line.startsWith(`scim_bridge_${name} `)).reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+  return {
+    jobSeconds: total('sync_job_duration_seconds_sum'),
+    jobs: total('sync_job_duration_seconds_count'),
+    callSeconds: total('target_call_duration_seconds_sum'),
+    calls: total('target_call_duration_seconds_count'),
+  };
+}
+
+const sampleWork = async (bridge: ServerChild): Promise<WorkSample> => ({ ...(await bridge.ask<Omit<WorkSample, 'timings'>>('cpu')), timings: await timingsOf(bridge) });
 
 function workSince(before: WorkSample, after: WorkSample): Work {
   const storeCalls: Record<string, number> = {};
@@ -57,7 +86,15 @@ function workSince(before: WorkSample, after: WorkSample): Work {
     if (delta > 0) storeCalls[method] = delta;
   }
   const waitedMs = after.waitedMs === null || before.waitedMs === null ? null : after.waitedMs - before.waitedMs;
-  return { cpuMs: (after.user + after.system - before.user - before.system) / 1000, waitedMs, storeCalls };
+  const storeWork: StoreWork = {
+    statements: after.storeWork.statements - before.storeWork.statements,
+    commits: after.storeWork.commits - before.storeWork.commits,
+    roundTrips: after.storeWork.roundTrips - before.storeWork.roundTrips,
+  };
+  const mean = (seconds: number, count: number): number => (count > 0 ? (seconds / count) * 1000 : 0);
+  const jobMs = mean(after.timings.jobSeconds - before.timings.jobSeconds, after.timings.jobs - before.timings.jobs);
+  const callMs = mean(after.timings.callSeconds - before.timings.callSeconds, after.timings.calls - before.timings.calls);
+  return { cpuMs: (after.user + after.system - before.user - before.system) / 1000, waitedMs, storeCalls, storeWork, jobMs, callMs };
 }
 
 async function createUsers(bridge: ServerChild, sim: SimChild, users: number): Promise<Pick<Outcome, 'intakeMs' | 'createMs' | 'create' | 'createWork'>> {
@@ -73,11 +110,16 @@ async function createUsers(bridge: ServerChild, sim: SimChild, users: number): P
     expectStatus: 201,
   });
   if (intake.errors > 0) throw new Error(`SCIM creates failed (${intake.errors}): ${intake.firstError}`);
-  const done = await pollUntil(() => progressOf(bridge, CONNECTION), (p) => p.summary.byStatus.synced === users && p.jobs.pending === 0, {
-    timeoutMs: args.int('timeout') * 1000,
-    what: `${users} users synced`,
-    since: started,
-  });
+  // The states are counted only once the queue is empty, as in the push (a count on every poll
+  // cost the bridge about 300 ms of CPU per run).
+  const done = await pollUntil(
+    async () => {
+      const progress = await progressOf(bridge, CONNECTION, { summary: false });
+      return progress.jobs.pending === 0 ? progressOf(bridge, CONNECTION) : progress;
+    },
+    (p) => p.summary.byStatus.synced === users && p.jobs.pending === 0,
+    { timeoutMs: args.int('timeout') * 1000, what: `${users} users synced`, since: started },
+  );
   const createWork = workSince(work, await sampleWork(bridge));
   return { intakeMs: intake.elapsedMs, createMs: done.ms, create: await callRates(sim, since), createWork };
 }
@@ -163,7 +205,10 @@ function workLine(o: Outcome, what: string, work: Work, phaseMs: number): string
     .sort((a, b) => b[1] - a[1])
     .map(([method, n]) => `${method} ${(n / users).toFixed(2)}`)
     .join(', ');
-  return `- concurrency ${o.concurrency}, ${what}: bridge CPU ${(work.cpuMs / users).toFixed(2)} ms per user (${(work.cpuMs / 1000).toFixed(1)} s, ${share}${waited}); store calls per user: ${calls}`;
+  const sent = work.storeWork;
+  const database = `${(sent.statements / users).toFixed(2)} statements, ${(sent.commits / users).toFixed(2)} commits, ${(sent.roundTrips / users).toFixed(2)} round trips`;
+  const timing = `mean job ${work.jobMs.toFixed(1)} ms, mean target call ${work.callMs.toFixed(1)} ms (as the bridge measures them)`;
+  return `- concurrency ${o.concurrency}, ${what}: bridge CPU ${(work.cpuMs / users).toFixed(2)} ms per user (${(work.cpuMs / 1000).toFixed(1)} s, ${share}${waited}); ${timing}; per user to the database: ${database}; store calls per user: ${calls}`;
 }
 
 function report(o: Outcome, latency: number): void {

@@ -1,6 +1,7 @@
 import { createWriteStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createStore } from '../../src/directory/create-store.js';
+import { SqlStore, type StoreWork } from '../../src/directory/sql/sql-store.js';
 import type { Store } from '../../src/directory/store.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { favourSmallHeap } from '../../src/commands/serve.js';
@@ -18,6 +19,8 @@ import { profilerHandlers } from './profiler.js';
 const config = JSON.parse(process.env.BENCH_BRIDGE ?? '{}') as BridgeChildConfig;
 let bridge: RunningBridge | null = null;
 let store: Store | null = null;
+/** A second store on the same database for the bench's own questions, so {@link storeWork} counts the bridge's work only. */
+let benchStore: Store | null = null;
 /** Calls the bridge made to its store, by method (the bench's own questions are not counted). */
 const storeCalls: Record<string, number> = {};
 
@@ -40,7 +43,9 @@ async function start(): Promise<{ url: string }> {
   if (process.env.BENCH_HEAP_GROWING !== '0') favourSmallHeap();
   const logger = createLogger({ level: config.logLevel, format: 'json', stream: createWriteStream(path.join(config.dir, 'bridge.log')), secrets: [BENCH_TOKEN] });
   // Opened here rather than from config.store so a PostgreSQL run gets its own schema.
-  store = createStore(config.store.url, { logger, ...(config.store.schema ? { schema: config.store.schema } : {}) });
+  const options = { logger, ...(config.store.schema ? { schema: config.store.schema } : {}) };
+  store = createStore(config.store.url, options);
+  benchStore = createStore(config.store.url, options);
   bridge = await startBridge(benchLoadedConfig(config), { logger, store: counted(store), runWorkers: config.runWorkers });
   return { url: bridge.url };
 }
@@ -50,7 +55,7 @@ async function roleCounts(connection: string): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   let after: string | undefined;
   for (;;) {
-    const page = await (store as Store).listSyncStates(connection, { limit: 1000, ...(after === undefined ? {} : { afterUserId: after }) });
+    const page = await (benchStore as Store).listSyncStates(connection, { limit: 1000, ...(after === undefined ? {} : { afterUserId: after }) });
     for (const state of page) {
       const key = `${state.status}:${state.role ?? '-'}`;
       counts[key] = (counts[key] ?? 0) + 1;
@@ -58,6 +63,11 @@ async function roleCounts(connection: string): Promise<Record<string, number>> {
     if (page.length < 1000) return counts;
     after = page.at(-1)?.userId;
   }
+}
+
+/** Statements, commits and round trips the bridge's store has run so far (zeros for a store that does not count them). */
+function storeWork(): StoreWork {
+  return store instanceof SqlStore ? { ...store.work } : { statements: 0, commits: 0, roundTrips: 0 };
 }
 
 /** Time the main thread spent runnable but waiting for a CPU (the second field of schedstat, ns), in ms. */
@@ -74,9 +84,10 @@ serveParent(
   start,
   {
     progress: async (body) => {
-      const connection = String(body);
-      const s = store as Store;
-      const [summary, jobs] = await Promise.all([s.syncSummary(connection), s.jobStats()]);
+      const { connection, summary: withSummary } = body as { connection: string; summary: boolean };
+      const s = benchStore as Store;
+      const none = { connection, users: 0, managed: 0, byStatus: { pending: 0, synced: 0, failed: 0, unsupported: 0, held: 0 }, topErrors: [] };
+      const [summary, jobs] = await Promise.all([withSummary ? s.syncSummary(connection) : none, s.jobStats()]);
       return { summary, jobs: jobs.find((j) => j.connection === connection) ?? { pending: 0, held: 0, oldestAgeMs: null } };
     },
     roles: (body) => roleCounts(String(body)),
@@ -85,10 +96,11 @@ serveParent(
     ...profilerHandlers(),
     // CPU time of the bridge process so far (µs), how long its main thread waited for a CPU while
     // it could run (ms, Linux: /proc/self/schedstat; null elsewhere), and its store calls so far.
-    cpu: () => ({ ...process.cpuUsage(), waitedMs: runQueueWaitMs(), storeCalls: { ...storeCalls } }),
+    cpu: () => ({ ...process.cpuUsage(), waitedMs: runQueueWaitMs(), storeCalls: { ...storeCalls }, storeWork: storeWork() }),
   },
   async () => {
     await bridge?.close();
+    await benchStore?.close();
     await store?.close();
   },
 );

@@ -9,9 +9,9 @@ export interface Progress {
   jobs: Pick<JobStats, 'pending' | 'held' | 'oldestAgeMs'>;
 }
 
-/** Asks the bridge child for a connection's sync summary and queue. */
-export function progressOf(bridge: ChildHandle, connection: string): Promise<Progress> {
-  return bridge.ask<Progress>('progress', connection);
+/** Asks the bridge child for a connection's queue and (unless `summary` is false: then an empty one) its sync summary. */
+export function progressOf(bridge: ChildHandle, connection: string, options: { summary?: boolean } = {}): Promise<Progress> {
+  return bridge.ask<Progress>('progress', { connection, summary: options.summary !== false });
 }
 
 /**

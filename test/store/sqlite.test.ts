@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createStore } from '../../src/directory/create-store.js';
 import { userInput, ctx, expectCode, newConnection } from './fixtures.js';
 import { SqliteStore } from '../../src/directory/sqlite/sqlite-store.js';
+import { raw } from '../../src/directory/sql/sql.js';
+import { rows } from '../../src/directory/sql/tx.js';
 import { runStoreSuite } from './store-suite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'scim-bridge-store-'));
@@ -22,6 +24,17 @@ describe('sqlite specifics', () => {
     const user = await store.createUser('c', userInput('mem@example.com'), ctx());
     expect((await store.getUser('c', user.id))?.userName).toBe('mem@example.com');
     await store.close();
+  });
+
+  it('keeps temporary tables in memory (RETURNING, IN lists and materialized subqueries use one per statement)', async () => {
+    const store = new SqliteStore({ path: join(dir, 'temp.db') });
+    await store.migrate();
+    try {
+      // 2 is MEMORY (sqlite.org/pragma.html#pragma_temp_store).
+      expect(await store.readRaw(() => rows(raw('PRAGMA temp_store')))).toEqual([{ temp_store: 2 }]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('reports a database locked by another process as STORE_UNAVAILABLE (transient)', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncState } from '../../src/directory/store.js';
-import { claim, createUsers, ctx, expectCode, newConnection, type SuiteContext } from './fixtures.js';
+import { claim, createUsers, ctx, expectCode, newConnection, userInput, type SuiteContext } from './fixtures.js';
 
 const state = (connection: string, userId: string, extra: Partial<SyncState> = {}): SyncState => ({
   connection,
@@ -91,15 +91,23 @@ export function syncTests(t: SuiteContext): void {
     it('loads what converging a user starts from in one read: user, state, groups', async () => {
       const conn = newConnection();
       const [id] = await createUsers(t.store(), conn, 1);
+      const later = await t.store().createGroup(conn, { displayName: 'viewers', externalId: 'okta-9', attributes: {}, members: [id!] }, ctx());
       const group = await t.store().createGroup(conn, { displayName: 'Admins', externalId: null, attributes: {}, members: [id!] }, ctx());
       await t.store().putSyncState(state(conn, id!));
       const loaded = await t.store().loadSyncInput(conn, id!);
       expect(loaded.user?.id).toBe(id);
       expect(loaded.state).toEqual(state(conn, id!));
-      expect(loaded.groups.map((g) => g.groupId)).toEqual([group.id]);
+      // By name, case-insensitively.
+      expect(loaded.groups).toEqual([
+        { userId: id, groupId: group.id, displayName: 'Admins', externalId: null },
+        { userId: id, groupId: later.id, displayName: 'viewers', externalId: 'okta-9' },
+      ]);
       await t.store().deleteUser(conn, id!, {}, ctx());
-      expect(await t.store().loadSyncInput(conn, id!)).toMatchObject({ user: { id, deleted: true }, groups: [] });
+      expect(await t.store().loadSyncInput(conn, id!)).toMatchObject({ user: { id, deleted: true }, state: state(conn, id!), groups: [] });
       expect(await t.store().loadSyncInput(conn, 'nobody')).toEqual({ user: null, state: null, groups: [] });
+      // A state whose user is gone from the store (purged) still loads.
+      await t.store().putSyncState(state(conn, 'purged'));
+      expect(await t.store().loadSyncInput(conn, 'purged')).toEqual({ user: null, state: state(conn, 'purged'), groups: [] });
     });
 
     it('records a run in one transaction: state under the lease, audit always, the job completed on request', async () => {
@@ -123,6 +131,20 @@ export function syncTests(t: SuiteContext): void {
       expect(await t.store().getSyncStates(conn, [c!])).toEqual([]);
       expect(await t.store().listAudit({ connection: conn, userId: c! })).toHaveLength(1);
       expect((await t.store().listJobs(conn)).map((j) => j.userId)).toContain(c);
+    });
+
+    it('records a completed run whose user changed while it ran: the state is written, the job stays due with its lease freed', async () => {
+      const conn = newConnection();
+      const [a] = (await createUsers(t.store(), conn, 1)) as [string];
+      const [job] = await t.store().claimJobs(conn, claim('w1'));
+      await t.store().replaceUser(conn, a, userInput('changed@example.com'), {}, ctx('newer'));
+      const audit = (isCurrent: boolean) => ({ at: 1_900_000_000_000, connection: conn, userId: a, requestIds: [], decision: { isCurrent } });
+      expect(await t.store().recordRun(job!, { state: state(conn, a), audit, complete: true })).toEqual({ isCurrent: true, isCompleted: false });
+      expect(await t.store().getSyncStates(conn, [a])).toEqual([state(conn, a)]);
+      expect((await t.store().listAudit({ connection: conn, userId: a })).map((r) => r.decision.isCurrent)).toEqual([true]);
+      // Due now, free to claim at once by anyone, with the newer generation.
+      const [again] = await t.store().claimJobs(conn, claim('w2'));
+      expect(again).toMatchObject({ userId: a, generation: job!.generation + 1 });
     });
 
     it('queues a run\'s notifications in its transaction: with the state, or not at all', async () => {

@@ -98,7 +98,7 @@ export class PostgresStore extends SqlStore {
         return await this.attempt(mode, work);
       } catch (err) {
         const cause = isBridgeError(err) ? err.cause : err;
-        if (mode === 'write' && attempt < MAX_ATTEMPTS && classifyDbError(cause) === 'conflict') continue;
+        if (mode !== 'read' && attempt < MAX_ATTEMPTS && classifyDbError(cause) === 'conflict') continue;
         throw toStoreError(err);
       }
     }
@@ -109,13 +109,19 @@ export class PostgresStore extends SqlStore {
     let failure: unknown;
     try {
       if (mode === 'read') return await driveAsync(work(), (s) => this.execute(client, s));
-      await client.query('BEGIN');
+      if (mode === 'autocommit') {
+        const result = await driveAsync(work(), (s) => this.execute(client, s));
+        this.work.commits++;
+        return result;
+      }
+      await this.control(client, 'BEGIN');
       try {
         const result = await driveAsync(work(), (s) => this.execute(client, s));
-        await client.query('COMMIT');
+        await this.control(client, 'COMMIT');
+        this.work.commits++;
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await this.control(client, 'ROLLBACK').catch(() => undefined);
         throw err;
       }
     } catch (err) {
@@ -158,8 +164,16 @@ export class PostgresStore extends SqlStore {
     return failure !== undefined && classifyDbError(isBridgeError(failure) ? failure.cause : failure) === 'unavailable';
   }
 
+  /** BEGIN, COMMIT or ROLLBACK: a round trip of its own. */
+  private async control(client: pg.PoolClient, command: 'BEGIN' | 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    this.work.roundTrips++;
+    await client.query(command);
+  }
+
   private async execute(client: pg.PoolClient, statement: Statement): Promise<StatementResult> {
     const { text, values } = render(statement.query, this.d.placeholder);
+    this.work.statements++;
+    this.work.roundTrips++;
     try {
       const name = values.length === 0 ? undefined : this.statementName(text);
       const result = await client.query<Row>(name === undefined ? { text, values } : { name, text, values });

@@ -42,6 +42,15 @@ export interface Dialect {
   readonly now: Sql;
   /** `array` with `value` appended, dropping the oldest element beyond `max`. */
   appendCapped(array: Sql, value: string, max: number): Sql;
+  /**
+   * A DELETE and the statement to run after it, as the statements to run: one on PostgreSQL
+   * (the DELETE in a data-modifying WITH: one round trip; both parts see one snapshot, so they
+   * must touch different rows), two on SQLite, which has no such WITH. The last one's result is
+   * the main statement's.
+   */
+  beside(deletion: Sql, main: Sql): Sql[];
+  /** Whether a statement may write in its WITH clauses (PostgreSQL), so dependent writes go in one round trip. */
+  readonly writesInWith: boolean;
   /** Row-lock clauses; empty on SQLite, where write transactions are already exclusive. */
   readonly lock: { update: Sql; noKeyUpdate: Sql; keyShare: Sql; skipLocked: Sql };
   /** Column types for the DDL. */
@@ -82,6 +91,8 @@ export const sqliteDialect: Dialect = {
   now: raw(`CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)`),
   appendCapped: (array, value, max) =>
     sql`json_insert(CASE WHEN json_array_length(${array}) >= ${max} THEN json_remove(${array}, '$[0]') ELSE ${array} END, '$[#]', ${text(value)})`,
+  beside: (deletion, main) => [deletion, main],
+  writesInWith: false,
   lock: { update: raw(''), noKeyUpdate: raw(''), keyShare: raw(''), skipLocked: raw('') },
   types: { text: 'TEXT', json: 'TEXT', bool: 'INTEGER', bigint: 'INTEGER', double: 'REAL', autoId: 'INTEGER PRIMARY KEY AUTOINCREMENT' },
 };
@@ -120,6 +131,8 @@ export const postgresDialect: Dialect = {
   now: raw('CAST(floor(extract(epoch FROM statement_timestamp()) * 1000) AS BIGINT)'),
   appendCapped: (array, value, max) =>
     sql`((CASE WHEN jsonb_array_length(${array}) >= ${max} THEN ${array} - 0 ELSE ${array} END) || jsonb_build_array(${text(value)}))`,
+  beside: (deletion, main) => [sql`WITH deleted AS (${deletion}) ${main}`],
+  writesInWith: true,
   lock: {
     update: raw(' FOR UPDATE'),
     noKeyUpdate: raw(' FOR NO KEY UPDATE'),

@@ -97,14 +97,24 @@ export function* renewLeases(d: Dialect, connection: string, leaseTokens: readon
     WHERE connection = ${connection} AND lease_token IN (${d.list(leaseTokens)})`);
 }
 
-const leased = (lease: JobLease): Sql => sql`connection = ${lease.connection} AND user_id = ${lease.userId} AND lease_token = ${lease.leaseToken}`;
+/** The job row a lease holds (a condition on `sync_jobs`). */
+export const leased = (lease: JobLease): Sql => sql`connection = ${lease.connection} AND user_id = ${lease.userId} AND lease_token = ${lease.leaseToken}`;
 const unleased = raw('locked_by = NULL, locked_until = NULL, lease_token = NULL');
+
+/** Deletes a job if its lease holds it and nothing changed since it was claimed. */
+export function* deleteJob(job: ClaimedJob): Tx<boolean> {
+  return (yield* exec(sql`DELETE FROM sync_jobs WHERE ${leased(job)} AND generation = ${job.generation}`)) > 0;
+}
+
+/** Frees a job's lease, if it still holds it (the job stays as due as it was). */
+export function* freeLease(job: ClaimedJob): Tx<number> {
+  return yield* exec(sql`UPDATE sync_jobs SET ${unleased} WHERE ${leased(job)}`);
+}
 
 /** Deletes a job if nothing changed since it was claimed; otherwise frees its lease (it is due already). */
 export function* completeJob(job: ClaimedJob): Tx<boolean> {
-  const deleted = yield* exec(sql`DELETE FROM sync_jobs WHERE ${leased(job)} AND generation = ${job.generation}`);
-  if (deleted > 0) return true;
-  yield* exec(sql`UPDATE sync_jobs SET ${unleased} WHERE ${leased(job)}`);
+  if (yield* deleteJob(job)) return true;
+  yield* freeLease(job);
   return false;
 }
 

@@ -43,18 +43,21 @@ export function* releaseJob(d: Dialect, job: ClaimedJob, delayMs: number | undef
     WHERE connection = ${job.connection} AND user_id = ${job.userId} AND lease_token = ${job.leaseToken}`);
 }
 
-/** A lock row is live while its job row is held by the lease that took it. */
-function isLive(d: Dialect): Sql {
-  return sql`EXISTS (SELECT 1 FROM sync_jobs j WHERE j.connection = l.connection AND j.user_id = l.user_id
-    AND j.lease_token = l.lease_token AND j.locked_until > ${d.now})`;
+/** A lock row (of `table`, the locks table or its alias) is live while its job row is held by the lease that took it. */
+function isLive(d: Dialect, table: string): Sql {
+  const l = raw(table);
+  return sql`EXISTS (SELECT 1 FROM sync_jobs j WHERE j.connection = ${l}.connection AND j.user_id = ${l}.user_id
+    AND j.lease_token = ${l}.lease_token AND j.locked_until > ${d.now})`;
 }
 
 /**
- * Locks the keys for a leased job: drops the job's older keys and any lapsed lock on these,
- * then takes each free one. Returns the user id of another job holding one of them live, or
- * null when every key is the job's. The caller releases its lease when another job holds a key,
- * which lapses any key it took meanwhile. (A completed job's rows stay until someone needs the key
- * or the user's next job locks; its lease token is gone from the job row, so they read as lapsed.)
+ * Locks the keys for a leased job: drops the job's keys it no longer wants, and takes each
+ * wanted key that is free, lapsed, or its own already. Returns the user id of another job
+ * holding one of them live, or null when every key is the job's. One statement on PostgreSQL
+ * (one round trip; two on SQLite, in one transaction). The caller releases its lease when another
+ * job holds a key, which lapses any key it took meanwhile. (A completed job's rows stay until
+ * someone needs the key or the user's next job locks; its lease token is gone from the job row,
+ * so they read as lapsed.)
  */
 export function* lockTargets(d: Dialect, job: ClaimedJob, keys: readonly string[]): Tx<string | null> {
   const { connection, userId, leaseToken } = job;
@@ -64,15 +67,15 @@ export function* lockTargets(d: Dialect, job: ClaimedJob, keys: readonly string[
     return null;
   }
   const list = d.list(wanted);
-  // One statement (one round trip on PostgreSQL) for the job's own older keys and the lapsed locks
-  // on the wanted ones, each found by its index (an OR of the two made SQLite scan the connection).
-  yield* exec(sql`DELETE FROM sync_target_locks WHERE connection = ${connection} AND target_key IN (
-      SELECT target_key FROM sync_target_locks WHERE connection = ${connection} AND user_id = ${userId}
-      UNION ALL
-      SELECT l.target_key FROM sync_target_locks AS l WHERE l.connection = ${connection} AND l.target_key IN (${list}) AND NOT ${isLive(d)})`);
-  const taken = yield* exec(sql`INSERT INTO sync_target_locks (connection, target_key, user_id, lease_token)
+  const dropOlder = sql`DELETE FROM sync_target_locks WHERE connection = ${connection} AND user_id = ${userId} AND target_key NOT IN (${list})`;
+  // A lapsed lock is taken over in place; a live one of another job is left (not counted). The jobs
+  // of one claim share a lease token: a lock is the job's own by its user and token together.
+  const take = sql`INSERT INTO sync_target_locks (connection, target_key, user_id, lease_token)
     SELECT CAST(${connection} AS TEXT), value, CAST(${userId} AS TEXT), CAST(${leaseToken} AS TEXT) FROM (${list}) AS keys WHERE true
-    ON CONFLICT (connection, target_key) DO NOTHING`);
+    ON CONFLICT (connection, target_key) DO UPDATE SET user_id = excluded.user_id, lease_token = excluded.lease_token
+    WHERE (sync_target_locks.user_id = excluded.user_id AND sync_target_locks.lease_token = excluded.lease_token) OR NOT ${isLive(d, 'sync_target_locks')}`;
+  let taken = 0;
+  for (const statement of d.beside(dropOlder, take)) taken = yield* exec(statement);
   if (taken === wanted.length) return null;
   const holders = yield* rows(sql`SELECT user_id FROM sync_target_locks WHERE connection = ${connection} AND target_key IN (${list})
     AND user_id <> ${userId} ORDER BY user_id LIMIT 1`);

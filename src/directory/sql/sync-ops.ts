@@ -1,12 +1,11 @@
+import type { UserGroupRef } from '../model.js';
 import type { AuditRecord, ClaimedJob, JobLease, RunRecord, SyncInput, SyncState, SyncStatePage, SyncStatus, SyncSummary } from '../store.js';
 import type { Dialect } from './dialect.js';
-import { completeJob, holdsLease } from './job-ops.js';
-import { groupsOfUsers } from './member-ops.js';
+import { deleteJob, freeLease, holdsLease, leased } from './job-ops.js';
 import { enqueueNotifications } from './notify-ops.js';
-import { getUser } from './user-ops.js';
-import { toAudit, toNumber, toSyncState } from './rows.js';
-import { empty, join, sql, type Sql } from './sql.js';
-import { exec, first, rows, type Tx } from './tx.js';
+import { fromJson, toAudit, toNumber, toSyncState, toUser, userColumns } from './rows.js';
+import { empty, join, raw, sql, type Sql } from './sql.js';
+import { exec, first, rows, type Row, type Tx } from './tx.js';
 
 /** Sync state (what happened in the target, per user) and the decision audit log. */
 
@@ -17,47 +16,122 @@ const statuses: readonly SyncStatus[] = ['pending', 'synced', 'failed', 'unsuppo
 const TOP_ERRORS = 5;
 const AUDIT_BATCH = 500;
 
-/** Sync states of the given users (absent ones are left out). */
+/** Sync states of the given users (absent ones are left out). One user is looked up by equality (on SQLite an IN list builds a temporary table: about 30 µs). */
 export function* getSyncStates(d: Dialect, connection: string, userIds: readonly string[]): Tx<SyncState[]> {
   if (userIds.length === 0) return [];
-  const found = yield* rows(sql`SELECT ${stateColumns} FROM sync_state WHERE connection = ${connection} AND user_id IN (${d.list(userIds)}) ORDER BY user_id`);
+  const users = userIds.length === 1 ? sql`user_id = ${userIds[0]}` : sql`user_id IN (${d.list(userIds)})`;
+  const found = yield* rows(sql`SELECT ${stateColumns} FROM sync_state WHERE connection = ${connection} AND ${users} ORDER BY user_id`);
   return found.map(toSyncState);
 }
 
-/** The user (tombstones included), its sync state and its groups: what converging it starts from. */
+const stateNames = ['connection', 'user_id', 'status', 'target_id', 'target_email', 'role', 'is_managed', 'account_status', 'last_error_code', 'last_error_message', 'last_sync_at', 'updated_at', 'warnings'];
+/** The sync state beside the user in one row: `s_` columns of a LEFT JOIN. */
+const joinedState = raw(stateNames.map((c) => `s.${c} AS s_${c}`).join(', '));
+
+/**
+ * The user (tombstones included), its sync state and its groups: what converging it starts
+ * from. On PostgreSQL one statement, one round trip: the user and the state LEFT JOINed to the
+ * id (either may be missing), the groups aggregated in the same row. On SQLite three lookups by
+ * key, which is cheaper there: no round trip to save, and SQLite took about 57 µs for the joined
+ * row against 18 µs for the user and the state apart, and plans the aggregate as a walk of the
+ * connection's memberships (list-ops.ts).
+ */
 export function* loadSyncInput(d: Dialect, connection: string, userId: string): Tx<SyncInput> {
-  const user = yield* getUser(connection, userId, true);
-  const [state] = yield* getSyncStates(d, connection, [userId]);
-  const groups = user && !user.deleted ? yield* groupsOfUsers(d, connection, [userId]) : [];
-  return { user, state: state ?? null, groups };
+  if (d.name !== 'postgres') {
+    const userRow = yield* first(sql`SELECT ${userColumns} FROM users u WHERE u.connection = ${connection} AND u.id = ${userId}`);
+    const user = userRow === undefined ? null : toUser(userRow);
+    const [state] = yield* getSyncStates(d, connection, [userId]);
+    return { user, state: state ?? null, groups: user && !user.deleted ? yield* groupsOfUser(connection, userId) : [] };
+  }
+  const row = yield* first(sql`SELECT ${userColumns}, ${joinedState}, (SELECT ${d.jsonRows([raw('g.id'), raw('g.display_name'), raw('g.external_id')], raw('g.display_name_ci, g.id'))}
+      FROM group_members gm JOIN groups g ON g.connection = gm.connection AND g.id = gm.group_id WHERE gm.connection = ${connection} AND gm.member_id = k.id) AS user_groups
+    FROM (SELECT CAST(${userId} AS TEXT) AS id) AS k
+    LEFT JOIN users u ON u.connection = ${connection} AND u.id = k.id
+    LEFT JOIN sync_state s ON s.connection = ${connection} AND s.user_id = k.id`);
+  const user = row === undefined || row.id === null || row.id === undefined ? null : toUser(row);
+  const stateRow: Row = {};
+  for (const name of stateNames) stateRow[name] = row?.[`s_${name}`];
+  const state = stateRow.status === null || stateRow.status === undefined ? null : toSyncState(stateRow);
+  if (!user || user.deleted) return { user, state, groups: [] };
+  const listed = row?.user_groups === null || row?.user_groups === undefined ? [] : fromJson<[unknown, unknown, unknown][]>(row.user_groups);
+  return { user, state, groups: listed.map(([groupId, displayName, externalId]) => toGroupRef(userId, groupId, displayName, externalId)) };
 }
+
+/** One user's groups by name, by the member index (an equality, not an IN list). */
+function* groupsOfUser(connection: string, userId: string): Tx<UserGroupRef[]> {
+  const found = yield* rows(sql`SELECT g.id, g.display_name, g.external_id FROM group_members gm
+    JOIN groups g ON g.connection = gm.connection AND g.id = gm.group_id
+    WHERE gm.connection = ${connection} AND gm.member_id = ${userId} ORDER BY g.display_name_ci, g.id`);
+  return found.map((row) => toGroupRef(userId, row.id, row.display_name, row.external_id));
+}
+
+const toGroupRef = (userId: string, groupId: unknown, displayName: unknown, externalId: unknown): UserGroupRef => ({
+  userId,
+  groupId: String(groupId),
+  displayName: String(displayName),
+  externalId: externalId === null || externalId === undefined ? null : String(externalId),
+});
 
 /**
  * A leased job's run: its state and notifications (while the lease holds), its audit record
- * (always), and with `complete` the job done.
+ * (always), and with `complete` the job done. A completed run deletes the job first: the fenced
+ * delete is the lease check too, so the state is written without another one (PostgreSQL holds
+ * the row's lock from the delete until the commit; SQLite's write transaction is exclusive).
  */
 export function* recordRun(d: Dialect, job: ClaimedJob, run: RunRecord): Tx<{ isCurrent: boolean; isCompleted: boolean }> {
-  const isCurrent = yield* putSyncState(d, run.state, job);
+  const isCompleted = run.complete ? yield* deleteJob(job) : false;
+  if (isCompleted) yield* upsertSyncState(run.state);
+  const isCurrent = isCompleted || (yield* putSyncState(d, run.state, job));
+  // A change came while the job ran: the state is written, and the job is left due (lease freed).
+  if (run.complete && !isCompleted && isCurrent) yield* freeLease(job);
   // The events the state gives rise to commit with it: a crash between the two loses neither.
   if (isCurrent && run.notifications !== undefined && run.notifications.length > 0) yield* enqueueNotifications(d, run.notifications);
   yield* appendAudit(d, [run.audit(isCurrent)]);
-  // A lost lease completes nothing (completeJob is fenced by it too).
-  const isCompleted = run.complete && isCurrent ? yield* completeJob(job) : false;
   return { isCurrent, isCompleted };
 }
 
-/** Inserts or replaces one sync state; with a lease, only while it holds the user's job. */
-export function* putSyncState(d: Dialect, s: SyncState, lease: JobLease | undefined): Tx<boolean> {
-  if (lease !== undefined && !(yield* holdsLease(d, lease))) return false;
-  yield* exec(sql`INSERT INTO sync_state (${stateColumns}, target_email_ci) VALUES (${s.connection}, ${s.userId}, ${s.status}, ${s.targetId}, ${s.targetEmail},
+/**
+ * The common end of a run, a completed job with nothing to notify, in one statement where the
+ * database can write in WITH (PostgreSQL; no BEGIN and COMMIT either): the job's fenced delete
+ * (lease and generation) drives the state and the audit record, so either all three are written
+ * or none. False when the delete found nothing (the lease was lost, or a change came while the
+ * job ran): nothing was written, and the caller records the run with {@link recordRun}.
+ */
+export function* recordCompletedRun(d: Dialect, job: ClaimedJob, run: RunRecord): Tx<boolean> {
+  const audit = run.audit(true);
+  const written = yield* exec(sql`WITH done AS (DELETE FROM sync_jobs WHERE ${leased(job)} AND generation = ${job.generation} RETURNING user_id),
+    state AS (INSERT INTO sync_state (${stateColumns}, target_email_ci) SELECT ${stateValues(run.state)} FROM done ${onStateConflict})
+    INSERT INTO audit_log (at, connection, user_id, request_ids, decision)
+    SELECT ${audit.at}, ${audit.connection}, ${audit.userId}, ${d.json(audit.requestIds)}, ${d.json(audit.decision)} FROM done`);
+  return written > 0;
+}
+
+const stateValues = (s: SyncState): Sql => sql`${s.connection}, ${s.userId}, ${s.status}, ${s.targetId}, ${s.targetEmail},
       ${s.role}, ${s.isManaged}, ${s.accountStatus}, ${s.lastError?.code ?? null}, ${s.lastError?.message ?? null}, ${s.lastSyncAt}, ${s.updatedAt},
-      ${s.warnings && s.warnings.length > 0 ? JSON.stringify(s.warnings) : null}, ${s.targetEmail?.toLowerCase() ?? null})
-    ON CONFLICT (connection, user_id) DO UPDATE SET status = excluded.status, target_id = excluded.target_id,
+      ${s.warnings && s.warnings.length > 0 ? JSON.stringify(s.warnings) : null}, ${s.targetEmail?.toLowerCase() ?? null}`;
+const onStateConflict = sql`ON CONFLICT (connection, user_id) DO UPDATE SET status = excluded.status, target_id = excluded.target_id,
       target_email = excluded.target_email, target_email_ci = excluded.target_email_ci, role = excluded.role, is_managed = excluded.is_managed,
       account_status = excluded.account_status, last_error_code = excluded.last_error_code,
       last_error_message = excluded.last_error_message, last_sync_at = excluded.last_sync_at, updated_at = excluded.updated_at,
-      warnings = excluded.warnings`);
-  return true;
+      warnings = excluded.warnings`;
+
+function* upsertSyncState(s: SyncState): Tx<number> {
+  return yield* exec(sql`INSERT INTO sync_state (${stateColumns}, target_email_ci) VALUES (${stateValues(s)}) ${onStateConflict}`);
+}
+
+/**
+ * Inserts or replaces one sync state; with a lease, only while it holds the user's job, in one
+ * statement: the row comes from the job row the lease holds, locked until the end of the
+ * transaction (PostgreSQL: a claim skips it meanwhile, and one that changed it first leaves no row).
+ */
+export function* putSyncState(d: Dialect, s: SyncState, lease: JobLease | undefined): Tx<boolean> {
+  if (lease === undefined) {
+    yield* upsertSyncState(s);
+    return true;
+  }
+  const written = yield* exec(sql`INSERT INTO sync_state (${stateColumns}, target_email_ci) SELECT ${stateValues(s)}
+    FROM sync_jobs WHERE ${leased(lease)}${d.lock.update} ${onStateConflict}`);
+  return written > 0;
 }
 
 /** Deletes one sync state; with a lease, only while it holds the user's job. */

@@ -61,6 +61,10 @@ export class SqliteStore extends SqlStore {
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
       this.db.pragma('foreign_keys = ON');
+      // Every RETURNING, IN (subquery) list and materialized CTE builds a temporary table; kept on
+      // disk (this build's default) one costs about 100 µs more than in memory (the claim of 8 jobs
+      // went from about 390 to 190 µs). They hold one statement's rows: a page, a claim.
+      this.db.pragma('temp_store = MEMORY');
     } catch (err) {
       throw toStoreError(err);
     }
@@ -72,8 +76,10 @@ export class SqliteStore extends SqlStore {
   protected run<T>(mode: WorkMode, work: () => Tx<T>): Promise<T> {
     try {
       const unit = (): T => driveSync(work(), (statement) => this.execute(statement));
+      // An autocommit unit is a write transaction here too: one commit either way.
       if (mode === 'read') return Promise.resolve(this.transaction.deferred(unit) as T);
       const result = this.transaction.immediate(unit) as T;
+      this.work.commits++;
       if (++this.writes % OPTIMIZE_EVERY === 0) this.optimize();
       return Promise.resolve(result);
     } catch (err) {
@@ -83,6 +89,8 @@ export class SqliteStore extends SqlStore {
 
   private execute(statement: Statement): StatementResult {
     const { text, values } = render(statement.query, this.d.placeholder);
+    this.work.statements++;
+    this.work.roundTrips++;
     try {
       const prepared = this.prepare(text);
       const params = values.map(toSqliteValue);
