@@ -48,5 +48,5 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch(process.env.HEALTHCHECK_URL||'http://127.0.0.1:8080/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # `docker run IMAGE validate`, `docker run IMAGE simulate redis-cloud --host 0.0.0.0 --port 9101`, ...
-ENTRYPOINT ["node", "--max-semi-space-size=4", "--enable-source-maps", "dist/cli.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=8", "--enable-source-maps", "dist/cli.js"]
 CMD ["serve"]

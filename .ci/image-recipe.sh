@@ -83,7 +83,7 @@ log="$work/bridge.log"
 say "starting node dist/cli.js serve from the pruned tree"
 (cd "$app" && NODE_ENV=production SCIM_BRIDGE_CONFIG="$work/config/bridge.yaml" \
   RECIPE_SCIM_TOKEN="recipe-$RANDOM-$RANDOM-token" RECIPE_API_KEY="recipe-key" \
-  exec node --max-semi-space-size=4 --enable-source-maps dist/cli.js serve) >"$log" 2>&1 &
+  exec node --max-semi-space-size=8 --enable-source-maps dist/cli.js serve) >"$log" 2>&1 &
 bridge_pid=$!
 
 # The startup line ("scim-bridge started") carries the URL it listens on.

@@ -17,13 +17,13 @@ async function serverChild(entry: string, env: Record<string, string>, execArgv:
 
 /**
  * Node's flags for the bridge child: the memory flag of `npm start` and the Docker image
- * (`--max-semi-space-size=4`, docs/operations.md), or `BENCH_BRIDGE_NODE_FLAGS` (space-separated;
+ * (`--max-semi-space-size=8`, docs/operations.md), or `BENCH_BRIDGE_NODE_FLAGS` (space-separated;
  * empty for none) to measure another choice. The child also sets the heap growth `serve` sets,
  * unless `BENCH_HEAP_GROWING=0`.
  */
 export function bridgeNodeFlags(): string[] {
   const given = process.env.BENCH_BRIDGE_NODE_FLAGS;
-  return given === undefined ? ['--max-semi-space-size=4'] : given.split(' ').filter((flag) => flag !== '');
+  return given === undefined ? ['--max-semi-space-size=8'] : given.split(' ').filter((flag) => flag !== '');
 }
 
 /** Starts the bench bridge in a child process, with {@link bridgeNodeFlags}; resolves once it listens. `env` adds variables. */

@@ -20,8 +20,9 @@ export const HEAP_GROWING_FLAG = '--heap-growing-percent=50';
  * Keeps the serving process's heap near what it holds (docs/operations.md, "Memory"). V8 lets the
  * old generation grow to up to four times its live size before a full collection; the bridge
  * holds about 30 MiB and turns over its pages' garbage, so an Okta import of 100,000 users left
- * 185 MiB resident, almost all of it collectable. With growth capped at half the live size, it
- * stays under 150 MiB for about a tenth more CPU per request (BENCHMARKS.md). V8 reads the flag at
+ * 185 MiB resident, almost all of it collectable. With growth capped at half the live size (and
+ * node's --max-semi-space-size=8), it stays under 150 MiB for a few percent more CPU per request
+ * (BENCHMARKS.md). V8 reads the flag at
  * every collection, so it is set here, at start; an unknown flag is ignored by
  * `setFlagsFromString`, so a Node without it starts as before. A `--heap-growing-percent` given
  * to node on the command line wins. Returns the flag set, or null.
