@@ -79,7 +79,8 @@ export function createScimRouter(options: ScimRouterOptions): RequestHandler {
   const parseJson = express.json({ type: scimTypes, limit: options.bodyLimit, strict: true });
   const endpoints = scimEndpoints();
   return (req, res, next) => {
-    const path = pathOf(req.url);
+    // req.path: the pathname alone, also of a request target in absolute form (http://host/scim/v2/...).
+    const path = pathOf(req.path);
     if (path === null) return next();
     const segments = path.split('/');
     if (segments.length > 1 && segments.at(-1) === '') segments.pop();
@@ -104,13 +105,11 @@ export function createScimRouter(options: ScimRouterOptions): RequestHandler {
 }
 
 /**
- * The path below `/scim/v2/` (the handler is mounted at `/scim`) without the query, or null for
- * another path under `/scim` and for `/scim/v2` itself (both the app's 404). `v2` matches in any
- * case, as express's mount did.
+ * The path below `/scim/v2/` (the handler is mounted at `/scim`), or null for another path under
+ * `/scim` and for `/scim/v2` itself (both the app's 404). `v2` matches in any case, as express's
+ * mount did.
  */
-function pathOf(url: string): string | null {
-  const query = url.indexOf('?');
-  const path = query === -1 ? url : url.slice(0, query);
+function pathOf(path: string): string | null {
   if (path.length < 5 || path[3] !== '/' || path.slice(0, 3).toLowerCase() !== '/v2') return null;
   return path.slice(4);
 }
@@ -129,6 +128,8 @@ async function dispatch(endpoints: Endpoints, rest: string[], req: Request, res:
   const scope = (req as ScimRequest).scim.scope;
   const method = req.method === 'HEAD' ? 'GET' : req.method;
   const [name, id, ...deeper] = rest;
+  // Decoded before the endpoint is looked up: a malformed escape is the client's error whatever the method.
+  const decodedId = id === undefined || deeper.length > 0 ? '' : decodeSegment(id);
   let operation: Operation | undefined;
   if (name !== undefined && name !== '' && deeper.length === 0) {
     const key = name.toLowerCase();
@@ -139,7 +140,7 @@ async function dispatch(endpoints: Endpoints, rest: string[], req: Request, res:
     }
   }
   if (operation === undefined) throw new BridgeError('NOT_FOUND', 'no such SCIM endpoint');
-  send(req, res, await operation(scope, req, id === undefined ? '' : resourceId(decodeSegment(id))));
+  send(req, res, await operation(scope, req, id === undefined ? '' : resourceId(decodedId)));
 }
 
 function operationOf(endpoint: Endpoint | undefined, method: string): Operation | undefined {

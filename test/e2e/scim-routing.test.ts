@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request as httpRequest } from 'node:http';
 import supertest from 'supertest';
 import * as okta from '../fixtures/okta/requests.js';
 import { TOKEN, startTestBridge, type TestBridge } from '../helpers/bridge.js';
@@ -61,6 +62,19 @@ describe('SCIM path matching', () => {
     expect(expectList(search).totalResults).toBe(1);
     expectError(await request('get', '/scim/v2/redis-enterprise/Users/.search'), 404);
     expectError(await request('get', '/scim/v2/redis-enterprise/.search'), 404);
+  });
+
+  it('answers a request target in absolute form (RFC 9112 §3.2.2) as the same path', async () => {
+    const url = new URL(tb.bridge.url);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, path: `${tb.bridge.url}/scim/v2/redis-enterprise/Users?count=1`, headers: { Authorization: `Bearer ${TOKEN}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(200);
   });
 
   it('checks the credentials before it looks anything up, and leaves paths outside a connection to the app', async () => {

@@ -134,7 +134,8 @@ export class SqliteStore extends SqlStore {
     try {
       this.db.pragma('optimize=0x10002');
       const hasSamples = this.db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat4'").get() !== undefined && this.db.prepare('SELECT 1 FROM sqlite_stat4 LIMIT 1').get() !== undefined;
-      if (hasSamples) this.db.exec('DELETE FROM sqlite_stat4; ANALYZE sqlite_schema;');
+      // One transaction: if the reload fails, the samples stay and the next optimize tries again.
+      if (hasSamples) this.db.transaction(() => this.db.exec('DELETE FROM sqlite_stat4; ANALYZE sqlite_schema;')).immediate();
     } catch {
       // Statistics are an optimisation: a busy database just keeps the old ones.
     }
