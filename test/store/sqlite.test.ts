@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { parseFilter } from '../../src/filter/index.js';
 import { createStore } from '../../src/directory/create-store.js';
 import { userInput, ctx, expectCode, newConnection } from './fixtures.js';
 import { SqliteStore } from '../../src/directory/sqlite/sqlite-store.js';
@@ -50,6 +51,35 @@ describe('sqlite specifics', () => {
     } finally {
       blocker.exec('ROLLBACK');
       blocker.close();
+      await store.close();
+    }
+  });
+
+  it('runs a lookup of one statement outside a transaction, and refuses a second statement in one', async () => {
+    const connection = newConnection();
+    const store = new SqliteStore({ path: join(dir, 'lookup.db') });
+    await store.migrate();
+    try {
+      const user = await store.createUser(connection, userInput('lookup@example.com'), ctx());
+      // better-sqlite3's transaction functions are frozen: wrap the store's in a counting copy.
+      type Transaction = { deferred: (work: unknown) => unknown; immediate: (work: unknown) => unknown };
+      const inner = store as unknown as { transaction: Transaction };
+      const original = inner.transaction;
+      const deferred = vi.fn((work: unknown) => original.deferred(work));
+      inner.transaction = { deferred, immediate: (work) => original.immediate(work) };
+      const filter = parseFilter('userName eq "LOOKUP@example.com"');
+      expect((await store.listUsers(connection, { filter, startIndex: 1, count: 1, related: true })).records.map((u) => u.id)).toEqual([user.id]);
+      expect((await store.getUser(connection, user.id, { related: true }))?.id).toBe(user.id);
+      expect(deferred).not.toHaveBeenCalled();
+      // A page is several statements: one read transaction, so they share a snapshot.
+      await store.listUsers(connection, { startIndex: 1, count: 10, related: true });
+      expect(deferred).toHaveBeenCalledTimes(1);
+      const run = (store as unknown as { run: (mode: string, work: () => unknown) => Promise<unknown> }).run.bind(store);
+      await expect(run('lookup', function* () {
+        yield* rows(raw('SELECT 1'));
+        yield* rows(raw('SELECT 2'));
+      })).rejects.toThrow(/second statement/);
+    } finally {
       await store.close();
     }
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { SqlStore } from '../../src/directory/sql/sql-store.js';
 import type { SyncState } from '../../src/directory/store.js';
 import { parseFilter } from '../../src/filter/index.js';
 import { createUsers, ctx, expectCode, newConnection, userInput, type SuiteContext } from './fixtures.js';
@@ -133,6 +134,23 @@ export function userTests(t: SuiteContext): void {
       expect(pinned.records.map((u) => u.related)).toEqual([byId.get(page.records[0]?.id as string)]);
       expect((await t.store().getUser(conn, a as string, { related: true }))?.related).toEqual(byId.get(a as string));
       expect((await t.store().getUser(conn, c as string))?.related).toBeUndefined();
+    });
+
+    it('reads one user with its groups and sync state in one statement (a lookup by userName or by id)', async () => {
+      const conn = newConnection();
+      const [a] = await createUsers(t.store(), conn, 2);
+      await t.store().createGroup(conn, { displayName: 'Ops', externalId: null, attributes: { displayName: 'Ops' }, members: [a as string] }, ctx());
+      const store = t.store() as SqlStore;
+      const statementsOf = async (read: () => Promise<unknown>): Promise<number> => {
+        const before = store.work.statements;
+        await read();
+        return store.work.statements - before;
+      };
+      const user = await t.store().getUser(conn, a as string);
+      const filter = parseFilter(`userName eq "${user?.userName ?? ''}"`);
+      expect(await statementsOf(() => t.store().listUsers(conn, { filter, startIndex: 1, count: 100, related: true }))).toBe(1);
+      expect(await statementsOf(() => t.store().getUser(conn, a as string, { related: true }))).toBe(1);
+      expect((await t.store().getUser(conn, a as string, { related: true }))?.related?.groups.map((g) => g.displayName)).toEqual(['Ops']);
     });
 
     it('answers a filter that pins one user like any other list: totals, paging, tombstones, another connection', async () => {

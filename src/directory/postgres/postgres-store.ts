@@ -98,7 +98,7 @@ export class PostgresStore extends SqlStore {
         return await this.attempt(mode, work);
       } catch (err) {
         const cause = isBridgeError(err) ? err.cause : err;
-        if (mode !== 'read' && attempt < MAX_ATTEMPTS && classifyDbError(cause) === 'conflict') continue;
+        if (mode !== 'read' && mode !== 'lookup' && attempt < MAX_ATTEMPTS && classifyDbError(cause) === 'conflict') continue;
         throw toStoreError(err);
       }
     }
@@ -108,7 +108,8 @@ export class PostgresStore extends SqlStore {
     const client = await this.connect();
     let failure: unknown;
     try {
-      if (mode === 'read') return await driveAsync(work(), (s) => this.execute(client, s));
+      // Reads run without BEGIN: a lookup is one statement, a read's statements each see their own snapshot.
+      if (mode === 'read' || mode === 'lookup') return await driveAsync(work(), (s) => this.execute(client, s));
       if (mode === 'autocommit') {
         const result = await driveAsync(work(), (s) => this.execute(client, s));
         this.work.commits++;

@@ -57,6 +57,11 @@ export function pinsOneUser(filter: Filter): boolean {
   return attr.extension === undefined && attr.sub === undefined && (attr.name === 'userName' || attr.name === 'id');
 }
 
+/** Whether {@link listUsers} answers `query` with one statement (a filter that pins one user). */
+export function isLookup(query: ListQuery): boolean {
+  return query.filter !== undefined && pinsOneUser(query.filter);
+}
+
 /**
  * A page of live users. Throws INVALID_FILTER, or INVALID_VALUE for a sort it cannot do. A
  * filter that pins one user (Okta's and Entra's probe before a create) is one indexed lookup:
@@ -65,7 +70,7 @@ export function pinsOneUser(filter: Filter): boolean {
 export function* listUsers(d: Dialect, connection: string, query: ListQuery): Tx<ListPage<UserRecord>> {
   const scope = userScope(d, connection);
   const where = sql`u.connection = ${connection} AND u.deleted_at IS NULL${filterClause(query, scope, d)}`;
-  if (query.filter !== undefined && pinsOneUser(query.filter)) {
+  if (isLookup(query)) {
     const found = query.related === true ? yield* usersWithRelations(d, connection, where) : (yield* rows(sql`SELECT ${userColumns} FROM users u WHERE ${where}`)).map(toLiveUser);
     const isInPage = Math.max(0, whole(query.count, 0)) > 0 && Math.max(1, whole(query.startIndex, 1)) <= found.length;
     return { totalResults: found.length, records: isInPage ? found : [] };
@@ -82,32 +87,34 @@ const joinedState = raw(
     .join(', '),
 );
 
-/** The user's groups as one JSON value (`[[id, displayName, externalId], ...]` by name, then id), for {@link usersWithRelations}. */
+/**
+ * The user's groups as one JSON value (`[[id, displayName, externalId], ...]` by name, then id),
+ * for {@link usersWithRelations}. SQLite is told the member index: without statistics on
+ * group_members it could walk the connection's whole membership.
+ */
 function groupsColumn(d: Dialect): Sql {
   const order = raw('g.display_name_ci, g.id');
-  return sql`(SELECT ${d.jsonRows([raw('g.id'), raw('g.display_name'), raw('g.external_id')], order)} FROM group_members gm
+  const byMember = d.name === 'sqlite' ? raw(' INDEXED BY group_members_member_idx') : empty;
+  return sql`(SELECT ${d.jsonRows([raw('g.id'), raw('g.display_name'), raw('g.external_id')], order)} FROM group_members gm${byMember}
     JOIN groups g ON g.connection = gm.connection AND g.id = gm.group_id
     WHERE gm.connection = u.connection AND gm.member_id = u.id) AS user_groups`;
 }
 
 /**
- * Live users matching `where` (aliased `u`), each with its sync state and its groups (for a
- * lookup of one user). On PostgreSQL one statement, the groups aggregated by a subquery (a second
- * statement would be a second round trip). On SQLite the groups are a second statement: there is
- * no round trip to save, and SQLite plans the correlated subquery as a walk of the connection's
- * memberships sorted in a temporary B-tree (about 20 µs per lookup with no group at all), where
- * the statement with the user's id bound takes the member index (about 4 µs).
+ * Live users matching `where` (aliased `u`), each with its sync state and its groups, in one
+ * statement (a lookup of one user): the groups are aggregated by a subquery. On PostgreSQL a
+ * second statement would be a second round trip; on SQLite one statement needs no transaction
+ * (measured on 5,000 users in 20 groups, driver time only: 13–16 µs, against 22–24 µs for the user
+ * and its groups as two statements between BEGIN and COMMIT).
  */
 export function* usersWithRelations(d: Dialect, connection: string, where: Sql): Tx<UserRecord[]> {
-  const groupsInRow = d.name === 'postgres';
-  const found = yield* rows(sql`SELECT ${userColumns}, ${joinedState}${groupsInRow ? sql`, ${groupsColumn(d)}` : empty} FROM users u
+  const found = yield* rows(sql`SELECT ${userColumns}, ${joinedState}, ${groupsColumn(d)} FROM users u
     LEFT JOIN sync_state s ON s.connection = u.connection AND s.user_id = u.id WHERE ${where}`);
-  const users = found.map((row) => {
+  return found.map((row) => {
     const state: Row = {};
     for (const key of Object.keys(row)) if (key.startsWith('s_')) state[key.slice(2)] = row[key];
     const syncState = state.status === null || state.status === undefined ? null : toSyncState(state);
     const user = toLiveUser(row);
-    if (!groupsInRow) return { ...user, related: { groups: [], syncState } };
     const listed = row.user_groups === null || row.user_groups === undefined ? [] : fromJson<[unknown, unknown, unknown][]>(row.user_groups);
     const groups: UserGroupRef[] = listed.map(([groupId, displayName, externalId]) => ({
       userId: user.id,
@@ -117,8 +124,6 @@ export function* usersWithRelations(d: Dialect, connection: string, where: Sql):
     }));
     return { ...user, related: { groups, syncState } };
   });
-  if (groupsInRow || users.length === 0) return users;
-  return yield* withRelations(d, connection, users);
 }
 
 /**

@@ -11,7 +11,7 @@ import type { Dialect } from './dialect.js';
 import * as groups from './group-ops.js';
 import * as jobs from './job-ops.js';
 import * as leases from './lease-ops.js';
-import { listGroups, listUsers, usersWithRelations, withRelations } from './list-ops.js';
+import { isLookup, listGroups, listUsers, usersWithRelations, withRelations } from './list-ops.js';
 import * as notify from './notify-ops.js';
 import { groupsOfUsers } from './member-ops.js';
 import { sql } from './sql.js';
@@ -21,12 +21,14 @@ import { first, type Tx } from './tx.js';
 import * as users from './user-ops.js';
 
 /**
- * How a unit of work runs: `read` only reads; `write` is one transaction (exclusive on SQLite);
+ * How a unit of work runs: `read` only reads; `lookup` reads with exactly one statement, which is
+ * its own snapshot, so SQLite runs it without BEGIN and COMMIT (a second statement is a
+ * programming error and throws); `write` is one transaction (exclusive on SQLite);
  * `autocommit` writes with statements that each stand on their own (atomic, fenced by their own
  * conditions, nothing to undo if a later one fails): PostgreSQL runs them without BEGIN and
  * COMMIT, two round trips fewer; SQLite as a write.
  */
-export type WorkMode = 'read' | 'write' | 'autocommit';
+export type WorkMode = 'read' | 'lookup' | 'write' | 'autocommit';
 
 /**
  * What a store has asked of its database so far: counts, never timings, so tests can hold the
@@ -76,7 +78,7 @@ export abstract class SqlStore implements Store {
   }
 
   async ping(): Promise<void> {
-    await this.run('read', () => first(sql`SELECT 1 AS ok`));
+    await this.run('lookup', () => first(sql`SELECT 1 AS ok`));
   }
 
   createUser(connection: string, input: UserInput, ctx: WriteContext): Promise<UserRecord> {
@@ -84,7 +86,9 @@ export abstract class SqlStore implements Store {
   }
   getUser(connection: string, id: string, options: { includeDeleted?: boolean; related?: boolean } = {}): Promise<(UserRecord & { deleted: boolean }) | null> {
     const d = this.d;
-    return this.run('read', function* () {
+    // One statement unless the relations of a deleted user are asked for.
+    const mode = options.related === true && options.includeDeleted === true ? 'read' : 'lookup';
+    return this.run(mode, function* () {
       if (options.related === true && options.includeDeleted !== true) {
         const [found] = yield* usersWithRelations(d, connection, sql`u.connection = ${connection} AND u.id = ${id} AND u.deleted_at IS NULL`);
         return found ? { ...found, deleted: false } : null;
@@ -101,7 +105,7 @@ export abstract class SqlStore implements Store {
     return this.run('write', () => users.deleteUser(this.d, connection, id, options, ctx));
   }
   listUsers(connection: string, query: ListQuery): Promise<ListPage<UserRecord>> {
-    return this.run('read', () => listUsers(this.d, connection, query));
+    return this.run(isLookup(query) ? 'lookup' : 'read', () => listUsers(this.d, connection, query));
   }
   purgeUser(connection: string, id: string): Promise<void> {
     return this.run('write', () => users.purgeUser(connection, id));

@@ -75,6 +75,8 @@ export class SqliteStore extends SqlStore {
 
   protected run<T>(mode: WorkMode, work: () => Tx<T>): Promise<T> {
     try {
+      // A statement is a snapshot of its own: a lookup needs no BEGIN and COMMIT (about 6 µs each).
+      if (mode === 'lookup') return Promise.resolve(driveSync(work(), this.lookupStep()));
       const unit = (): T => driveSync(work(), (statement) => this.execute(statement));
       // An autocommit unit is a write transaction here too: one commit either way.
       if (mode === 'read') return Promise.resolve(this.transaction.deferred(unit) as T);
@@ -85,6 +87,16 @@ export class SqliteStore extends SqlStore {
     } catch (err) {
       return Promise.reject(toStoreError(err));
     }
+  }
+
+  /** The executor of a lookup: one statement, outside a transaction; a second would not share its snapshot. */
+  private lookupStep(): (statement: Statement) => StatementResult {
+    let isDone = false;
+    return (statement) => {
+      if (isDone) throw new Error('a lookup unit of work ran a second statement; run it as a read');
+      isDone = true;
+      return this.execute(statement);
+    };
   }
 
   private execute(statement: Statement): StatementResult {
