@@ -85,7 +85,12 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 // copy left in the attributes by an earlier version never wins over the column.
 const userOwnKeys = new Set(['schemas', 'id', 'meta', 'externalid', 'username', 'active', 'groups']);
 const groupOwnKeys = new Set(['schemas', 'id', 'meta', 'externalid', 'displayname', 'members']);
-const without = (attributes: Json, keys: ReadonlySet<string>): Json => Object.fromEntries(Object.entries(attributes).filter(([key]) => !keys.has(key.toLowerCase())));
+function without(attributes: Json, keys: ReadonlySet<string>): Json {
+  // No prototype: a key `__proto__` (JSON.parse makes it an own key) stays a plain key.
+  const kept = Object.create(null) as Json;
+  for (const key of Object.keys(attributes)) if (!keys.has(key.toLowerCase())) kept[key] = attributes[key];
+  return kept;
+}
 
 /**
  * A User as SCIM JSON. Unassigned attributes are omitted (RFC 7643 §2.5): `groups` when the

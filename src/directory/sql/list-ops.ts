@@ -81,11 +81,17 @@ export function* listUsers(d: Dialect, connection: string, query: ListQuery): Tx
 }
 
 // The sync state beside the user, in one statement: `s_` columns of a LEFT JOIN.
-const joinedState = raw(
-  ['connection', 'user_id', 'status', 'target_id', 'target_email', 'role', 'is_managed', 'account_status', 'last_error_code', 'last_error_message', 'last_sync_at', 'updated_at', 'warnings']
-    .map((c) => `s.${c} AS s_${c}`)
-    .join(', '),
-);
+const stateNames = ['connection', 'user_id', 'status', 'target_id', 'target_email', 'role', 'is_managed', 'account_status', 'last_error_code', 'last_error_message', 'last_sync_at', 'updated_at', 'warnings'];
+const joinedState = raw(stateNames.map((c) => `s.${c} AS s_${c}`).join(', '));
+const stateAliases = stateNames.map((name) => [name, `s_${name}`] as const);
+
+/** The joined sync state of a row, or null when the user has none. */
+function joinedStateOf(row: Row): SyncState | null {
+  if (row.s_status === null || row.s_status === undefined) return null;
+  const state: Row = {};
+  for (const [name, alias] of stateAliases) state[name] = row[alias];
+  return toSyncState(state);
+}
 
 /**
  * The user's groups as one JSON value (`[[id, displayName, externalId], ...]` by name, then id),
@@ -111,9 +117,7 @@ export function* usersWithRelations(d: Dialect, connection: string, where: Sql):
   const found = yield* rows(sql`SELECT ${userColumns}, ${joinedState}, ${groupsColumn(d)} FROM users u
     LEFT JOIN sync_state s ON s.connection = u.connection AND s.user_id = u.id WHERE ${where}`);
   return found.map((row) => {
-    const state: Row = {};
-    for (const key of Object.keys(row)) if (key.startsWith('s_')) state[key.slice(2)] = row[key];
-    const syncState = state.status === null || state.status === undefined ? null : toSyncState(state);
+    const syncState = joinedStateOf(row);
     const user = toLiveUser(row);
     const listed = row.user_groups === null || row.user_groups === undefined ? [] : fromJson<[unknown, unknown, unknown][]>(row.user_groups);
     const groups: UserGroupRef[] = listed.map(([groupId, displayName, externalId]) => ({

@@ -24,6 +24,11 @@ export const userColumns = raw('u.id, u.user_name, u.external_id, u.active, u.at
 
 /** A user row as a record. */
 export function toUser(row: Row): UserRecord & { deleted: boolean } {
+  return { ...toLiveUser(row), deleted: row.deleted_at !== null && row.deleted_at !== undefined };
+}
+
+/** A user record without the tombstone flag (what lists and writes return). */
+export function toLiveUser(row: Row): UserRecord {
   return {
     id: String(row.id),
     userName: String(row.user_name),
@@ -33,14 +38,7 @@ export function toUser(row: Row): UserRecord & { deleted: boolean } {
     version: toNumber(row.version),
     created: toNumber(row.created),
     lastModified: toNumber(row.last_modified),
-    deleted: row.deleted_at !== null && row.deleted_at !== undefined,
   };
-}
-
-/** A user record without the tombstone flag (what lists and writes return). */
-export function toLiveUser(row: Row): UserRecord {
-  const { deleted: _deleted, ...user } = toUser(row);
-  return user;
 }
 
 const groupRow = 'g.id, g.display_name, g.external_id, g.attributes, g.version, g.created, g.last_modified';
