@@ -98,6 +98,12 @@ export interface JobOutbox {
    */
   retryJob(job: ClaimedJob, retry: RetryOptions): Promise<boolean>;
   /**
+   * Forgets the target write an earlier attempt left pending (`pendingHandle`, a Redis Cloud
+   * task) once it is final, so no later run of the job waits for it again. Fenced by the lease;
+   * false when the lease was lost or the job keeps another handle.
+   */
+  settlePending(job: ClaimedJob, handle: string): Promise<boolean>;
+  /**
    * Puts a claimed job on hold (mass-deprovisioning guard) with the reason; held jobs are never
    * claimed. Fenced like a completion: returns false (and holds nothing) when the lease was lost
    * or a newer change arrived since the claim (the guard never saw it: the job runs again). The

@@ -90,6 +90,7 @@ async function settleGone(deps: ConvergeDeps, job: JobInfo, call: { signal?: Abo
   if (job.pendingHandle === null || connector.awaitPending === undefined) return { result: 'done', status: 'gone' };
   try {
     await connector.awaitPending(job.pendingHandle, call);
+    await deps.store.settlePending(job, job.pendingHandle);
   } catch (err) {
     const error = toBridgeError(err);
     if (error.isTransient && age < deps.connection.settings.maxRetryAgeMs) return { result: 'retry', error, pendingHandle: pendingHandleOf(error) ?? job.pendingHandle };

@@ -98,6 +98,21 @@ export function jobTests(t: SuiteContext): void {
       expect((await t.store().listJobs(conn, { held: true })).map((j) => j.userId).sort()).toEqual([a, c].sort());
     });
 
+    it('forgets a pending write once final, only under the lease and only the handle it keeps', async () => {
+      const conn = newConnection();
+      await createUsers(t.store(), conn, 1);
+      const [first] = await t.store().claimJobs(conn, claim('w1'));
+      expect(await t.store().retryJob(first!, { delayMs: 0, lastError: 'TARGET_TASK_PENDING: still running', pendingHandle: 'task-1' })).toBe(true);
+      const [job] = await t.store().claimJobs(conn, claim('w2'));
+      expect(job).toMatchObject({ pendingHandle: 'task-1' });
+      // The lease that let go of the job, or another task's handle: nothing changes.
+      expect(await t.store().settlePending(first!, 'task-1')).toBe(false);
+      expect(await t.store().settlePending(job!, 'task-2')).toBe(false);
+      expect((await t.store().listJobs(conn))[0]?.pendingHandle).toBe('task-1');
+      expect(await t.store().settlePending(job!, 'task-1')).toBe(true);
+      expect((await t.store().listJobs(conn))[0]).toMatchObject({ pendingHandle: null, lastError: 'TARGET_TASK_PENDING: still running' });
+    });
+
     it('holds and releases jobs, and reports queue figures', async () => {
       const conn = newConnection();
       const [a, b] = (await createUsers(t.store(), conn, 2)) as [string, string];

@@ -132,6 +132,11 @@ export function* retryJob(d: Dialect, job: ClaimedJob, retry: RetryOptions): Tx<
   return changed > 0;
 }
 
+/** Forgets the job's pending target write once it is final, if its lease still holds it and it still keeps that one. */
+export function* settlePending(job: ClaimedJob, handle: string): Tx<boolean> {
+  return (yield* exec(sql`UPDATE sync_jobs SET pending_handle = NULL WHERE ${leased(job)} AND pending_handle = ${handle}`)) > 0;
+}
+
 /** Whether `lease` still holds its job, locking the row until the transaction ends (a claim skips it meanwhile). */
 export function* holdsLease(d: Dialect, lease: JobLease): Tx<boolean> {
   return (yield* rows(sql`SELECT user_id FROM sync_jobs WHERE ${leased(lease)}${d.lock.update}`)).length > 0;

@@ -145,6 +145,9 @@ export abstract class SqlStore implements Store {
   retryJob(job: ClaimedJob, retry: RetryOptions): Promise<boolean> {
     return this.run('autocommit', () => jobs.retryJob(this.d, job, retry));
   }
+  settlePending(job: ClaimedJob, handle: string): Promise<boolean> {
+    return this.run('autocommit', () => jobs.settlePending(job, handle));
+  }
   holdJob(job: ClaimedJob, reason: string): Promise<boolean> {
     return this.run('autocommit', () => jobs.holdJob(this.d, job, reason));
   }
