@@ -40,6 +40,13 @@ export interface ConnectorDefinition<Target extends { url: string } = { url: str
   readonly capabilities: ConnectorCapabilities;
   /** Fields of the target config that hold secrets: redacted in logs, never echoed. */
   readonly secretFields: readonly string[];
+  /**
+   * For a target that runs one write at a time (Redis Cloud: one task per account): the identity
+   * of what its writes queue in (the account), the same for every connection and replica that
+   * writes to it, so the core serialises their writes together. May hold a secret: the core only
+   * keeps a hash of it. Absent: writes are not serialised.
+   */
+  serialWritesScope?(target: Target): string;
   createConnector(target: Target, deps: ConnectorDeps): Connector;
   createSimulator(options?: SimOptions): Simulator;
 }

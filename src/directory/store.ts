@@ -97,8 +97,19 @@ export interface JobOutbox {
    * false (and changes nothing) when the lease was lost.
    */
   retryJob(job: ClaimedJob, retry: RetryOptions): Promise<boolean>;
-  /** Puts jobs on hold (mass-deprovisioning guard) with the reason; held jobs are never claimed. */
-  holdJobs(connection: string, userIds: readonly string[], reason: string): Promise<void>;
+  /**
+   * Forgets the target write an earlier attempt left pending (`pendingHandle`, a Redis Cloud
+   * task) once it is final, so no later run of the job waits for it again. Fenced by the lease;
+   * false when the lease was lost or the job keeps another handle.
+   */
+  settlePending(job: ClaimedJob, handle: string): Promise<boolean>;
+  /**
+   * Puts a claimed job on hold (mass-deprovisioning guard) with the reason; held jobs are never
+   * claimed. Fenced like a completion: returns false (and holds nothing) when the lease was lost
+   * or a newer change arrived since the claim (the guard never saw it: the job runs again). The
+   * lease stays; the worker gives it back after recording the run.
+   */
+  holdJob(job: ClaimedJob, reason: string): Promise<boolean>;
   /**
    * Releases held jobs of a connection (all, or the given users) with reason `approved` (the guard
    * lets them through) and who approved them; their users' `held` sync states become `pending`

@@ -85,6 +85,8 @@ export function createScimRouter(options: ScimRouterOptions): RequestHandler {
     const segments = path.split('/');
     if (segments.length > 1 && segments.at(-1) === '') segments.pop();
     const connection = segments[0] as string;
+    // `/scim/v2//Users`: an empty segment names no connection, so the path is outside every connection (the app's 404).
+    if (connection === '') return next();
     const rest = segments.slice(1);
     void authenticate(options, req, connection, (authError?: unknown) => {
       if (authError !== undefined) return next(authError);

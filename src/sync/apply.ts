@@ -48,7 +48,11 @@ export async function applyUser(ctx: ApplyContext, known: KnownUser): Promise<Ap
     }
     // Submitting the write again would queue a second task behind the first: wait for it, then
     // look the account up (the task may have created it) and plan against what is there.
-    if (unsettled !== undefined) await connection.connector.awaitPending?.(unsettled, ctx.call);
+    if (unsettled !== undefined) {
+      await connection.connector.awaitPending?.(unsettled, ctx.call);
+      // Final: off the job at once, whatever ends this run (a release, a newer change, a hold), so nobody reads it again.
+      await store.settlePending(ctx.lease, unsettled);
+    }
     unsettled = undefined;
     // Strict mode answers the IdP at once and has no re-run to lean on: it always looks the account up.
     prepared = await prepareInput(connection, known, { ...ctx.call, decision, lookUpAlways: ctx.isStrict || isSettling });

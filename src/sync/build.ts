@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ResolvedConnection } from '../config/load.js';
 import { ConfigError } from '../config/load.js';
@@ -51,6 +52,7 @@ export function loadMappings(connections: readonly ResolvedConnection[]): Map<st
 /** Builds the runtime of every connection: connector (with its rate limit), mapping, write lock. */
 export function buildSyncConnections(connections: readonly ResolvedConnection[], options: BuildOptions): SyncConnection[] {
   const mappings = loadMappings(connections);
+  const writeLocks = new Map<string, WriteLock>();
   return connections.map((connection) => {
     const definition = connectorRegistry[connection.type];
     const logger = options.logger.child({ connection: connection.name, target: connection.type });
@@ -76,8 +78,8 @@ export function buildSyncConnections(connections: readonly ResolvedConnection[],
       settings: connection.sync,
       concurrency: connection.limits.concurrency,
       drift: connection.drift,
-      // Redis Cloud processes one task per account at a time (process-lifecycle.md): serialise our writes too, across replicas.
-      writeLock: connection.type === 'redis-cloud' ? writeLock(connection.name, options.coordination) : null,
+      // Redis Cloud processes one task per account at a time (process-lifecycle.md): serialise our writes too, per account, across connections and replicas.
+      writeLock: writeLockOf(definition.serialWritesScope?.(connection.target), connection.type, writeLocks, options.coordination),
       unmanaged: mapping.unmanaged,
       protectedEmails: new Set(mapping.protected.emails.map((e: string) => e.toLowerCase())),
       logger,
@@ -90,6 +92,18 @@ function rateLimiter(connection: string, perSecond: number, logger: Logger, coor
   return coordination ? createSharedRateLimiter(coordination, `target-rate:${connection}`, perSecond, logger) : createRateLimiter(perSecond);
 }
 
-function writeLock(connection: string, coordination: Coordination | undefined): WriteLock {
-  return coordination ? new SharedWriteLock(coordination, `target-writes:${connection}`, { holderPrefix: `${hostname()}:${process.pid}` }) : new Mutex();
+/**
+ * The write lock of a target scope (an account), one per scope in this process, and one lease per
+ * scope in the store: keyed by a hash of the scope (it may hold the account's key), so every
+ * connection and replica writing to one account takes turns.
+ */
+function writeLockOf(scope: string | undefined, type: string, locks: Map<string, WriteLock>, coordination: Coordination | undefined): WriteLock | null {
+  if (scope === undefined) return null;
+  const name = `target-writes:${type}:${createHash('sha256').update(scope).digest('hex').slice(0, 32)}`;
+  let lock = locks.get(name);
+  if (lock === undefined) {
+    lock = coordination ? new SharedWriteLock(coordination, name, { holderPrefix: `${hostname()}:${process.pid}` }) : new Mutex();
+    locks.set(name, lock);
+  }
+  return lock;
 }

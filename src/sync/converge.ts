@@ -8,7 +8,7 @@ import type { RemovalGuard } from './guard.js';
 import type { SyncEvent } from './notifier.js';
 import { isRemoval } from './plan.js';
 import { loadUser, type Prepared } from './prepare.js';
-import { isManageable } from './safety.js';
+import { HOLD_REFUSED, isManageable } from './safety.js';
 import { unmanagedEmailOf } from './unmanaged.js';
 import { removeUnmanaged } from './unmanaged-removal.js';
 import { isReportedAtWarn } from './write-log.js';
@@ -28,7 +28,10 @@ export type ConvergeOutcome =
   /** A permanent error (or a transient one past `sync.maxRetryAgeMs`): the user is `failed`, retried on the long backoff. */
   | { result: 'failed'; error: BridgeError }
   | { result: 'held'; reason: string }
-  /** Another job holds the same target account or email: run again shortly. */
+  /**
+   * Another job holds the same target account or email, or a hold was refused (the user changed
+   * since the claim, or the lease was lost): run again shortly, nothing recorded.
+   */
   | { result: 'busy'; reason: string };
 
 /** What {@link convergeJob} needs. */
@@ -67,7 +70,7 @@ export async function convergeJob(deps: ConvergeDeps, job: ClaimedJob): Promise<
   const applied = await applyUser({ store, connection, guard: deps.guard, lease: job, isApproved: job.reason === 'approved', isStrict: false, call, ...(job.pendingHandle ? { pendingHandle: job.pendingHandle } : {}) }, known);
   if (applied.kind === 'executed') return finish(deps, job, applied.prepared, applied.execution, now());
   if (applied.kind === 'held') {
-    await store.holdJobs(connection.name, [job.userId], applied.reason);
+    if (!(await store.holdJob(job, applied.reason))) return { result: 'busy', reason: HOLD_REFUSED };
     await record(deps, job, applied.prepared, null, 'held', { code: 'HELD', message: applied.reason }, applied.calls);
     connection.logger.warn('removal held', { connection: connection.name, userId: job.userId, userName: applied.prepared.input.userName, reason: applied.reason, requestId: job.requestIds.at(-1) ?? null });
     return { result: 'held', reason: applied.reason };
@@ -87,6 +90,7 @@ async function settleGone(deps: ConvergeDeps, job: JobInfo, call: { signal?: Abo
   if (job.pendingHandle === null || connector.awaitPending === undefined) return { result: 'done', status: 'gone' };
   try {
     await connector.awaitPending(job.pendingHandle, call);
+    await deps.store.settlePending(job, job.pendingHandle);
   } catch (err) {
     const error = toBridgeError(err);
     if (error.isTransient && age < deps.connection.settings.maxRetryAgeMs) return { result: 'retry', error, pendingHandle: pendingHandleOf(error) ?? job.pendingHandle };

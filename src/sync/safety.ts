@@ -35,6 +35,9 @@ export class HoldRequest extends Error {
   override readonly name = 'HoldRequest';
 }
 
+/** Why a run the guard would hold ends unheld: its job is no longer the claim the guard decided on (store.holdJob). */
+export const HOLD_REFUSED = 'not held: the user changed since the job was claimed, or another worker took it over; the job runs again';
+
 /** Protections the target itself enforces; the bridge never writes to these accounts. */
 const isTargetProtected = (account: TargetAccount | null): boolean => account?.protection === 'owner' || account?.protection === 'api-key-user';
 

@@ -6,7 +6,7 @@ import type { ConvergeDeps, ConvergeOutcome } from './converge.js';
 import { callsOf, executePlan, type CallRecord, type Execution } from './execute.js';
 import { isRemoval, planConvergence, type Plan } from './plan.js';
 import type { Prepared } from './prepare.js';
-import { admitPlan, HoldRequest, isProtectedAccount } from './safety.js';
+import { admitPlan, HOLD_REFUSED, HoldRequest, isProtectedAccount } from './safety.js';
 import { standsBehind } from './unmanaged.js';
 
 /**
@@ -48,6 +48,8 @@ export async function removeUnmanaged(deps: ConvergeDeps, job: ClaimedJob, email
     const isTransient = error.isTransient && Date.now() - job.enqueuedAt < connection.settings.maxRetryAgeMs;
     result = { outcome: isTransient ? 'pending' : 'failed', before, error, calls: callsOf(err) };
   }
+  // Held only while the job is still this claim (fenced, like its completion); else it runs again.
+  if (result.outcome === 'held' && !(await store.holdJob(job, result.reason))) return { result: 'busy', reason: HOLD_REFUSED };
   await audit(deps, job, result);
   return outcomeOf(deps, job, result);
 }
@@ -87,8 +89,8 @@ async function removeAccount(deps: ConvergeDeps, job: ClaimedJob, account: Targe
   return { outcome: 'removed', plan: admitted.plan, before: account, execution };
 }
 
-async function outcomeOf(deps: ConvergeDeps, job: ClaimedJob, result: Result): Promise<ConvergeOutcome> {
-  const { store, connection } = deps;
+function outcomeOf(deps: ConvergeDeps, job: ClaimedJob, result: Result): ConvergeOutcome {
+  const { connection } = deps;
   const email = result.before?.email ?? job.userId;
   switch (result.outcome) {
     case 'removed':
@@ -98,7 +100,6 @@ async function outcomeOf(deps: ConvergeDeps, job: ClaimedJob, result: Result): P
       connection.logger.info('unmanaged account kept', { email, reason: result.note });
       return { result: 'done', status: 'gone' };
     case 'held':
-      await store.holdJobs(connection.name, [job.userId], result.reason);
       connection.logger.warn('removal held', { userId: job.userId, email, reason: result.reason });
       return { result: 'held', reason: result.reason };
     case 'pending':

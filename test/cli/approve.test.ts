@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionStatus } from '../../src/commands/summary.js';
-import { ctx } from '../store/fixtures.js';
+import { ctx, holdJobs } from '../store/fixtures.js';
 import { startCliEnv, type CliEnv } from './cli-env.js';
 
 /**
@@ -25,7 +25,7 @@ describe.each(['sqlite', 'postgres'] as const)('scim-bridge approve (%s)', (kind
     for (const name of ['ann@example.com', 'ben@example.com', 'cat@example.com', 'dan@example.com']) ids.set(name, await env.createUser('redis-enterprise', name));
     // cat was deleted in the IdP: the guard holds removals, so held users are often tombstones.
     await env.store.deleteUser('redis-enterprise', ids.get('cat@example.com') as string, {}, ctx('req-delete-cat'));
-    await env.store.holdJobs('redis-enterprise', ['ann', 'ben', 'cat'].map((n) => ids.get(`${n}@example.com`) as string), reason);
+    await holdJobs(env.store, 'redis-enterprise', ['ann', 'ben', 'cat'].map((n) => ids.get(`${n}@example.com`) as string), reason);
     // As the worker leaves a hold: the user's state says held, and the audit record has the plan.
     const ben = ids.get('ben@example.com') as string;
     await env.store.putSyncState({ connection: 'redis-enterprise', userId: ben, status: 'held', targetId: '7', targetEmail: 'ben@example.com', role: 'db_viewer', isManaged: true, accountStatus: 'active', lastError: { code: 'HELD', message: reason }, lastSyncAt: null, updatedAt: Date.now() });

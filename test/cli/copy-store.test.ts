@@ -16,7 +16,7 @@ import type { Store } from '../../src/directory/store.js';
 import { dropSchema, eventually, openTestStore, startTestBridge, TEST_DATABASE_URL, type TestStore } from '../helpers/bridge.js';
 import { startCli } from '../ops/cli-process.js';
 import { runCli, startCliEnv } from './cli-env.js';
-import { ctx, userInput } from '../store/fixtures.js';
+import { ctx, holdJobs, userInput } from '../store/fixtures.js';
 
 /**
  * `scim-bridge copy-store`: a SQLite store seeded through the Store API is copied into a fresh
@@ -112,7 +112,7 @@ async function seed(store: Store): Promise<Seeded> {
   await store.deleteUser(OKTA, carol.id, {}, ctx('req-carol-delete'));
   const dave = await store.createUser(OTHER, userInput('dave@example.com'), ctx('req-dave'));
   const group = await store.createGroup(OKTA, { displayName: 'Engineering', externalId: 'okta-g1', attributes: { displayName: 'Engineering' }, members: [ada.id, bob.id] }, ctx('req-g'));
-  await store.holdJobs(OKTA, [bob.id], 'mass-deprovisioning guard: more than 10 of 40 managed accounts would lose access');
+  await holdJobs(store, OKTA, [bob.id], 'mass-deprovisioning guard: more than 10 of 40 managed accounts would lose access');
   const now = Date.now();
   await store.putSyncState({
     connection: OKTA, userId: ada.id, status: 'synced', targetId: '7', targetEmail: 'ada@example.com', role: 'db_viewer',

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncState } from '../../src/directory/store.js';
 import type { ConnectionStatus } from '../../src/commands/summary.js';
+import { holdJobs } from '../store/fixtures.js';
 import { startCliEnv, type CliEnv } from './cli-env.js';
 
 /** `scim-bridge status`: counts per connection from the store alone (the targets here do not even exist). */
@@ -23,7 +24,7 @@ describe('scim-bridge status', () => {
     await env.store.putSyncState(state(u2, 'failed', { code: 'TARGET_REJECTED', message: 'the target refused the name' }));
     await env.store.putSyncState(state(u3, 'failed', { code: 'TARGET_REJECTED', message: 'the target refused the name' }));
     await env.store.putSyncState(state(u4, 'unsupported', { code: 'UNSUPPORTED_OPERATION', message: 'this target cannot change emails' }));
-    await env.store.holdJobs('redis-enterprise', [u2], held);
+    await holdJobs(env.store, 'redis-enterprise', [u2], held);
   });
   afterAll(() => env.close());
 

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSimulator, SimRequestRecord } from '../../src/connectors/simulator-kit.js';
 import type { ConnectorType } from '../../src/connectors/types.js';
-import { ctx } from '../store/fixtures.js';
+import { ctx, holdJobs } from '../store/fixtures.js';
 import { CLI, simGet, startCliEnv, type CliEnv } from './cli-env.js';
 
 /** `scim-bridge sync`: converges every user into the targets and reconciles, in one run. */
@@ -114,7 +114,7 @@ describe('scim-bridge sync', () => {
     expect((await env.run('sync', '--connection', 'redis-enterprise')).code).toBe(0);
     expect((await reUsers()).map((u) => u.email)).toContain('leo@example.com');
     await env.store.deleteUser('redis-enterprise', leo, {}, ctx('req-delete-leo'));
-    await env.store.holdJobs('redis-enterprise', [leo], 'mass-deprovisioning guard: held for the test');
+    await holdJobs(env.store, 'redis-enterprise', [leo], 'mass-deprovisioning guard: held for the test');
     const held = await env.run('sync', '--connection', 'redis-enterprise');
     expect(held.code).toBe(2);
     expect(held.stdout).toContain('held 1');

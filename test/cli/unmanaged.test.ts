@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimRequestRecord } from '../../src/connectors/simulator-kit.js';
+import { holdJobs } from '../store/fixtures.js';
 import { hasStackTrace, simGet, simPost, startCliEnv, type CliEnv } from './cli-env.js';
 
 /**
@@ -92,7 +93,7 @@ describe.each(['sqlite', 'postgres'] as const)('scim-bridge unmanaged (%s)', (ki
 
   it('approve releases a held removal by the account\'s email', async () => {
     await env.store.enqueueAccountJobs('yardstik', ['unmanaged:stray@example.com']);
-    await env.store.holdJobs('yardstik', ['unmanaged:stray@example.com'], 'mass-deprovisioning guard: test');
+    await holdJobs(env.store, 'yardstik', ['unmanaged:stray@example.com'], 'mass-deprovisioning guard: test');
     const result = await env.run('approve', '--connection', 'yardstik', '--user', 'STRAY@example.com', '--by', 'alice');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('released 1 held job in yardstik, approved by alice:\n  stray@example.com (unmanaged:stray@example.com)\n');

@@ -86,5 +86,12 @@ describe('SCIM path matching', () => {
     const root = await request('get', '/scim/v2/');
     expectError(root, 404);
     expect((root.body as { detail: string }).detail).toBe('no such endpoint');
+    // An empty connection segment names no connection: a path outside every connection, with or without credentials.
+    for (const path of ['/scim/v2//Users', '/scim/v2//', '/scim/v2//Users/x']) {
+      for (const res of [await request('get', path), await supertest(tb.bridge.url).get(path)]) {
+        expectError(res, 404);
+        expect((res.body as { detail: string }).detail, path).toBe('no such endpoint');
+      }
+    }
   });
 });

@@ -71,8 +71,8 @@ describe.each(['sqlite', 'postgres'] as const)('drain on %s', (kind: StoreKind) 
     store = await openTestStore(kind);
     await lockEmail('bob@example.com');
     laggingStore(store, async (job) => {
-      // Another process holds it for approval while it is put back: nobody can run it now.
-      await store!.holdJobs(RE, [job.userId], 'held by the test');
+      // Held for approval under its lease as it is put back (holds are fenced by the lease): nobody can run it now.
+      expect(await store!.holdJob(job, 'held by the test')).toBe(true);
     });
     tb = await startTestBridge({ store, types: [RE], runWorkers: false, engine: { busyRetryMs: 20 } });
     const bob = await createScimUser(tb, RE, okta.createUser(person('bob')));

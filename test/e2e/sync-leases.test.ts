@@ -38,3 +38,72 @@ describe.each(['sqlite', 'postgres'] as const)('a lease taken over by a second w
     expect(bridge.logs.some((line) => line.includes('job lease lost'))).toBe(true);
   });
 });
+
+/** A guard that holds every removal; `before` runs first, inside the run (between the claim and the hold). */
+class HoldingGuard extends RemovalGuard {
+  constructor(
+    tb: TestBridge,
+    private readonly before: () => Promise<void> = async () => undefined,
+  ) {
+    super(tb.store);
+  }
+  override async admit(): Promise<{ ok: false; reason: string }> {
+    await this.before();
+    return { ok: false, reason: 'mass-deprovisioning guard: held by the test' };
+  }
+}
+
+/** A removal the guard holds: the hold is a completion of the claimed job, fenced like the others. */
+describe.each(['sqlite', 'postgres'] as const)('a removal held by a worker, on %s', (kind: StoreKind) => {
+  let tb: TestBridge | undefined;
+  afterEach(async () => {
+    await tb?.close();
+    tb = undefined;
+  });
+
+  /** A synced yardstik user, then deactivated: its job is a removal (yardstik deletes the account). */
+  async function deactivated(bridge: TestBridge, name: string): Promise<string> {
+    const userId = await createScimUser(bridge, 'yardstik', okta.createUser(person(name)));
+    await bridge.bridge.engine.drain(['yardstik']);
+    await waitForSync(bridge, 'yardstik', userId, (s) => s.state === 'synced', 'created');
+    await bridge.scim('yardstik').patch(`/Users/${userId}`, okta.setActive(false)).expect(200);
+    return userId;
+  }
+
+  it('is not held by a worker whose lease ran out and another worker took', async () => {
+    tb = await startTestBridge({ store: kind, types: ['yardstik'], runWorkers: false });
+    const bridge = tb;
+    const userId = await deactivated(bridge, 'stale-hold');
+    const connection = bridge.bridge.engine.connection('yardstik')!;
+    const [stalled] = await bridge.store.claimJobs('yardstik', { limit: 1, workerId: 'worker-a', leaseMs: 50 });
+    let taken: Awaited<ReturnType<typeof bridge.store.claimJobs>> = [];
+    await eventually(async () => (taken = await bridge.store.claimJobs('yardstik', { limit: 1, workerId: 'worker-b', leaseMs: 60_000 })).length > 0, { what: 'worker B to take the job over' });
+    // A wakes up after B took the job: the guard it asks says hold, but the job is B's now.
+    const outcome = await convergeJob({ store: bridge.store, connection, guard: new HoldingGuard(bridge) }, stalled!);
+    expect(outcome.result).not.toBe('done');
+    expect(await bridge.store.listJobs('yardstik', { held: true })).toEqual([]);
+    expect((await bridge.store.getSyncStates('yardstik', [userId]))[0]?.status).not.toBe('held');
+    // B still owns it and completes it as it was claimed.
+    expect(await bridge.store.completeJob(taken[0]!)).toBe(true);
+  });
+
+  it('is not held when the user changed while the guard looked: the newer change runs, unheld', async () => {
+    tb = await startTestBridge({ store: kind, types: ['yardstik'], runWorkers: false });
+    const bridge = tb;
+    const userId = await deactivated(bridge, 'changed-hold');
+    const connection = bridge.bridge.engine.connection('yardstik')!;
+    const [job] = await bridge.store.claimJobs('yardstik', { limit: 1, workerId: 'worker-a', leaseMs: 60_000 });
+    // The IdP reactivates the person while the guard decides on the removal the job was claimed for.
+    const reactivate = async (): Promise<void> => {
+      await bridge.scim('yardstik').patch(`/Users/${userId}`, okta.setActive(true)).expect(200);
+    };
+    const outcome = await convergeJob({ store: bridge.store, connection, guard: new HoldingGuard(bridge, reactivate) }, job!);
+    expect(outcome.result).not.toBe('held');
+    expect(await bridge.store.listJobs('yardstik', { held: true })).toEqual([]);
+    expect((await bridge.store.getSyncStates('yardstik', [userId]))[0]?.status).not.toBe('held');
+    await bridge.store.releaseJob(job!);
+    // The reactivation was never seen by the guard and is no removal: it converges without approval.
+    await bridge.bridge.engine.drain(['yardstik']);
+    expect(await waitForSync(bridge, 'yardstik', userId, (s) => s.state === 'synced', 'reactivation converged')).toMatchObject({ state: 'synced' });
+  });
+});

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { JobRow } from '../../src/directory/store.js';
 import * as okta from '../fixtures/okta/requests.js';
 import { simRequests } from '../contract/connector-contract.js';
 import { eventually, startTestBridge, type StoreKind, type TestBridge } from '../helpers/bridge.js';
@@ -17,8 +18,8 @@ describe.each(['sqlite', 'postgres'] as const)('a Redis Cloud task slower than t
     tb = undefined;
   });
 
-  const start = (taskStepMs: number, mode: 'eventual' | 'strict' = 'eventual'): Promise<TestBridge> =>
-    startTestBridge({ store: kind, types: ['redis-cloud'], mode, simulator: { taskStepMs, autoAcceptSeconds: 0.1 }, targets: { 'redis-cloud': { taskTimeoutMs: 100 } } });
+  const start = (taskStepMs: number, mode: 'eventual' | 'strict' = 'eventual', runWorkers = true): Promise<TestBridge> =>
+    startTestBridge({ store: kind, types: ['redis-cloud'], mode, runWorkers, simulator: { taskStepMs, autoAcceptSeconds: 0.1 }, targets: { 'redis-cloud': { taskTimeoutMs: 100 } } });
   const writes = async (bridge: TestBridge, method: string, path: RegExp): Promise<number> =>
     (await simRequests(bridge.sims.get('redis-cloud')!)).filter((r) => r.method === method && path.test(r.path)).length;
 
@@ -101,6 +102,33 @@ describe.each(['sqlite', 'postgres'] as const)('a Redis Cloud task slower than t
       await jobsDone(tb);
       expect((await waitForAccount(tb, 'redis-cloud', p.userName, (a) => a !== null, 'the account'))?.name).toBe('Renamed Test');
       expect(await writes(tb, 'PUT', /\/v1\/users\/\d+$/), `statuses of the retries: ${seen.join(', ')}`).toBe(1);
+    });
+
+    it('a slow update retried until it succeeds: the finished task is off the job, and the worker reads it no more', async () => {
+      // No worker until the IdP's retry succeeded: what that retry leaves with the job is what the worker would find.
+      tb = await start(400, 'strict', false);
+      const bridge = tb;
+      const scim = bridge.scim('redis-cloud');
+      const p = person('strictsettled');
+      await retryUntil(() => scim.post('/Users', okta.createUser(p)), 201);
+      const id = ((await scim.get(okta.probe(p.userName)).expect(200)).body as { Resources: { id: string }[] }).Resources[0]!.id;
+      await waitForAccount(bridge, 'redis-cloud', p.userName, (a) => a?.status === 'active', 'invitation accepted');
+      await bridge.bridge.engine.drain(['redis-cloud']);
+      const renamed = okta.putUser(id, p, { givenName: 'Renamed' });
+      expect((await scim.put(`/Users/${id}`, renamed)).status).toBe(503);
+      // (The create's refused attempts left jobs of their own, for ids never stored: only this user's job counts.)
+      const jobOfUser = async (): Promise<JobRow | undefined> => (await bridge.store.listJobs('redis-cloud')).find((j) => j.userId === id);
+      const taskId = (await jobOfUser())?.pendingHandle;
+      expect(taskId).toEqual(expect.any(String));
+      await retryUntil(() => scim.put(`/Users/${id}`, renamed), 200);
+      // The write is stored, so its job waits for a worker; the task it waited for is finished and forgotten.
+      expect(await jobOfUser()).toMatchObject({ pendingHandle: null });
+      const taskReads = async (): Promise<number> => writes(bridge, 'GET', new RegExp(`/v1/tasks/${taskId}$`));
+      const before = await taskReads();
+      await bridge.bridge.engine.drain(['redis-cloud']);
+      expect(await jobOfUser()).toBeUndefined();
+      expect(await taskReads()).toBe(before);
+      expect(await writes(bridge, 'PUT', /\/v1\/users\/\d+$/)).toBe(1);
     });
 
     it('a slow update the IdP never retries: the worker waits for the task, then puts back the stored state', async () => {

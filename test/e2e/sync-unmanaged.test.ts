@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SimRequestRecord } from '../../src/connectors/simulator-kit.js';
 import type { ConnectorType } from '../../src/connectors/types.js';
 import { convergeJob } from '../../src/sync/converge.js';
+import { RemovalGuard } from '../../src/sync/guard.js';
 import { isTargetWrite, simControl, simRequests } from '../contract/connector-contract.js';
 import * as okta from '../fixtures/okta/requests.js';
 import { eventually, startTestBridge, type StoreKind, type TestBridge } from '../helpers/bridge.js';
@@ -204,6 +205,27 @@ describe.each(['sqlite', 'postgres'] as const)('accounts nobody manages on %s', 
     expect(await targetAccount(tb, 'yardstik', 'inflight@example.com')).not.toBeNull();
     const [record] = await tb.store.listAudit({ connection: 'yardstik', userId: 'unmanaged:inflight@example.com' });
     expect(record?.decision).toMatchObject({ unmanaged: true, outcome: 'skipped', note: expect.stringMatching(/sync state/) });
+  });
+
+  it('is not held by a worker whose lease ran out and another worker took (the hold is fenced like a completion)', async () => {
+    tb = await startTestBridge({ store: kind, types: ['yardstik'], mappings: { yardstik: removing('yardstik') }, runWorkers: false });
+    const bridge = tb;
+    await seed(bridge, 'yardstik', ['stale@example.com']);
+    const [report] = await bridge.bridge.reconciler.runNow();
+    expect(report?.unmanaged).toEqual({ accounts: 1, queued: 1 });
+    const [stalled] = await bridge.store.claimJobs('yardstik', { limit: 1, workerId: 'worker-a', leaseMs: 50 });
+    let taken: Awaited<ReturnType<typeof bridge.store.claimJobs>> = [];
+    await eventually(async () => (taken = await bridge.store.claimJobs('yardstik', { limit: 1, workerId: 'worker-b', leaseMs: 60_000 })).length > 0, { what: 'worker B to take the removal over' });
+    const holding = new (class extends RemovalGuard {
+      override async admit(): Promise<{ ok: false; reason: string }> {
+        return { ok: false, reason: 'mass-deprovisioning guard: held by the test' };
+      }
+    })(bridge.store);
+    const outcome = await convergeJob({ store: bridge.store, connection: bridge.bridge.engine.connection('yardstik')!, guard: holding }, stalled!);
+    expect(outcome.result).toBe('busy');
+    expect(await bridge.store.listJobs('yardstik', { held: true })).toEqual([]);
+    expect(await targetAccount(bridge, 'yardstik', 'stale@example.com')).not.toBeNull();
+    expect(await bridge.store.completeJob(taken[0]!)).toBe(true);
   });
 
   it('waits while a user\'s job holds the account\'s email lock (a create or an adoption under way)', async () => {

@@ -98,3 +98,17 @@ export async function withSkewedClock<T>(skewMs: number, fn: () => Promise<T>): 
     vi.useRealTimers();
   }
 }
+
+/**
+ * Holds these users' jobs as a worker's guard does: leases each job (it must exist and be free),
+ * holds it under that lease, gives the lease back.
+ */
+export async function holdJobs(store: Store, connection: string, userIds: readonly string[], reason: string): Promise<void> {
+  for (const userId of userIds) {
+    const job = await store.leaseJob(connection, userId, { workerId: 'test-hold', leaseMs: 60_000 });
+    if (job === null) throw new Error(`the job of ${userId} is leased: hold the claimed job itself`);
+    const isHeld = !job.isNew && (await store.holdJob(job, reason));
+    await store.releaseJob(job);
+    if (!isHeld) throw new Error(`no job of ${userId} to hold`);
+  }
+}

@@ -12,6 +12,7 @@ const url = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432
 const schema = `t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
 const extraSchema = `${schema}_m`;
 const optionsSchema = `${schema}_o`;
+const pathSchemas = [`${schema}_a`, `${schema}_b`] as const;
 
 afterAll(async () => {
   const client = new pg.Client({ connectionString: url });
@@ -20,6 +21,7 @@ afterAll(async () => {
     await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await client.query(`DROP SCHEMA IF EXISTS "${extraSchema}" CASCADE`);
     await client.query(`DROP SCHEMA IF EXISTS "${optionsSchema}" CASCADE`);
+    for (const name of pathSchemas) await client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
   } finally {
     await client.end();
   }
@@ -53,6 +55,36 @@ describe('postgres specifics', () => {
     } finally {
       await client.end();
       await store.close();
+    }
+  });
+
+  it('keys the reconcile lock by the schema the store lives in, however its search_path is spelled', async () => {
+    const [a, b] = pathSchemas;
+    // The configuration names a schema only in the URL: `?options=-c search_path=...` (docs/operations.md).
+    const inPath = (searchPath: string): string => {
+      const withPath = new URL(url);
+      withPath.searchParams.set('options', `-c search_path=${searchPath}`);
+      return withPath.toString();
+    };
+    const byOption = createStore(url, { schema: a });
+    const other = createStore(url, { schema: b });
+    const urlA = createStore(inPath(a));
+    const urlAQuoted = createStore(inPath(`"${a}",public`));
+    const urlB = createStore(inPath(b));
+    try {
+      await byOption.migrate();
+      await other.migrate();
+      const held = await urlA.withExclusiveLock('reconcile:c', async () => {
+        // The same schema, named by the store's option or another spelling of the path: one lock.
+        expect(await byOption.withExclusiveLock('reconcile:c', async () => 'option')).toBeUndefined();
+        expect(await urlAQuoted.withExclusiveLock('reconcile:c', async () => 'quoted')).toBeUndefined();
+        // Another schema in the same database: a bridge of its own, never blocked by this one.
+        expect(await urlB.withExclusiveLock('reconcile:c', async () => 'b')).toBe('b');
+        return 'a';
+      });
+      expect(held).toBe('a');
+    } finally {
+      await Promise.all([byOption, other, urlA, urlAQuoted, urlB].map((s) => s.close()));
     }
   });
 

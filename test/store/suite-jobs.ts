@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobStats } from '../../src/directory/store.js';
-import { claim, createUsers, ctx, jobsByUser, newConnection, userInput, waitPast, type SuiteContext } from './fixtures.js';
+import { claim, createUsers, ctx, holdJobs, jobsByUser, newConnection, userInput, waitPast, type SuiteContext } from './fixtures.js';
 
 /** How far the database's clock and the test's may disagree (one machine: a few ms of rounding and round trip). */
 const CLOCK_SLACK_MS = 20;
@@ -70,9 +70,47 @@ export function jobTests(t: SuiteContext): void {
       expect(await t.store().retryJob(again!, { delayMs: 0, lastError: 'TARGET_UNAVAILABLE: 503' })).toBe(true);
       const [due] = await t.store().claimJobs(conn, claim('w3'));
       expect(due).toMatchObject({ attempts: 2, pendingHandle: null });
-      await t.store().holdJobs(conn, [a], 'held');
+      expect(await t.store().holdJob(due!, 'held')).toBe(true);
       expect(await t.store().retryJob(due!, { delayMs: 0, lastError: 'held' })).toBe(true);
       expect(await t.store().claimJobs(conn, claim('w4'))).toEqual([]);
+    });
+
+    it('holds a claimed job only while its lease holds it and nothing changed since the claim', async () => {
+      const conn = newConnection();
+      const [a, b, c] = (await createUsers(t.store(), conn, 3)) as [string, string, string];
+      const claimed = await t.store().claimJobs(conn, claim('w1', 60_000));
+      const jobOf = (userId: string): (typeof claimed)[number] => claimed.find((j) => j.userId === userId)!;
+      // a: held, and the lease stays with the job (the worker records the run, then gives it back).
+      expect(await t.store().holdJob(jobOf(a), 'guard')).toBe(true);
+      expect((await jobsByUser(t.store(), conn)).get(a)).toMatchObject({ heldReason: 'guard', heldAt: expect.any(Number) });
+      expect(await t.store().renewLeases(conn, [jobOf(a).leaseToken], 60_000)).toBe(3);
+      // b changed while the guard looked: the newer change was never seen, so nothing is held.
+      await t.store().replaceUser(conn, b, userInput('user00001@example.com'), {}, ctx('meanwhile'));
+      expect(await t.store().holdJob(jobOf(b), 'guard')).toBe(false);
+      expect((await jobsByUser(t.store(), conn)).get(b)).toMatchObject({ heldReason: null, generation: jobOf(b).generation + 1 });
+      // c's lease ran out and another worker took it: the first worker's hold is refused.
+      await t.store().releaseJob(jobOf(c));
+      const [taken] = await t.store().claimJobs(conn, claim('w2'));
+      expect(taken?.userId).toBe(c);
+      expect(await t.store().holdJob(jobOf(c), 'guard')).toBe(false);
+      expect((await jobsByUser(t.store(), conn)).get(c)?.heldReason).toBeNull();
+      expect(await t.store().holdJob(taken!, 'guard')).toBe(true);
+      expect((await t.store().listJobs(conn, { held: true })).map((j) => j.userId).sort()).toEqual([a, c].sort());
+    });
+
+    it('forgets a pending write once final, only under the lease and only the handle it keeps', async () => {
+      const conn = newConnection();
+      await createUsers(t.store(), conn, 1);
+      const [first] = await t.store().claimJobs(conn, claim('w1'));
+      expect(await t.store().retryJob(first!, { delayMs: 0, lastError: 'TARGET_TASK_PENDING: still running', pendingHandle: 'task-1' })).toBe(true);
+      const [job] = await t.store().claimJobs(conn, claim('w2'));
+      expect(job).toMatchObject({ pendingHandle: 'task-1' });
+      // The lease that let go of the job, or another task's handle: nothing changes.
+      expect(await t.store().settlePending(first!, 'task-1')).toBe(false);
+      expect(await t.store().settlePending(job!, 'task-2')).toBe(false);
+      expect((await t.store().listJobs(conn))[0]?.pendingHandle).toBe('task-1');
+      expect(await t.store().settlePending(job!, 'task-1')).toBe(true);
+      expect((await t.store().listJobs(conn))[0]).toMatchObject({ pendingHandle: null, lastError: 'TARGET_TASK_PENDING: still running' });
     });
 
     it('holds and releases jobs, and reports queue figures', async () => {
@@ -81,8 +119,9 @@ export function jobTests(t: SuiteContext): void {
       // c's change comes clearly later than a's and b's, so the figures tell whose age they show.
       waitPast(Date.now() + 50);
       const [c] = (await createUsers(t.store(), conn, 1, 'late')) as [string];
-      await t.store().holdJobs(conn, [a, b], 'mass deprovisioning: 2 deletions');
-      expect((await t.store().claimJobs(conn, claim('w1'))).map((j) => j.userId)).toEqual([c]);
+      await holdJobs(t.store(), conn, [a, b], 'mass deprovisioning: 2 deletions');
+      const inFlightC = await t.store().claimJobs(conn, claim('w1'));
+      expect(inFlightC.map((j) => j.userId)).toEqual([c]);
       expect((await t.store().listJobs(conn, { held: true })).map((j) => j.heldReason)).toEqual(['mass deprovisioning: 2 deletions', 'mass deprovisioning: 2 deletions']);
       expect((await t.store().listJobs(conn, { held: false })).map((j) => j.userId)).toEqual([c]);
       await t.store().replaceUser(conn, a, userInput('user00000@example.com'), {}, ctx());
@@ -113,7 +152,7 @@ export function jobTests(t: SuiteContext): void {
       // Released jobs carry the approval the mass-deprovisioning guard lets through.
       expect(released.map((j) => j.reason)).toEqual(['approved', 'approved']);
       expect((await t.store().jobStats()).find((s) => s.connection === conn)).toMatchObject({ pending: 3, held: 0, oldestAgeMs: expect.any(Number) });
-      await t.store().holdJobs(conn, [a, b, c], 'test');
+      for (const job of [...released, ...inFlightC]) expect(await t.store().holdJob(job, 'test')).toBe(true);
       // Only held jobs left: nothing is waiting to be applied.
       expect((await t.store().jobStats()).find((s) => s.connection === conn)).toMatchObject({ pending: 0, held: 3, oldestAgeMs: null });
     });
@@ -181,7 +220,7 @@ export function jobTests(t: SuiteContext): void {
       expect(inAC).toBeGreaterThan(5_000 - 1_000);
       expect(inAC).toBeLessThanOrEqual(5_000);
       // Held, parked (failed for good) or gone: nobody can claim it.
-      await t.store().holdJobs(conn, [a, c], 'held');
+      await holdJobs(t.store(), conn, [a, c], 'held');
       expect(await t.store().retryJob(jobOf(b), { delayMs: 1_000, lastError: 'PERMANENT', parked: true })).toBe(true);
       expect(await t.store().completeJob(jobOf(d))).toBe(true);
       expect(await t.store().claimableIn(conn, [a, b, c, d])).toBeNull();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { UnmanagedReportInput } from '../../src/directory/store.js';
-import { claim, newConnection, type SuiteContext } from './fixtures.js';
+import { claim, holdJobs, newConnection, type SuiteContext } from './fixtures.js';
 
 /** The latest report of accounts nobody manages, and the jobs that remove them. */
 export function unmanagedTests(t: SuiteContext): void {
@@ -62,7 +62,7 @@ export function unmanagedTests(t: SuiteContext): void {
     it('enqueues account jobs once: an id with a job keeps it, held or not', async () => {
       const conn = newConnection();
       expect(await t.store().enqueueAccountJobs(conn, ['unmanaged:a@example.com', 'unmanaged:b@example.com', 'unmanaged:a@example.com'])).toBe(2);
-      await t.store().holdJobs(conn, ['unmanaged:a@example.com'], 'guard');
+      await holdJobs(t.store(), conn, ['unmanaged:a@example.com'], 'guard');
       expect(await t.store().enqueueAccountJobs(conn, ['unmanaged:a@example.com', 'unmanaged:b@example.com'])).toBe(0);
       const jobs = await t.store().listJobs(conn);
       expect(jobs.map((j) => [j.userId, j.generation, j.heldReason])).toEqual(

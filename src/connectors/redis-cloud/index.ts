@@ -9,6 +9,8 @@ export const definition: ConnectorDefinition<RedisCloudTarget, RedisCloudSimulat
   targetSchema: redisCloudTargetSchema,
   capabilities: redisCloudCapabilities,
   secretFields: ['apiKey', 'apiSecretKey'],
+  // Only one task per account runs at a time ("API request lifecycle"); the account key (x-api-key) names the account, whoever's user key writes.
+  serialWritesScope: (target) => `${new URL(target.url).href.replace(/\/+$/, '')} ${target.apiKey}`,
   createConnector: createRedisCloudConnector,
   createSimulator: createRedisCloudSimulator,
 };

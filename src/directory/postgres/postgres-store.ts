@@ -69,6 +69,7 @@ export class PostgresStore extends SqlStore {
   private readonly connectionString: string;
   private readonly locks = new Set<StoreLock>();
   private readonly statementNames = new Map<string, string>();
+  private scope: Promise<string> | undefined;
   private isClosed = false;
 
   constructor(options: PostgresStoreOptions) {
@@ -202,12 +203,32 @@ export class PostgresStore extends SqlStore {
     }
   }
 
+  /**
+   * The schema part of the store's lock names: the `schema` option, else the schema the server
+   * puts the tables in (`current_schema()`: the first existing schema of the URL's search_path),
+   * so every spelling of one schema is one lock and two schemas in one database are two. `public`
+   * is '', the name it has always had: replicas of an older release still exclude newer ones.
+   */
+  private lockScope(): Promise<string> {
+    this.scope ??= this.resolveScope().catch((err: unknown) => {
+      this.scope = undefined;
+      throw toStoreError(err);
+    });
+    return this.scope;
+  }
+
+  private async resolveScope(): Promise<string> {
+    const schema = this.schema ?? (await this.pool.query<{ schema: string }>("SELECT COALESCE(current_schema(), current_setting('search_path')) AS schema")).rows[0]?.schema;
+    return schema === undefined || schema === 'public' ? '' : schema;
+  }
+
   /** Creates the schema (when configured) and applies migrations under a transaction-scoped advisory lock. */
   async migrate(): Promise<void> {
     const schema = this.schema;
+    const scope = await this.lockScope();
     const d = this.d;
     await this.run('write', function* (): Tx<number[]> {
-      yield* rows(sql`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${lockKey(`migrate:${schema ?? ''}`)})`);
+      yield* rows(sql`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${lockKey(`migrate:${scope}`)})`);
       if (schema !== undefined) yield* exec(raw(`CREATE SCHEMA IF NOT EXISTS "${schema}"`));
       return yield* applyMigrations(d);
     });
@@ -215,8 +236,8 @@ export class PostgresStore extends SqlStore {
 
   /** A session advisory lock held on a dedicated client while `fn` runs; a lost connection releases it. */
   async withExclusiveLock<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+    const keys = [LOCK_NAMESPACE, lockKey(`${await this.lockScope()}:${name}`)];
     const client = await this.connect();
-    const keys = [LOCK_NAMESPACE, lockKey(`${this.schema ?? ''}:${name}`)];
     let isBroken = false;
     try {
       const locked = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', keys).catch((err: unknown) => {

@@ -132,16 +132,24 @@ export function* retryJob(d: Dialect, job: ClaimedJob, retry: RetryOptions): Tx<
   return changed > 0;
 }
 
+/** Forgets the job's pending target write once it is final, if its lease still holds it and it still keeps that one. */
+export function* settlePending(job: ClaimedJob, handle: string): Tx<boolean> {
+  return (yield* exec(sql`UPDATE sync_jobs SET pending_handle = NULL WHERE ${leased(job)} AND pending_handle = ${handle}`)) > 0;
+}
+
 /** Whether `lease` still holds its job, locking the row until the transaction ends (a claim skips it meanwhile). */
 export function* holdsLease(d: Dialect, lease: JobLease): Tx<boolean> {
   return (yield* rows(sql`SELECT user_id FROM sync_jobs WHERE ${leased(lease)}${d.lock.update}`)).length > 0;
 }
 
-/** Holds the jobs of these users; a job held already keeps the time it was first held. */
-export function* holdJobs(d: Dialect, connection: string, userIds: readonly string[], reason: string): Tx<void> {
-  if (userIds.length === 0) return;
-  yield* exec(sql`UPDATE sync_jobs SET held_reason = ${reason}, held_at = COALESCE(held_at, ${d.now})
-    WHERE connection = ${connection} AND user_id IN (${d.list(userIds)})`);
+/**
+ * Holds a claimed job, if its lease still holds it and nothing changed since it was claimed (the
+ * guard decided on that change, not on a newer one); the lease stays with the job. A job held
+ * already keeps the time it was first held.
+ */
+export function* holdJob(d: Dialect, job: ClaimedJob, reason: string): Tx<boolean> {
+  return (yield* exec(sql`UPDATE sync_jobs SET held_reason = ${reason}, held_at = COALESCE(held_at, ${d.now})
+    WHERE ${leased(job)} AND generation = ${job.generation}`)) > 0;
 }
 
 /**

@@ -149,8 +149,11 @@ export abstract class SqlStore implements Store {
   retryJob(job: ClaimedJob, retry: RetryOptions): Promise<boolean> {
     return this.run('autocommit', () => jobs.retryJob(this.d, job, retry));
   }
-  holdJobs(connection: string, userIds: readonly string[], reason: string): Promise<void> {
-    return this.run('autocommit', () => jobs.holdJobs(this.d, connection, userIds, reason));
+  settlePending(job: ClaimedJob, handle: string): Promise<boolean> {
+    return this.run('autocommit', () => jobs.settlePending(job, handle));
+  }
+  holdJob(job: ClaimedJob, reason: string): Promise<boolean> {
+    return this.run('autocommit', () => jobs.holdJob(this.d, job, reason));
   }
   releaseJobs(connection: string, userIds?: readonly string[], options: { approvedBy?: string } = {}): Promise<number> {
     return this.run('write', () => jobs.releaseJobs(this.d, connection, userIds, options.approvedBy ?? null));
