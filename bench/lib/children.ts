@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import type { StoreLocation } from './bench-store.js';
 import type { BridgeChildConfig } from './bridge-config.js';
 import { scimHeaders } from './bridge-config.js';
 import { forkChild, type ChildHandle } from './ipc.js';
@@ -34,6 +35,14 @@ export function startBridgeChild(config: BridgeChildConfig, env: Record<string, 
 /** Starts the bare express baseline, answering `GET /bare` with `body`. */
 export function startBareChild(body: unknown): Promise<ServerChild> {
   return serverChild('./bare-child.js', { BENCH_BARE_BODY: JSON.stringify(body) });
+}
+
+/**
+ * Starts the floor of a filtered read (bench/lib/floor-child.ts) on the run's store, answering
+ * `body`, with the bridge's node flags: it differs from the bridge only in what it does.
+ */
+export function startFloorChild(config: { store: StoreLocation; connection: string; body: unknown; dir: string }): Promise<ServerChild> {
+  return serverChild('./floor-child.js', { BENCH_FLOOR: JSON.stringify(config) }, bridgeNodeFlags());
 }
 
 /** A running target simulator. */

@@ -45,6 +45,8 @@ const rules: [RegExp, Stage][] = [
 function stageOfFrame(url: string, name: string): Stage | undefined {
   // The router's `send` serialises the rendered body.
   if (url.endsWith('/src/http/scim-router.js') && name === 'send') return 'render';
+  // The floor of read.ts: its lookup functions are its query, the rest its routing and auth.
+  if (url.endsWith('/bench/lib/floor-child.js')) return name.startsWith('lookup') ? 'query' : 'routing and auth';
   for (const [pattern, stage] of rules) if (pattern.test(url)) return stage;
   return undefined;
 }
