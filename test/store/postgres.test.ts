@@ -88,6 +88,19 @@ describe('postgres specifics', () => {
     }
   });
 
+  it('refuses a URL whose search_path names no existing schema, with a message that says so', async () => {
+    const missing = new URL(url);
+    missing.searchParams.set('options', `-c search_path=scim_bridge_absent_${process.pid}`);
+    const store = createStore(missing.toString());
+    try {
+      const err = await store.migrate().then(() => null, (e: unknown) => e);
+      expect(err).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('search_path') });
+      await expect(store.withExclusiveLock('reconcile:c', async () => 'ran')).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('prepares each statement once per connection and reuses it (the server plans it once, not per request)', async () => {
     const store = new PostgresStore({ connectionString: url, schema, maxConnections: 1 });
     try {

@@ -218,8 +218,11 @@ export class PostgresStore extends SqlStore {
   }
 
   private async resolveScope(): Promise<string> {
-    const schema = this.schema ?? (await this.pool.query<{ schema: string }>("SELECT COALESCE(current_schema(), current_setting('search_path')) AS schema")).rows[0]?.schema;
-    return schema === undefined || schema === 'public' ? '' : schema;
+    if (this.schema !== undefined) return this.schema === 'public' ? '' : this.schema;
+    const schema = (await this.pool.query<{ schema: string | null }>('SELECT current_schema() AS schema')).rows[0]?.schema ?? null;
+    // No schema of the path exists: no table could be created or found, and the path's spelling is no name for a lock.
+    if (schema === null) throw new BridgeError('CONFIG_INVALID', "no schema of the database URL's search_path exists: create it, or name one that does");
+    return schema === 'public' ? '' : schema;
   }
 
   /** Creates the schema (when configured) and applies migrations under a transaction-scoped advisory lock. */
