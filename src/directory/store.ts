@@ -25,6 +25,9 @@ import type {
  * VERSION_MISMATCH (If-Match), INVALID_VALUE (a member id that is not a user of the
  * connection), STORE_UNAVAILABLE (transient: database down, busy, connection lost).
  */
+/** What {@link Store.holdJob} did: held the job, or refused because the user changed since the claim, or because the lease is gone. */
+export type HoldOutcome = 'held' | 'changed' | 'lease-lost';
+
 export interface Store extends Coordination, DirectoryStore, JobOutbox, SyncStates, UnmanagedReports, AuditLog, NotificationOutbox {
   readonly dialect: 'sqlite' | 'postgres';
   /** Creates or upgrades the schema; safe to run at every start and from several processes. */
@@ -105,11 +108,11 @@ export interface JobOutbox {
   settlePending(job: ClaimedJob, handle: string): Promise<boolean>;
   /**
    * Puts a claimed job on hold (mass-deprovisioning guard) with the reason; held jobs are never
-   * claimed. Fenced like a completion: returns false (and holds nothing) when the lease was lost
-   * or a newer change arrived since the claim (the guard never saw it: the job runs again). The
-   * lease stays; the worker gives it back after recording the run.
+   * claimed. Fenced like a completion: holds nothing, and says why, when a newer change arrived
+   * since the claim (`changed`: the guard never saw it, the job runs again) or the lease was lost
+   * (`lease-lost`). The lease stays; the worker gives it back after recording the run.
    */
-  holdJob(job: ClaimedJob, reason: string): Promise<boolean>;
+  holdJob(job: ClaimedJob, reason: string): Promise<HoldOutcome>;
   /**
    * Releases held jobs of a connection (all, or the given users) with reason `approved` (the guard
    * lets them through) and who approved them; their users' `held` sync states become `pending`

@@ -70,7 +70,13 @@ export async function convergeJob(deps: ConvergeDeps, job: ClaimedJob): Promise<
   const applied = await applyUser({ store, connection, guard: deps.guard, lease: job, isApproved: job.reason === 'approved', isStrict: false, call, ...(job.pendingHandle ? { pendingHandle: job.pendingHandle } : {}) }, known);
   if (applied.kind === 'executed') return finish(deps, job, applied.prepared, applied.execution, now());
   if (applied.kind === 'held') {
-    if (!(await store.holdJob(job, applied.reason))) return { result: 'busy', reason: HOLD_REFUSED };
+    const hold = await store.holdJob(job, applied.reason);
+    if (hold === 'changed') return { result: 'busy', reason: HOLD_REFUSED };
+    if (hold === 'lease-lost') {
+      // As any run whose lease was lost: its state is not written; the audit says leaseLost and a warn line says so.
+      await record(deps, job, applied.prepared, null, 'held', { code: 'HELD', message: applied.reason }, applied.calls);
+      return { result: 'busy', reason: HOLD_REFUSED };
+    }
     await record(deps, job, applied.prepared, null, 'held', { code: 'HELD', message: applied.reason }, applied.calls);
     connection.logger.warn('removal held', { connection: connection.name, userId: job.userId, userName: applied.prepared.input.userName, reason: applied.reason, requestId: job.requestIds.at(-1) ?? null });
     return { result: 'held', reason: applied.reason };

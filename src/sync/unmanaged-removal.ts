@@ -49,7 +49,14 @@ export async function removeUnmanaged(deps: ConvergeDeps, job: ClaimedJob, email
     result = { outcome: isTransient ? 'pending' : 'failed', before, error, calls: callsOf(err) };
   }
   // Held only while the job is still this claim (fenced, like its completion); else it runs again.
-  if (result.outcome === 'held' && !(await store.holdJob(job, result.reason))) return { result: 'busy', reason: HOLD_REFUSED };
+  const hold = result.outcome === 'held' ? await store.holdJob(job, result.reason) : 'held';
+  if (hold === 'changed') return { result: 'busy', reason: HOLD_REFUSED };
+  if (hold === 'lease-lost') {
+    // Another worker runs this removal now: this run is audited as one that lost its lease, and does nothing more.
+    connection.logger.warn("job lease lost: another worker converges this user now; this run's state is not recorded", { userId: job.userId });
+    await audit(deps, job, result, true);
+    return { result: 'busy', reason: HOLD_REFUSED };
+  }
   await audit(deps, job, result);
   return outcomeOf(deps, job, result);
 }
@@ -111,7 +118,7 @@ function outcomeOf(deps: ConvergeDeps, job: ClaimedJob, result: Result): Converg
 }
 
 /** One audit record per run that read the account: what was found, what was decided, the calls. */
-async function audit(deps: ConvergeDeps, job: ClaimedJob, result: Result): Promise<void> {
+async function audit(deps: ConvergeDeps, job: ClaimedJob, result: Result, isLeaseLost = false): Promise<void> {
   const { connection } = deps;
   const plan = result.outcome === 'removed' || result.outcome === 'held' ? result.plan : null;
   const calls = result.outcome === 'removed' ? result.execution.calls : result.outcome === 'failed' || result.outcome === 'pending' ? result.calls : [];
@@ -135,6 +142,7 @@ async function audit(deps: ConvergeDeps, job: ClaimedJob, result: Result): Promi
         outcome: result.outcome,
         ...(problem ? { error: problem } : {}),
         ...(result.outcome === 'skipped' ? { note: result.note } : {}),
+        ...(isLeaseLost ? { leaseLost: true } : {}),
       },
     },
   ]);

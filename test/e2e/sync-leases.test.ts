@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { injectFault, simControl } from '../contract/connector-contract.js';
 import * as okta from '../fixtures/okta/requests.js';
-import { eventually, startTestBridge, type StoreKind, type TestBridge } from '../helpers/bridge.js';
+import { eventually, logLines, startTestBridge, type StoreKind, type TestBridge } from '../helpers/bridge.js';
 import { convergeJob } from '../../src/sync/converge.js';
 import { RemovalGuard } from '../../src/sync/guard.js';
 import { createScimUser, person, waitForSync } from './sync-helpers.js';
@@ -83,6 +83,10 @@ describe.each(['sqlite', 'postgres'] as const)('a removal held by a worker, on %
     expect(outcome.result).not.toBe('done');
     expect(await bridge.store.listJobs('yardstik', { held: true })).toEqual([]);
     expect((await bridge.store.getSyncStates('yardstik', [userId]))[0]?.status).not.toBe('held');
+    // Like any run that lost its lease: audited as such, and a warn line says so.
+    const [latest] = await bridge.store.listAudit({ connection: 'yardstik', userId, limit: 1 });
+    expect(latest?.decision).toMatchObject({ outcome: 'held', leaseLost: true });
+    expect(logLines(bridge.logs).some((line) => line.level === 'warn' && String(line.message).startsWith('job lease lost') && line.userId === userId)).toBe(true);
     // B still owns it and completes it as it was claimed.
     expect(await bridge.store.completeJob(taken[0]!)).toBe(true);
   });

@@ -8,7 +8,7 @@ import { convergeJob } from '../../src/sync/converge.js';
 import { RemovalGuard } from '../../src/sync/guard.js';
 import { isTargetWrite, simControl, simRequests } from '../contract/connector-contract.js';
 import * as okta from '../fixtures/okta/requests.js';
-import { eventually, startTestBridge, type StoreKind, type TestBridge } from '../helpers/bridge.js';
+import { eventually, logLines, startTestBridge, type StoreKind, type TestBridge } from '../helpers/bridge.js';
 import { accountsWith, createScimUser, person, targetAccount, waitForSync } from './sync-helpers.js';
 
 /**
@@ -225,6 +225,10 @@ describe.each(['sqlite', 'postgres'] as const)('accounts nobody manages on %s', 
     expect(outcome.result).toBe('busy');
     expect(await bridge.store.listJobs('yardstik', { held: true })).toEqual([]);
     expect(await targetAccount(bridge, 'yardstik', 'stale@example.com')).not.toBeNull();
+    // Audited as a run that lost its lease, with a warn line, as a user's job would be.
+    const [latest] = await bridge.store.listAudit({ connection: 'yardstik', userId: stalled!.userId, limit: 1 });
+    expect(latest?.decision).toMatchObject({ unmanaged: true, outcome: 'held', leaseLost: true });
+    expect(logLines(bridge.logs).some((line) => line.level === 'warn' && String(line.message).startsWith('job lease lost'))).toBe(true);
     expect(await bridge.store.completeJob(taken[0]!)).toBe(true);
   });
 

@@ -107,7 +107,7 @@ export async function holdJobs(store: Store, connection: string, userIds: readon
   for (const userId of userIds) {
     const job = await store.leaseJob(connection, userId, { workerId: 'test-hold', leaseMs: 60_000 });
     if (job === null) throw new Error(`the job of ${userId} is leased: hold the claimed job itself`);
-    const isHeld = !job.isNew && (await store.holdJob(job, reason));
+    const isHeld = !job.isNew && (await store.holdJob(job, reason)) === 'held';
     await store.releaseJob(job);
     if (!isHeld) throw new Error(`no job of ${userId} to hold`);
   }

@@ -70,7 +70,7 @@ export function jobTests(t: SuiteContext): void {
       expect(await t.store().retryJob(again!, { delayMs: 0, lastError: 'TARGET_UNAVAILABLE: 503' })).toBe(true);
       const [due] = await t.store().claimJobs(conn, claim('w3'));
       expect(due).toMatchObject({ attempts: 2, pendingHandle: null });
-      expect(await t.store().holdJob(due!, 'held')).toBe(true);
+      expect(await t.store().holdJob(due!, 'held')).toBe('held');
       expect(await t.store().retryJob(due!, { delayMs: 0, lastError: 'held' })).toBe(true);
       expect(await t.store().claimJobs(conn, claim('w4'))).toEqual([]);
     });
@@ -81,20 +81,20 @@ export function jobTests(t: SuiteContext): void {
       const claimed = await t.store().claimJobs(conn, claim('w1', 60_000));
       const jobOf = (userId: string): (typeof claimed)[number] => claimed.find((j) => j.userId === userId)!;
       // a: held, and the lease stays with the job (the worker records the run, then gives it back).
-      expect(await t.store().holdJob(jobOf(a), 'guard')).toBe(true);
+      expect(await t.store().holdJob(jobOf(a), 'guard')).toBe('held');
       expect((await jobsByUser(t.store(), conn)).get(a)).toMatchObject({ heldReason: 'guard', heldAt: expect.any(Number) });
       expect(await t.store().renewLeases(conn, [jobOf(a).leaseToken], 60_000)).toBe(3);
       // b changed while the guard looked: the newer change was never seen, so nothing is held.
       await t.store().replaceUser(conn, b, userInput('user00001@example.com'), {}, ctx('meanwhile'));
-      expect(await t.store().holdJob(jobOf(b), 'guard')).toBe(false);
+      expect(await t.store().holdJob(jobOf(b), 'guard')).toBe('changed');
       expect((await jobsByUser(t.store(), conn)).get(b)).toMatchObject({ heldReason: null, generation: jobOf(b).generation + 1 });
       // c's lease ran out and another worker took it: the first worker's hold is refused.
       await t.store().releaseJob(jobOf(c));
       const [taken] = await t.store().claimJobs(conn, claim('w2'));
       expect(taken?.userId).toBe(c);
-      expect(await t.store().holdJob(jobOf(c), 'guard')).toBe(false);
+      expect(await t.store().holdJob(jobOf(c), 'guard')).toBe('lease-lost');
       expect((await jobsByUser(t.store(), conn)).get(c)?.heldReason).toBeNull();
-      expect(await t.store().holdJob(taken!, 'guard')).toBe(true);
+      expect(await t.store().holdJob(taken!, 'guard')).toBe('held');
       expect((await t.store().listJobs(conn, { held: true })).map((j) => j.userId).sort()).toEqual([a, c].sort());
     });
 
@@ -152,7 +152,7 @@ export function jobTests(t: SuiteContext): void {
       // Released jobs carry the approval the mass-deprovisioning guard lets through.
       expect(released.map((j) => j.reason)).toEqual(['approved', 'approved']);
       expect((await t.store().jobStats()).find((s) => s.connection === conn)).toMatchObject({ pending: 3, held: 0, oldestAgeMs: expect.any(Number) });
-      for (const job of [...released, ...inFlightC]) expect(await t.store().holdJob(job, 'test')).toBe(true);
+      for (const job of [...released, ...inFlightC]) expect(await t.store().holdJob(job, 'test')).toBe('held');
       // Only held jobs left: nothing is waiting to be applied.
       expect((await t.store().jobStats()).find((s) => s.connection === conn)).toMatchObject({ pending: 0, held: 3, oldestAgeMs: null });
     });

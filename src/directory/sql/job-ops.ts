@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { JobReason } from '../model.js';
-import type { ClaimedJob, ClaimOptions, JobLease, JobRow, JobStats, RetryOptions } from '../store.js';
+import type { ClaimedJob, ClaimOptions, HoldOutcome, JobLease, JobRow, JobStats, RetryOptions } from '../store.js';
 import type { Dialect } from './dialect.js';
 import { jobColumns, leaseTimes, toJob, toNumber } from './rows.js';
 import { empty, raw, sql, type Sql } from './sql.js';
@@ -147,9 +147,12 @@ export function* holdsLease(d: Dialect, lease: JobLease): Tx<boolean> {
  * guard decided on that change, not on a newer one); the lease stays with the job. A job held
  * already keeps the time it was first held.
  */
-export function* holdJob(d: Dialect, job: ClaimedJob, reason: string): Tx<boolean> {
-  return (yield* exec(sql`UPDATE sync_jobs SET held_reason = ${reason}, held_at = COALESCE(held_at, ${d.now})
-    WHERE ${leased(job)} AND generation = ${job.generation}`)) > 0;
+export function* holdJob(d: Dialect, job: ClaimedJob, reason: string): Tx<HoldOutcome> {
+  const held = yield* exec(sql`UPDATE sync_jobs SET held_reason = ${reason}, held_at = COALESCE(held_at, ${d.now})
+    WHERE ${leased(job)} AND generation = ${job.generation}`);
+  if (held > 0) return 'held';
+  // Refused: say why, so a run that lost its lease is logged and audited as such.
+  return (yield* holdsLease(d, job)) ? 'changed' : 'lease-lost';
 }
 
 /**

@@ -1,9 +1,6 @@
 import type { GroupChange, GroupInput, GroupRecord, JobReason, ListPage, ListQuery, UserGroupRef, UserInput, UserRecord, WriteContext, WriteOptions } from '../model.js';
 import type { LockPurpose, StoreLock } from '../store-lock.js';
-import type {
-  AuditRecord, ClaimedJob, ClaimedNotification, NotificationClaim, NotificationInput, NotificationRetry, NotificationStats, ClaimOptions, JobLease, JobRow, JobStats,
-  LeasedJob, LeaseOptions, RetryOptions, RunRecord, Store, SyncInput, SyncState, SyncStatePage, SyncSummary, UnmanagedReport, UnmanagedReportInput,
-} from '../store.js';
+import type { AuditRecord, ClaimedJob, ClaimedNotification, ClaimOptions, HoldOutcome, JobLease, JobRow, JobStats, LeasedJob, LeaseOptions, NotificationClaim, NotificationInput, NotificationRetry, NotificationStats, RetryOptions, RunRecord, Store, SyncInput, SyncState, SyncStatePage, SyncSummary, UnmanagedReport, UnmanagedReportInput } from '../store.js';
 import type { SlidingWindow, TokenBucket, WindowCount } from '../coordination.js';
 import { isBridgeError } from '../../errors.js';
 import * as coord from './coord-ops.js';
@@ -152,7 +149,7 @@ export abstract class SqlStore implements Store {
   settlePending(job: ClaimedJob, handle: string): Promise<boolean> {
     return this.run('autocommit', () => jobs.settlePending(job, handle));
   }
-  holdJob(job: ClaimedJob, reason: string): Promise<boolean> {
+  holdJob(job: ClaimedJob, reason: string): Promise<HoldOutcome> {
     return this.run('autocommit', () => jobs.holdJob(this.d, job, reason));
   }
   releaseJobs(connection: string, userIds?: readonly string[], options: { approvedBy?: string } = {}): Promise<number> {
