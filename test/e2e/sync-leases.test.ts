@@ -75,11 +75,15 @@ describe.each(['sqlite', 'postgres'] as const)('a removal held by a worker, on %
     const bridge = tb;
     const userId = await deactivated(bridge, 'stale-hold');
     const connection = bridge.bridge.engine.connection('yardstik')!;
-    const [stalled] = await bridge.store.claimJobs('yardstik', { limit: 1, workerId: 'worker-a', leaseMs: 50 });
+    const [stalled] = await bridge.store.claimJobs('yardstik', { limit: 1, workerId: 'worker-a', leaseMs: 60_000 });
     let taken: Awaited<ReturnType<typeof bridge.store.claimJobs>> = [];
-    await eventually(async () => (taken = await bridge.store.claimJobs('yardstik', { limit: 1, workerId: 'worker-b', leaseMs: 60_000 })).length > 0, { what: 'worker B to take the job over' });
-    // A wakes up after B took the job: the guard it asks says hold, but the job is B's now.
-    const outcome = await convergeJob({ store: bridge.store, connection, guard: new HoldingGuard(bridge) }, stalled!);
+    // While the guard decides, A's lease is lost (given back here, as a lapse would) and B takes the job.
+    const loseLease = async (): Promise<void> => {
+      await bridge.store.releaseJob(stalled!);
+      taken = await bridge.store.claimJobs('yardstik', { limit: 1, workerId: 'worker-b', leaseMs: 60_000 });
+      expect(taken.map((j) => j.userId)).toEqual([userId]);
+    };
+    const outcome = await convergeJob({ store: bridge.store, connection, guard: new HoldingGuard(bridge, loseLease) }, stalled!);
     expect(outcome.result).not.toBe('done');
     expect(await bridge.store.listJobs('yardstik', { held: true })).toEqual([]);
     expect((await bridge.store.getSyncStates('yardstik', [userId]))[0]?.status).not.toBe('held');

@@ -213,11 +213,13 @@ describe.each(['sqlite', 'postgres'] as const)('accounts nobody manages on %s', 
     await seed(bridge, 'yardstik', ['stale@example.com']);
     const [report] = await bridge.bridge.reconciler.runNow();
     expect(report?.unmanaged).toEqual({ accounts: 1, queued: 1 });
-    const [stalled] = await bridge.store.claimJobs('yardstik', { limit: 1, workerId: 'worker-a', leaseMs: 50 });
+    const [stalled] = await bridge.store.claimJobs('yardstik', { limit: 1, workerId: 'worker-a', leaseMs: 60_000 });
     let taken: Awaited<ReturnType<typeof bridge.store.claimJobs>> = [];
-    await eventually(async () => (taken = await bridge.store.claimJobs('yardstik', { limit: 1, workerId: 'worker-b', leaseMs: 60_000 })).length > 0, { what: 'worker B to take the removal over' });
+    // While the guard decides, A's lease is lost (given back here, as a lapse would) and B takes the removal.
     const holding = new (class extends RemovalGuard {
       override async admit(): Promise<{ ok: false; reason: string }> {
+        await bridge.store.releaseJob(stalled!);
+        taken = await bridge.store.claimJobs('yardstik', { limit: 1, workerId: 'worker-b', leaseMs: 60_000 });
         return { ok: false, reason: 'mass-deprovisioning guard: held by the test' };
       }
     })(bridge.store);
