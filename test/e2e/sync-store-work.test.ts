@@ -34,7 +34,7 @@ const budgets: Record<StoreKind, Record<'intake' | 'create' | 'push', StoreWork>
     push: { statements: 8.2, commits: 2.2, roundTrips: 8.2 },
   },
   postgres: {
-    intake: { statements: 3, commits: 1, roundTrips: 5 },
+    intake: { statements: 1, commits: 1, roundTrips: 1 },
     create: { statements: 5.2, commits: 3.2, roundTrips: 5.2 },
     push: { statements: 3.2, commits: 2.2, roundTrips: 3.2 },
   },

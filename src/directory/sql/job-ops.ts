@@ -33,17 +33,22 @@ export function userIdList(d: Dialect, ids: Iterable<string>): Sql {
  * and keeps its hold.
  */
 export function* enqueue(d: Dialect, connection: string, users: Sql, reason: Reason, requestId: string | undefined): Tx<number> {
+  return yield* exec(enqueueStatement(d, connection, users, reason, requestId));
+}
+
+/** The statement of {@link enqueue}, for a caller that runs it inside another one (a data-modifying WITH). */
+export function enqueueStatement(d: Dialect, connection: string, users: Sql, reason: Reason, requestId: string | undefined): Sql {
   const requestIds = requestId === undefined ? [] : [requestId];
   const current = raw('sync_jobs.request_ids');
   const appended = requestId === undefined ? current : d.appendCapped(current, requestId, MAX_REQUEST_IDS);
   // SQLite needs a WHERE in INSERT ... SELECT ... ON CONFLICT to parse it (sqlite.org/lang_upsert.html).
-  return yield* exec(sql`INSERT INTO sync_jobs (connection, user_id, generation, reason, request_ids, enqueued_at, available_at, attempts)
+  return sql`INSERT INTO sync_jobs (connection, user_id, generation, reason, request_ids, enqueued_at, available_at, attempts)
     SELECT CAST(${connection} AS TEXT), src.user_id, 1, CAST(${reason} AS TEXT), ${d.json(requestIds)}, ${d.now}, ${d.now}, 0
     FROM (${users}) AS src WHERE true
     ON CONFLICT (connection, user_id) DO UPDATE SET generation = sync_jobs.generation + 1, reason = excluded.reason, parked_at = NULL, approved_by = NULL,
       request_ids = ${appended},
       enqueued_at = ${d.least(raw('sync_jobs.enqueued_at'), raw('excluded.enqueued_at'))},
-      available_at = ${d.least(raw('sync_jobs.available_at'), raw('excluded.available_at'))}`);
+      available_at = ${d.least(raw('sync_jobs.available_at'), raw('excluded.available_at'))}`;
 }
 
 /** Enqueues the given users of a connection that exist (live or tombstoned), or all of them. */

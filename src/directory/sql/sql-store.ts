@@ -80,7 +80,8 @@ export abstract class SqlStore implements Store {
   }
 
   createUser(connection: string, input: UserInput, ctx: WriteContext): Promise<UserRecord> {
-    return this.run('write', () => users.createUser(this.d, connection, input, ctx));
+    // One statement where the database writes in WITH (user-ops.ts): atomic without a transaction.
+    return this.run(this.d.writesInWith ? 'autocommit' : 'write', () => users.createUser(this.d, connection, input, ctx));
   }
   getUser(connection: string, id: string, options: { includeDeleted?: boolean; related?: boolean } = {}): Promise<(UserRecord & { deleted: boolean }) | null> {
     const d = this.d;
