@@ -79,7 +79,8 @@ export interface JobOutbox {
   // generation; completing a job only removes it if no newer change arrived meanwhile.
   /**
    * Claims up to `limit` due, unheld, unleased jobs of a connection (PostgreSQL: FOR UPDATE SKIP
-   * LOCKED). Due times and leases are read on the database's clock, never the caller's.
+   * LOCKED). Due times and leases are read on the database's clock, never the caller's. A SQL
+   * store reads each job's sync input with the claim (`ClaimedJob.input`).
    */
   claimJobs(connection: string, options: ClaimOptions): Promise<ClaimedJob[]>;
   /**
@@ -291,6 +292,11 @@ export interface ClaimedJob extends JobRow {
    * has taken, never a host's wall clock against a database time.
    */
   claimedAt: number;
+  /**
+   * The user's sync input as the claim read it, when the claim read it: the run starts from it
+   * instead of reading it again (a change after the claim bumps the generation, and the job runs again).
+   */
+  input?: SyncInput;
 }
 
 /** What proves that the caller still holds a job's lease. */

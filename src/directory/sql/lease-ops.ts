@@ -62,16 +62,20 @@ function isLive(d: Dialect, table: string): Sql {
 export function* lockTargets(d: Dialect, job: ClaimedJob, keys: readonly string[]): Tx<string | null> {
   const { connection, userId, leaseToken } = job;
   const wanted = [...new Set(keys)];
+  // Only while the job's own lease is live: a run that lost it (its worker stalled past it) takes
+  // no key and drops none of the new holder's, so it reaches no target with the input its claim read.
+  const isLeaseLive = sql`EXISTS (SELECT 1 FROM sync_jobs j WHERE j.connection = ${connection} AND j.user_id = ${userId}
+    AND j.lease_token = ${leaseToken} AND j.locked_until > ${d.now})`;
   if (wanted.length === 0) {
-    yield* exec(sql`DELETE FROM sync_target_locks WHERE connection = ${connection} AND user_id = ${userId}`);
+    yield* exec(sql`DELETE FROM sync_target_locks WHERE connection = ${connection} AND user_id = ${userId} AND ${isLeaseLive}`);
     return null;
   }
   const list = d.list(wanted);
-  const dropOlder = sql`DELETE FROM sync_target_locks WHERE connection = ${connection} AND user_id = ${userId} AND target_key NOT IN (${list})`;
+  const dropOlder = sql`DELETE FROM sync_target_locks WHERE connection = ${connection} AND user_id = ${userId} AND target_key NOT IN (${list}) AND ${isLeaseLive}`;
   // A lapsed lock is taken over in place; a live one of another job is left (not counted). The jobs
   // of one claim share a lease token: a lock is the job's own by its user and token together.
   const take = sql`INSERT INTO sync_target_locks (connection, target_key, user_id, lease_token)
-    SELECT CAST(${connection} AS TEXT), value, CAST(${userId} AS TEXT), CAST(${leaseToken} AS TEXT) FROM (${list}) AS keys WHERE true
+    SELECT CAST(${connection} AS TEXT), value, CAST(${userId} AS TEXT), CAST(${leaseToken} AS TEXT) FROM (${list}) AS keys WHERE ${isLeaseLive}
     ON CONFLICT (connection, target_key) DO UPDATE SET user_id = excluded.user_id, lease_token = excluded.lease_token
     WHERE (sync_target_locks.user_id = excluded.user_id AND sync_target_locks.lease_token = excluded.lease_token) OR NOT ${isLive(d, 'sync_target_locks')}`;
   let taken = 0;
@@ -79,6 +83,6 @@ export function* lockTargets(d: Dialect, job: ClaimedJob, keys: readonly string[
   if (taken === wanted.length) return null;
   const holders = yield* rows(sql`SELECT user_id FROM sync_target_locks WHERE connection = ${connection} AND target_key IN (${list})
     AND user_id <> ${userId} ORDER BY user_id LIMIT 1`);
-  // A holder that let go between the two statements still made this attempt lose: try again later.
+  // A holder that let go between the two statements, or a lost lease, still made this attempt lose: try again later.
   return holders[0] === undefined ? 'another job' : String(holders[0].user_id);
 }

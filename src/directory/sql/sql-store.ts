@@ -131,7 +131,7 @@ export abstract class SqlStore implements Store {
   }
 
   claimJobs(connection: string, options: ClaimOptions): Promise<ClaimedJob[]> {
-    return this.run('autocommit', () => jobs.claimJobs(this.d, connection, options));
+    return this.run('autocommit', () => sync.claimJobsWithInput(this.d, connection, options));
   }
   claimableIn(connection: string, userIds: readonly string[]): Promise<number | null> {
     return this.run('read', () => jobs.claimableIn(this.d, connection, userIds));
