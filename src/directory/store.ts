@@ -122,6 +122,11 @@ export interface JobOutbox {
    * job that holds one of the keys, or null when all are this job's.
    */
   lockTargets(job: ClaimedJob, keys: readonly string[]): Promise<string | null>;
+  /**
+   * {@link lockTargets}, and, when every key is the job's, the sync states whose target email is
+   * `email`, read under those locks (a create's claimant check, without a read of its own).
+   */
+  lockTargetsAndClaims(job: ClaimedJob, keys: readonly string[], email: string): Promise<TargetLock>;
   /** Queue depth and age of the oldest unheld job, per connection. */
   jobStats(): Promise<JobStats[]>;
   listJobs(connection: string, options?: { held?: boolean; limit?: number }): Promise<JobRow[]>;
@@ -297,6 +302,14 @@ export interface ClaimedJob extends JobRow {
    * instead of reading it again (a change after the claim bumps the generation, and the job runs again).
    */
   input?: SyncInput;
+}
+
+/** What {@link Store.lockTargetsAndClaims} found. */
+export interface TargetLock {
+  /** Another job holding one of the keys live, or null when every key is the job's. */
+  holder: string | null;
+  /** With the keys the job's: the sync states whose target email is the one asked about. */
+  claims: SyncState[];
 }
 
 /** What proves that the caller still holds a job's lease. */

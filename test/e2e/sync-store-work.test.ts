@@ -40,7 +40,7 @@ const budgets: Record<StoreKind, Record<'intake' | 'create' | 'push', StoreWork>
   },
   postgres: {
     intake: { statements: 1, commits: 1, roundTrips: 1 },
-    create: { statements: 4.2, commits: 3.2, roundTrips: 4.2 },
+    create: { statements: 3.2, commits: 3.2, roundTrips: 3.2 },
     push: { statements: 2.2, commits: 2.2, roundTrips: 2.2 },
   },
 };

@@ -108,6 +108,28 @@ export function targetLockTests(t: SuiteContext): void {
       expect(await t.store().lockTargets(other, ['email:a@example.com'])).toBe(a);
     });
 
+    it('locks and reads the states that claim an email in one unit, only once the keys are the job\'s', async () => {
+      const conn = newConnection();
+      const [a, b] = (await createUsers(t.store(), conn, 2)) as [string, string];
+      const jobs = await t.store().claimJobs(conn, claim('w1'));
+      const jobA = jobs.find((j) => j.userId === a)!;
+      const jobB = jobs.find((j) => j.userId === b)!;
+      await t.store().putSyncState(linked(conn, b, null, { status: 'pending', accountStatus: 'absent' }));
+      await t.store().putSyncState(linked(conn, 'gone', null, { status: 'failed', targetEmail: 'other@example.com', accountStatus: 'absent' }));
+      const work = () => (t.store() instanceof SqlStore ? { ...(t.store() as SqlStore).work } : null);
+      const before = work();
+      const locked = await t.store().lockTargetsAndClaims(jobA, ['email:shared@example.com'], 'SHARED@example.com');
+      const after = work();
+      expect(locked).toEqual({ holder: null, claims: [linked(conn, b, null, { status: 'pending', accountStatus: 'absent' })] });
+      // One unit of work: on PostgreSQL one statement, on SQLite one transaction.
+      if (before && after) expect(after.commits - before.commits).toBe(1);
+      if (before && after && t.store() instanceof SqlStore && (t.store() as SqlStore).dialect === 'postgres') expect(after.roundTrips - before.roundTrips).toBe(1);
+      expect(await t.store().lockTargetsAndClaims(jobA, ['email:nobody@example.com'], 'nobody@example.com')).toEqual({ holder: null, claims: [] });
+      // Another job holds a key: its holder, and no states.
+      expect(await t.store().lockTargets(jobA, ['email:shared@example.com'])).toBeNull();
+      expect(await t.store().lockTargetsAndClaims(jobB, ['email:shared@example.com'], 'shared@example.com')).toEqual({ holder: a, claims: [] });
+    });
+
     it('frees a job\'s keys when it is completed, retried or released', async () => {
       const conn = newConnection();
       const [a, b] = (await createUsers(t.store(), conn, 2)) as [string, string];

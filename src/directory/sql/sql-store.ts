@@ -2,7 +2,7 @@ import type { GroupChange, GroupInput, GroupRecord, JobReason, ListPage, ListQue
 import type { LockPurpose, StoreLock } from '../store-lock.js';
 import type {
   AuditRecord, ClaimedJob, ClaimedNotification, NotificationClaim, NotificationInput, NotificationRetry, NotificationStats, ClaimOptions, JobLease, JobRow, JobStats,
-  LeasedJob, LeaseOptions, RetryOptions, RunRecord, Store, SyncInput, SyncState, SyncStatePage, SyncSummary, UnmanagedReport, UnmanagedReportInput,
+  LeasedJob, LeaseOptions, RetryOptions, RunRecord, Store, SyncInput, SyncState, SyncStatePage, SyncSummary, TargetLock, UnmanagedReport, UnmanagedReportInput,
 } from '../store.js';
 import type { SlidingWindow, TokenBucket, WindowCount } from '../coordination.js';
 import { isBridgeError } from '../../errors.js';
@@ -168,6 +168,9 @@ export abstract class SqlStore implements Store {
   }
   lockTargets(job: ClaimedJob, keys: readonly string[]): Promise<string | null> {
     return this.run('autocommit', () => leases.lockTargets(this.d, job, keys));
+  }
+  lockTargetsAndClaims(job: ClaimedJob, keys: readonly string[], email: string): Promise<TargetLock> {
+    return this.run('autocommit', () => leases.lockTargetsAndClaims(this.d, job, keys, email));
   }
   jobStats(): Promise<JobStats[]> {
     return this.run('read', () => jobs.jobStats(this.d));
