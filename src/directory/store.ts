@@ -48,6 +48,8 @@ export interface DirectoryStore {
   createUser(connection: string, input: UserInput, ctx: WriteContext): Promise<UserRecord>;
   /** With `related`, the user's groups and sync state come in the same unit of work (`UserRecord.related`). */
   getUser(connection: string, id: string, options?: { includeDeleted?: boolean; related?: boolean }): Promise<(UserRecord & { deleted: boolean }) | null>;
+  /** Several users by id in one read, tombstones included (absent ones left out), in no particular order. */
+  getUsers(connection: string, ids: readonly string[]): Promise<(UserRecord & { deleted: boolean })[]>;
   replaceUser(connection: string, id: string, input: UserInput, options: WriteOptions, ctx: WriteContext): Promise<UserRecord>;
   /** Tombstones the user, drops its memberships (bumping those groups' versions), enqueues its job. */
   deleteUser(connection: string, id: string, options: WriteOptions, ctx: WriteContext): Promise<void>;

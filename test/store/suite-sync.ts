@@ -110,6 +110,17 @@ export function syncTests(t: SuiteContext): void {
       expect(await t.store().loadSyncInput(conn, 'purged')).toEqual({ user: null, state: state(conn, 'purged'), groups: [] });
     });
 
+    it('reads several users by id in one read, tombstones included, absent ones left out', async () => {
+      const conn = newConnection();
+      const [a, b, c] = (await createUsers(t.store(), conn, 3)) as [string, string, string];
+      await t.store().deleteUser(conn, b, {}, ctx());
+      const found = await t.store().getUsers(conn, [a, b, 'nobody', a]);
+      expect(found.map((u) => [u.id, u.deleted]).sort()).toEqual([[a, false], [b, true]].sort());
+      expect(found.find((u) => u.id === a)).toEqual(await t.store().getUser(conn, a, { includeDeleted: true }));
+      expect(await t.store().getUsers(conn, [])).toEqual([]);
+      expect(await t.store().getUsers(newConnection(), [c])).toEqual([]);
+    });
+
     it('reads each claimed job\'s sync input with the claim, as loadSyncInput reads it', async () => {
       const conn = newConnection();
       const [grouped, plain, gone, stated] = (await createUsers(t.store(), conn, 4)) as [string, string, string, string];

@@ -95,6 +95,9 @@ export abstract class SqlStore implements Store {
       return (yield* withRelations(d, connection, [user]))[0] ?? null;
     });
   }
+  getUsers(connection: string, ids: readonly string[]): Promise<(UserRecord & { deleted: boolean })[]> {
+    return this.run('read', () => users.getUsers(this.d, connection, ids));
+  }
   replaceUser(connection: string, id: string, input: UserInput, options: WriteOptions, ctx: WriteContext): Promise<UserRecord> {
     return this.run('write', () => users.replaceUser(this.d, connection, id, input, options, ctx));
   }

@@ -91,6 +91,13 @@ export function* getUser(connection: string, id: string, includeDeleted: boolean
   return user.deleted && !includeDeleted ? null : user;
 }
 
+/** Users by id, tombstones included; absent ones are left out. */
+export function* getUsers(d: Dialect, connection: string, ids: readonly string[]): Tx<(UserRecord & { deleted: boolean })[]> {
+  if (ids.length === 0) return [];
+  const found = yield* rows(sql`SELECT ${userColumns} FROM users u WHERE u.connection = ${connection} AND u.id IN (${d.list([...new Set(ids)])})`);
+  return found.map(toUser);
+}
+
 /** Replaces a live user (PUT, or a PATCH applied by the SCIM layer) and enqueues its job. */
 export function* replaceUser(d: Dialect, connection: string, id: string, input: UserInput, options: WriteOptions, ctx: WriteContext): Tx<UserRecord> {
   const current = toUser(yield* lockLiveUser(connection, id, d.lock.noKeyUpdate));
