@@ -24,9 +24,10 @@ const mapping = ['type: redis-enterprise', 'roles:', '  default: db_viewer', '  
  * jobs' input (user, state and groups: PostgreSQL in the claim's statement, SQLite in three reads
  * for the batch inside the claim's transaction), the target locks, and the run's record (job
  * completed, state, audit) in one transaction (on PostgreSQL one statement). A create job adds
- * the claimant check (a read) and the create's record. Before issue 12's last changes: create
- * 12.2 statements (PostgreSQL 18.6 round trips), push 9.2 (13.6); before the claim read the
- * input, create 10.2 (5.2) and push 8.2 (3.2). The intake, POST /Users with no inline wait:
+ * the claimant check, read with the target locks (PostgreSQL: in their statement; SQLite: in
+ * their transaction), and the create's record. Before issue 12's last changes: create 12.2
+ * statements (PostgreSQL 18.6 round trips), push 9.2 (13.6); before the claim read the input and
+ * the locks the claimants, create 10.2 (5.2) and push 8.2 (3.2). The intake, POST /Users with no inline wait:
  * before, 6 statements on SQLite and 7 round trips on PostgreSQL (the user and its job in a
  * transaction, then the user's relations and its sync state read again).
  */
