@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { prepareBenchStore } from './lib/bench-store.js';
 import { adminGroupMapping, scimHeaders } from './lib/bridge-config.js';
 import { scimCaller, startBridgeChild, startSimChild, type ServerChild, type SimChild } from './lib/children.js';
@@ -98,6 +101,7 @@ function workSince(before: WorkSample, after: WorkSample): Work {
 }
 
 async function createUsers(bridge: ServerChild, sim: SimChild, users: number): Promise<Pick<Outcome, 'intakeMs' | 'createMs' | 'create' | 'createWork'>> {
+  if (args.int('profile') === 1) await bridge.ask('profileStart');
   const work = await sampleWork(bridge);
   const since = Date.now();
   const started = performance.now();
@@ -121,6 +125,7 @@ async function createUsers(bridge: ServerChild, sim: SimChild, users: number): P
     { timeoutMs: args.int('timeout') * 1000, what: `${users} users synced`, since: started },
   );
   const createWork = workSince(work, await sampleWork(bridge));
+  if (args.int('profile') === 1) printProfile(await bridge.ask<CpuProfile>('profileStop'), users, 'creates');
   return { intakeMs: intake.elapsedMs, createMs: done.ms, create: await callRates(sim, since), createWork };
 }
 
@@ -147,25 +152,31 @@ async function pushGroup(bridge: ServerChild, sim: SimChild, users: number): Pro
     // every poll took the bridge about 5% of its CPU in this phase.
     const done = await pollUntil(
       async () => {
-        const queue = (await progressOf(bridge, CONNECTION)).jobs.pending;
+        // The queue only: a sync summary counts every state (about 4 ms of the bridge's loop per poll).
+        const queue = (await progressOf(bridge, CONNECTION, { summary: false })).jobs.pending;
         return { queue, roles: queue === 0 ? await bridge.ask<Record<string, number>>('roles', CONNECTION) : {} };
       },
       (v) => v.roles['synced:admin'] === users && v.queue === 0,
       { timeoutMs: args.int('timeout') * 1000, what: `${users} admins`, since: started, intervalMs: 250 },
     );
     const roleWork = workSince(work, await sampleWork(bridge));
-    if (args.int('profile') === 1) printProfile(await bridge.ask<CpuProfile>('profileStop'), users);
+    if (args.int('profile') === 1) printProfile(await bridge.ask<CpuProfile>('profileStop'), users, 'push');
     return { roleMs: done.ms, role: await callRates(sim, since), roleWork, admins: await adminsInTarget(sim) };
   } finally {
     await caller.close();
   }
 }
 
-/** With `--profile 1`: the bridge's busy time in the group push by code module, per pushed user (the profiler's own cost included). */
-function printProfile(profile: CpuProfile, users: number): void {
+/**
+ * With `--profile 1`: the bridge's busy time in a phase by code module, per user (the profiler's
+ * own cost included); the whole profile is written beside the run's report for a closer look.
+ */
+function printProfile(profile: CpuProfile, users: number, phase: 'creates' | 'push'): void {
+  const file = path.join(tmpdir(), `converge-${args.store}-${phase}-${process.pid}.cpuprofile`);
+  writeFileSync(file, JSON.stringify(profile));
   const modules = modulesOf(profile);
   const total = modules.reduce((sum, [, ms]) => sum + ms, 0);
-  console.log(`\nprofile of the group push (bridge, sampled every 200 µs): ${((total * 1000) / users).toFixed(0)} µs busy per user, by module\n`);
+  console.log(`\nprofile of the ${phase === 'push' ? 'group push' : 'creates'} (bridge, sampled every 200 µs, ${file}): ${((total * 1000) / users).toFixed(0)} µs busy per user, by module\n`);
   console.log('| module | µs per user | share |');
   console.log('|---|---|---|');
   for (const [module, ms] of modules.slice(0, 16)) console.log(`| ${module} | ${((ms * 1000) / users).toFixed(0)} | ${((ms / total) * 100).toFixed(0)}% |`);

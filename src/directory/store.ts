@@ -51,6 +51,8 @@ export interface DirectoryStore {
   createUser(connection: string, input: UserInput, ctx: WriteContext): Promise<UserRecord>;
   /** With `related`, the user's groups and sync state come in the same unit of work (`UserRecord.related`). */
   getUser(connection: string, id: string, options?: { includeDeleted?: boolean; related?: boolean }): Promise<(UserRecord & { deleted: boolean }) | null>;
+  /** Several users by id in one read, tombstones included (absent ones left out), in no particular order. */
+  getUsers(connection: string, ids: readonly string[]): Promise<(UserRecord & { deleted: boolean })[]>;
   replaceUser(connection: string, id: string, input: UserInput, options: WriteOptions, ctx: WriteContext): Promise<UserRecord>;
   /** Tombstones the user, drops its memberships (bumping those groups' versions), enqueues its job. */
   deleteUser(connection: string, id: string, options: WriteOptions, ctx: WriteContext): Promise<void>;
@@ -82,7 +84,8 @@ export interface JobOutbox {
   // generation; completing a job only removes it if no newer change arrived meanwhile.
   /**
    * Claims up to `limit` due, unheld, unleased jobs of a connection (PostgreSQL: FOR UPDATE SKIP
-   * LOCKED). Due times and leases are read on the database's clock, never the caller's.
+   * LOCKED). Due times and leases are read on the database's clock, never the caller's. A SQL
+   * store reads each job's sync input with the claim (`ClaimedJob.input`).
    */
   claimJobs(connection: string, options: ClaimOptions): Promise<ClaimedJob[]>;
   /**
@@ -135,6 +138,11 @@ export interface JobOutbox {
    * job that holds one of the keys, or null when all are this job's.
    */
   lockTargets(job: ClaimedJob, keys: readonly string[]): Promise<string | null>;
+  /**
+   * {@link lockTargets}, and, when every key is the job's, the sync states whose target email is
+   * `email`, read under those locks (a create's claimant check, without a read of its own).
+   */
+  lockTargetsAndClaims(job: ClaimedJob, keys: readonly string[], email: string): Promise<TargetLock>;
   /** Queue depth and age of the oldest unheld job, per connection. */
   jobStats(): Promise<JobStats[]>;
   listJobs(connection: string, options?: { held?: boolean; limit?: number }): Promise<JobRow[]>;
@@ -305,6 +313,19 @@ export interface ClaimedJob extends JobRow {
    * has taken, never a host's wall clock against a database time.
    */
   claimedAt: number;
+  /**
+   * The user's sync input as the claim read it, when the claim read it: the run starts from it
+   * instead of reading it again (a change after the claim bumps the generation, and the job runs again).
+   */
+  input?: SyncInput;
+}
+
+/** What {@link Store.lockTargetsAndClaims} found. */
+export interface TargetLock {
+  /** Another job holding one of the keys live, or null when every key is the job's. */
+  holder: string | null;
+  /** With the keys the job's: the sync states whose target email is the one asked about. */
+  claims: SyncState[];
 }
 
 /** What proves that the caller still holds a job's lease. */

@@ -1,6 +1,7 @@
 import type { CallOptions } from '../connectors/types.js';
 import type { ClaimedJob, Store, SyncState } from '../directory/store.js';
 import { BridgeError, toBridgeError } from '../errors.js';
+import type { Decision } from '../mapping/types.js';
 import type { SyncConnection } from './connection.js';
 import { callsOf, executePlan, type CallRecord, type Execution } from './execute.js';
 import type { RemovalGuard } from './guard.js';
@@ -42,7 +43,13 @@ export async function applyUser(ctx: ApplyContext, known: KnownUser): Promise<Ap
   let unsettled = isSettling ? ctx.pendingHandle : undefined;
   try {
     const decision = await connection.evaluate(known.input);
-    const holder = await store.lockTargets(ctx.lease, targetKeysOf(known.state, decision));
+    const keys = targetKeysOf(known.state, decision);
+    const lookUpAlways = ctx.isStrict || isSettling;
+    // A create planned without a lookup (prepare.ts) is admitted on the states that claim its
+    // email: read with the locks, under them, instead of on their own right after.
+    const createEmail = isCreateFirst(connection, known, decision, lookUpAlways) ? decision.profile?.email : undefined;
+    const locked = createEmail ? await store.lockTargetsAndClaims(ctx.lease, keys, createEmail) : { holder: await store.lockTargets(ctx.lease, keys), claims: null };
+    const holder = locked.holder;
     if (holder !== null) {
       throw new BridgeError('SYNC_BUSY', `the job of SCIM user ${holder} is changing the same target account`, { retryAfterMs: 1_000, details: { holderUserId: holder } });
     }
@@ -55,9 +62,10 @@ export async function applyUser(ctx: ApplyContext, known: KnownUser): Promise<Ap
     }
     unsettled = undefined;
     // Strict mode answers the IdP at once and has no re-run to lean on: it always looks the account up.
-    prepared = await prepareInput(connection, known, { ...ctx.call, decision, lookUpAlways: ctx.isStrict || isSettling });
+    prepared = await prepareInput(connection, known, { ...ctx.call, decision, lookUpAlways });
     const safety: SafetyContext = { store, connection, guard: ctx.guard, userId: known.userId, state: known.state, decision, isApproved: ctx.isApproved, isStrict: ctx.isStrict };
-    const admitted = await admitPlan(safety, prepared.plan, prepared.account);
+    const claims = createEmail && locked.claims ? { claims: { email: createEmail, states: locked.claims } } : {};
+    const admitted = await admitPlan({ ...safety, ...claims }, prepared.plan, prepared.account);
     prepared = { ...prepared, plan: admitted.plan, account: admitted.account };
     if (prepared.isAccountUnverified && prepared.plan.steps.some((step) => step.op === 'create')) {
       prepared = { ...prepared, state: await recordCreate(store, connection, prepared, ctx.lease) };
@@ -72,6 +80,12 @@ export async function applyUser(ctx: ApplyContext, known: KnownUser): Promise<Ap
     if (err instanceof HoldRequest && prepared) return { kind: 'held', prepared, reason: err.message, calls: callsOf(err) };
     return { kind: 'failed', prepared, error: toBridgeError(err), calls: callsOf(err), ...(unsettled !== undefined ? { pendingHandle: unsettled } : {}) };
   }
+}
+
+/** Whether the run will plan a create without looking the account up first (prepare.ts, locateAccount). */
+function isCreateFirst(connection: SyncConnection, known: KnownUser, decision: Decision, lookUpAlways: boolean): boolean {
+  const isLinked = known.state?.targetEmail !== null && known.state?.targetEmail !== undefined;
+  return !isLinked && decision.kind === 'present' && connection.connector.capabilities.refusesTakenEmail && !lookUpAlways;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { CallRecord, Execution } from './execute.js';
 import type { RemovalGuard } from './guard.js';
 import type { SyncEvent } from './notifier.js';
 import { isRemoval } from './plan.js';
-import { loadUser, type Prepared } from './prepare.js';
+import { knownUser, loadUser, type Prepared } from './prepare.js';
 import { HOLD_REFUSED, isManageable } from './safety.js';
 import { unmanagedEmailOf } from './unmanaged.js';
 import { removeUnmanaged } from './unmanaged-removal.js';
@@ -64,7 +64,8 @@ export async function convergeJob(deps: ConvergeDeps, job: ClaimedJob): Promise<
   const unmanagedEmail = unmanagedEmailOf(job.userId);
   if (unmanagedEmail !== null) return removeUnmanaged(deps, job, unmanagedEmail);
   const call = { ...(deps.signal ? { signal: deps.signal } : {}), ...(job.requestIds.at(-1) ? { requestId: job.requestIds.at(-1) as string } : {}) };
-  const known = await loadUser(store, connection, job.userId).catch((err: unknown) => err as Error);
+  // The claim read the input already, as a rule (a change since then makes the job run again).
+  const known = job.input ? knownUser(job.userId, job.input) : await loadUser(store, connection, job.userId).catch((err: unknown) => err as Error);
   if (known instanceof Error) return failed(deps, job, null, isBridgeError(known) ? known : new BridgeError('INTERNAL', known.message, { cause: known }), [], now(), age(), job.pendingHandle ?? undefined);
   if (!known) return settleGone(deps, job, call, age());
   const applied = await applyUser({ store, connection, guard: deps.guard, lease: job, isApproved: job.reason === 'approved', isStrict: false, call, ...(job.pendingHandle ? { pendingHandle: job.pendingHandle } : {}) }, known);

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { ClaimedJob, Store, SyncState } from '../directory/store.js';
+import type { ClaimedJob, Store } from '../directory/store.js';
 import { BridgeError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { SyncConnection } from './connection.js';
@@ -187,23 +187,24 @@ export class SyncEngine {
     if (loop) wakeLoop(loop);
   }
 
-  /** Resolves when the user's job has been processed once, or after `timeoutMs`; returns the sync state then. */
-  async waitFor(connection: string, userId: string, timeoutMs: number): Promise<SyncState | null> {
-    if (timeoutMs > 0) {
-      await new Promise<void>((resolve) => {
-        const key = `${connection}\u0000${userId}`;
-        const set = this.waiters.get(key) ?? new Set();
-        const done = (): void => {
-          clearTimeout(timer);
-          set.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, timeoutMs);
-        set.add(done);
-        this.waiters.set(key, set);
-      });
-    }
-    return (await this.options.store.getSyncStates(connection, [userId]))[0] ?? null;
+  /**
+   * Resolves when the user's job has been processed once, or after `timeoutMs` (at once for 0);
+   * reads nothing: a SCIM write's response reads the state with the user.
+   */
+  settle(connection: string, userId: string, timeoutMs: number): Promise<void> {
+    if (timeoutMs <= 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const key = `${connection}\u0000${userId}`;
+      const set = this.waiters.get(key) ?? new Set();
+      const done = (): void => {
+        clearTimeout(timer);
+        set.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      set.add(done);
+      this.waiters.set(key, set);
+    });
   }
 
   /** Processes every due job of the given connections (or all) until none is left; returns how many ran. */

@@ -1,6 +1,6 @@
 import type { CallOptions, TargetAccount } from '../connectors/types.js';
 import type { UserRecord } from '../directory/model.js';
-import type { Store, SyncState } from '../directory/store.js';
+import type { Store, SyncInput, SyncState } from '../directory/store.js';
 import type { Decision, MappingInput } from '../mapping/types.js';
 import type { SyncConnection } from './connection.js';
 import { planConvergence, type Plan } from './plan.js';
@@ -48,7 +48,11 @@ export async function prepareUser(store: Store, connection: SyncConnection, user
 
 /** Reads one user, its groups and its sync state (one store read); null when the store knows nothing of them. */
 export async function loadUser(store: Store, connection: SyncConnection, userId: string): Promise<KnownUser | null> {
-  const { user, state, groups } = await store.loadSyncInput(connection.name, userId);
+  return knownUser(userId, await store.loadSyncInput(connection.name, userId));
+}
+
+/** What the directory knows of one user from its sync input (read alone, or with its job's claim); null when it knows nothing. */
+export function knownUser(userId: string, { user, state, groups }: SyncInput): KnownUser | null {
   if (!user && !state) return null;
   const input: MappingInput = {
     userId,

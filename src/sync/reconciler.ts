@@ -1,4 +1,5 @@
 import { hasRole, type TargetAccount } from '../connectors/types.js';
+import type { UserRecord } from '../directory/model.js';
 import type { Store, SyncState } from '../directory/store.js';
 import type { SyncConnection } from './connection.js';
 import { grantsAccess } from './removal.js';
@@ -80,13 +81,21 @@ export async function surveyTarget(store: Store, connection: SyncConnection, sig
   // Every email a state holds, linked or not: an account being created (its create is recorded
   // before it is sent), an invitation without an id, an account the bridge removed.
   const claimedEmails = new Set<string>();
-  for await (const state of allStates(store, connection.name)) {
-    if (state.targetEmail) claimedEmails.add(state.targetEmail.toLowerCase());
-    const account = (state.targetId ? byId.get(state.targetId) : undefined) ?? (state.targetEmail ? byEmail.get(state.targetEmail.toLowerCase()) : undefined);
-    if (account) seen.add(account);
-    if (state.updatedAt >= listedAt) continue;
-    const item = await compare(store, connection, state, account);
-    if (item) drift.push(item);
+  for await (const page of statePages(store, connection.name)) {
+    const compared: [SyncState, TargetAccount | undefined][] = [];
+    for (const state of page) {
+      if (state.targetEmail) claimedEmails.add(state.targetEmail.toLowerCase());
+      const account = (state.targetId ? byId.get(state.targetId) : undefined) ?? (state.targetEmail ? byEmail.get(state.targetEmail.toLowerCase()) : undefined);
+      if (account) seen.add(account);
+      if (state.updatedAt < listedAt) compared.push([state, account]);
+    }
+    // The users behind a page's states in one read, not one read per state.
+    const wanted = compared.filter(([state, account]) => needsUser(connection, state, account)).map(([state]) => state.userId);
+    const users = new Map((await store.getUsers(connection.name, wanted)).map((user) => [user.id, user]));
+    for (const [state, account] of compared) {
+      const item = compare(connection, state, account, users.get(state.userId) ?? null);
+      if (item) drift.push(item);
+    }
   }
   const { links, withoutUser } = await unlinked(store, connection, accounts.filter((a) => !seen.has(a)));
   drift.push(...links);
@@ -121,17 +130,24 @@ async function notifyDrift(connection: SyncConnection, drift: readonly DriftItem
   });
 }
 
-async function* allStates(store: Store, connection: string): AsyncGenerator<SyncState> {
+async function* statePages(store: Store, connection: string): AsyncGenerator<SyncState[]> {
   let after: string | undefined;
   for (;;) {
     const page = await store.listSyncStates(connection, { ...(after ? { afterUserId: after } : {}), limit: 500 });
-    yield* page;
+    yield page;
     if (page.length < 500) return;
     after = page.at(-1)?.userId;
   }
 }
 
-async function compare(store: Store, connection: SyncConnection, state: SyncState, account: TargetAccount | undefined): Promise<DriftItem | null> {
+/** Whether {@link compare} looks at the SCIM user behind a state: a managed, unheld, unprotected state whose account the target lists. */
+function needsUser(connection: SyncConnection, state: SyncState, account: TargetAccount | undefined): boolean {
+  const email = account?.email ?? state.targetEmail ?? '';
+  return account !== undefined && state.isManaged && state.status !== 'held' && !isListedProtected(connection, email);
+}
+
+/** The drift of one state against the account the target lists for it; `user` is the SCIM user behind it (tombstones included), read when {@link needsUser} says so. */
+function compare(connection: SyncConnection, state: SyncState, account: TargetAccount | undefined, user: (UserRecord & { deleted: boolean }) | null): DriftItem | null {
   const email = account?.email ?? state.targetEmail ?? '';
   if (!state.isManaged || state.status === 'held' || isListedProtected(connection, email)) return null;
   const base = { userId: state.userId, email };
@@ -140,7 +156,6 @@ async function compare(store: Store, connection: SyncConnection, state: SyncStat
     const isExpectedAbsent = state.accountStatus === 'absent' || state.accountStatus === 'disabled';
     return isExpectedAbsent ? null : { ...base, kind: 'deleted-in-target', detail: `the ${state.accountStatus} account is no longer in the target` };
   }
-  const user = await store.getUser(connection.name, state.userId, { includeDeleted: true });
   if (!user) return { ...base, kind: 'orphaned', detail: 'the account is managed by the bridge but its SCIM user is gone' };
   if (state.accountStatus === 'invited' && account.status === 'active') return { ...base, kind: 'invitation-accepted', detail: 'the invitation was accepted' };
   const isWanted = !user.deleted && user.active;

@@ -28,6 +28,11 @@ export interface SafetyContext {
   isApproved: boolean;
   /** Strict mode: a plan the target cannot carry out whole is refused before any step. */
   isStrict: boolean;
+  /**
+   * The sync states that claim one email, read under the run's target locks (apply.ts), used
+   * instead of reading them again; the check after an adoption reads afresh.
+   */
+  claims?: { email: string; states: SyncState[] };
 }
 
 /** Thrown when a plan must wait for `scim-bridge approve`; the message is the reason. */
@@ -129,12 +134,18 @@ async function claimantOf(ctx: SafetyContext, plan: Plan, account: TargetAccount
       if (byId && byId.userId !== userId) return byId;
     }
     // An invitation has no id yet (Paradime): its email is what links it.
-    const byEmail = await store.findSyncStatesByTargetEmail(connection.name, account.email);
+    const byEmail = await statesClaiming(ctx, account.email);
     return byEmail.find((s) => claims(s, userId) && (s.targetId === null || s.targetId === account.id)) ?? null;
   }
   const email = createdEmail(plan);
   if (email === undefined) return null;
-  return (await store.findSyncStatesByTargetEmail(connection.name, email)).find((s) => claims(s, userId)) ?? null;
+  return (await statesClaiming(ctx, email)).find((s) => claims(s, userId)) ?? null;
+}
+
+/** The sync states whose target email is this one: as read under the run's locks when those are for it, else from the store. */
+function statesClaiming(ctx: SafetyContext, email: string): Promise<SyncState[]> {
+  if (ctx.claims && ctx.claims.email.toLowerCase() === email.toLowerCase()) return Promise.resolve(ctx.claims.states);
+  return ctx.store.findSyncStatesByTargetEmail(ctx.connection.name, email);
 }
 
 function createdEmail(plan: Plan): string | undefined {

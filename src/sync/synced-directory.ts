@@ -22,7 +22,7 @@ export function createSyncedDirectory(store: Store, engine: SyncEngine): Directo
   const runtime = (name: string): SyncConnection | undefined => engine.connection(name);
 
   const afterUserWrite = async (connection: string, userId: string): Promise<void> => {
-    const wait = engine.waitFor(connection, userId, runtime(connection)?.settings.inlineWaitMs ?? 0);
+    const wait = engine.settle(connection, userId, runtime(connection)?.settings.inlineWaitMs ?? 0);
     engine.wake(connection);
     await wait;
   };
@@ -48,7 +48,13 @@ export function createSyncedDirectory(store: Store, engine: SyncEngine): Directo
     listGroups: (c, q, o) => store.listGroups(c, q, o),
     groupsOfUsers: (c, ids) => store.groupsOfUsers(c, ids),
     getSyncStates: (c, ids) => store.getSyncStates(c, ids),
-    createUser: async (c, input, ctx) => (await userWrite(c, null, input, ctx, (x) => store.createUser(c, input, x))) as UserRecord,
+    createUser: async (c, input, ctx) => {
+      const created = (await userWrite(c, null, input, ctx, (x) => store.createUser(c, input, x))) as UserRecord;
+      // Answered before any attempt (no inline wait): a new user is in no group and has no sync
+      // state yet, so the response needs no read of them (the SCIM layer reads them otherwise).
+      const isUnsettled = runtime(c)?.mode !== 'strict' && (runtime(c)?.settings.inlineWaitMs ?? 0) <= 0;
+      return created.related === undefined && isUnsettled ? { ...created, related: { groups: [], syncState: null } } : created;
+    },
     replaceUser: async (c, id, input, o, ctx) => (await userWrite(c, id, input, ctx, (x) => store.replaceUser(c, id, input, o, x))) as UserRecord,
     deleteUser: async (c, id, o, ctx) => void (await userWrite(c, id, null, ctx, (x) => store.deleteUser(c, id, o, x))),
     createGroup: async (c, input, ctx) => woke(engine, c, await store.createGroup(c, input, ctx)),

@@ -7,10 +7,13 @@ import { createScimUser, person } from './sync-helpers.js';
 /**
  * The worker claims jobs in batches, ahead of the free slots: one claim per half-batch of jobs
  * rather than one per job, and jobs claimed ahead but never started are given back on stop, so
- * another worker takes them at once instead of after their lease.
+ * another worker takes them at once instead of after their lease. A claim reads its jobs' input
+ * (user, groups, state); a change after the claim makes the job run again on what changed.
  */
 
 const TYPE = 'redis-enterprise';
+const GROUP = 'Claim Admins';
+const mapping = ['type: redis-enterprise', 'roles:', '  default: db_viewer', '  rules:', `    - group: ${GROUP}`, '      role: admin', 'deactivate: role:none', 'delete: delete', ''].join('\n');
 
 describe.each(['sqlite', 'postgres'] as const)('claims on %s', (kind: StoreKind) => {
   let tb: TestBridge | undefined;
@@ -63,5 +66,26 @@ describe.each(['sqlite', 'postgres'] as const)('claims on %s', (kind: StoreKind)
     // The two that ran are done; the two claimed ahead are free again, like the six never claimed.
     const free = await tb!.store.claimJobs(TYPE, { limit: 100, workerId: 'other', leaseMs: 60_000 });
     expect(free).toHaveLength(8);
+  });
+
+  it('runs a job again when its user changed after the claim read its input', async () => {
+    tb = await startTestBridge({ store: kind, types: [TYPE], runWorkers: false, mappings: { [TYPE]: mapping }, limits: { concurrency: 2 } });
+    const id = await createScimUser(tb, TYPE, okta.createUser(person('late')));
+    const scim = tb.scim(TYPE);
+    const group = (await scim.post('/Groups', okta.createGroup(GROUP)).expect(201)).body as { id: string };
+    const claims: ClaimedJob[] = [];
+    const claim = tb.store.claimJobs.bind(tb.store);
+    tb.store.claimJobs = async (connection, options) => {
+      const jobs = await claim(connection, options);
+      // Claimed, not run yet: the IdP puts the user in the admin group.
+      if (claims.length === 0 && jobs.length > 0) await scim.patch(`/Groups/${group.id}`, okta.changeMembers([], [{ value: id, display: 'late@example.com' }])).expect(204);
+      claims.push(...jobs);
+      return jobs;
+    };
+    expect(await tb.bridge.engine.drain([TYPE])).toBe(2);
+    // The first run went on the input its claim read (no group); the second on the change.
+    expect(claims.map((job) => job.input?.groups.map((g) => g.displayName))).toEqual([[], [GROUP]]);
+    expect(await tb.store.listSyncStates(TYPE)).toEqual([expect.objectContaining({ userId: id, status: 'synced', role: 'admin' })]);
+    expect(await tb.store.listJobs(TYPE)).toEqual([]);
   });
 });

@@ -20,14 +20,25 @@ describe.each(['sqlite', 'postgres'] as const)('a lease taken over by a second w
   it('keeps the second worker\'s sync state when the first one finishes late', async () => {
     tb = await startTestBridge({ store: kind, types: ['redis-enterprise'], runWorkers: false });
     const bridge = tb;
-    const userId = await createScimUser(bridge, 'redis-enterprise', okta.createUser(person('late')));
+    const who = person('late');
+    const userId = await createScimUser(bridge, 'redis-enterprise', okta.createUser(who));
+    await bridge.bridge.engine.drain(['redis-enterprise']);
+    await bridge.scim('redis-enterprise').put(`/Users/${userId}`, okta.putUser(userId, who, { givenName: 'Later' })).expect(200);
     const connection = bridge.bridge.engine.connection('redis-enterprise')!;
-    // Worker A claims the job with a short lease and stalls; worker B (the engine) takes it over and converges.
+    // Worker A claims the job with a short lease, takes its target keys and stalls; worker B (the
+    // engine) takes the job over once the lease ran out, and converges.
     const [stalled] = await bridge.store.claimJobs('redis-enterprise', { limit: 1, workerId: 'worker-a', leaseMs: 50 });
-    await eventually(async () => (await bridge.bridge.engine.drain(['redis-enterprise'])) > 0, { what: 'the lease to run out and B to converge' });
-    const converged = await waitForSync(bridge, 'redis-enterprise', userId, (s) => s.state === 'synced', 'synced by worker B');
-    // A wakes up to a failing target: its run would record the user as pending with an error.
-    await injectFault(bridge.sims.get('redis-enterprise')!, { kind: 'status', status: 503, rate: 1 });
+    let converged: unknown;
+    const lock = bridge.store.lockTargets.bind(bridge.store);
+    bridge.store.lockTargets = async (job, keys) => {
+      const holder = await lock(job, keys);
+      if (job.workerId !== 'worker-a') return holder;
+      await eventually(async () => (await bridge.bridge.engine.drain(['redis-enterprise'])) > 0, { what: 'the lease to run out and B to converge' });
+      converged = await waitForSync(bridge, 'redis-enterprise', userId, (s) => s.state === 'synced', 'synced by worker B');
+      // A wakes up to a failing target: its run would record the user as pending with an error.
+      await injectFault(bridge.sims.get('redis-enterprise')!, { kind: 'status', status: 503, rate: 1 });
+      return holder;
+    };
     const outcome = await convergeJob({ store: bridge.store, connection, guard: new RemovalGuard(bridge.store) }, stalled!);
     expect(outcome.result).toBe('retry');
     await simControl(bridge.sims.get('redis-enterprise')!, '/faults', undefined, 'DELETE');
@@ -36,6 +47,31 @@ describe.each(['sqlite', 'postgres'] as const)('a lease taken over by a second w
     const [late] = await bridge.store.listAudit({ connection: 'redis-enterprise', userId, limit: 1 });
     expect(late?.decision).toMatchObject({ outcome: 'pending', leaseLost: true });
     expect(bridge.logs.some((line) => line.includes('job lease lost'))).toBe(true);
+  });
+
+  it('sends nothing to the target from a run that lost its lease before it took its target keys', async () => {
+    tb = await startTestBridge({ store: kind, types: ['redis-enterprise'], runWorkers: false });
+    const bridge = tb;
+    const who = person('stale');
+    const userId = await createScimUser(bridge, 'redis-enterprise', okta.createUser(who));
+    await bridge.bridge.engine.drain(['redis-enterprise']);
+    await bridge.scim('redis-enterprise').put(`/Users/${userId}`, okta.putUser(userId, who, { active: false })).expect(200);
+    // A claims the deactivation (the claim reads its input) and stalls past its lease; B runs it,
+    // then the IdP turns the user on again and B converges that too.
+    const [stalled] = await bridge.store.claimJobs('redis-enterprise', { limit: 1, workerId: 'worker-a', leaseMs: 50 });
+    await eventually(async () => (await bridge.bridge.engine.drain(['redis-enterprise'])) > 0, { what: 'the lease to run out and B to converge' });
+    await bridge.scim('redis-enterprise').put(`/Users/${userId}`, okta.putUser(userId, who, { active: true })).expect(200);
+    await bridge.bridge.engine.drain(['redis-enterprise']);
+    const active = await waitForSync(bridge, 'redis-enterprise', userId, (s) => s.state === 'synced', 'active again');
+    // A wakes up with the deactivation its claim read: it must not take the user's access away.
+    const connection = bridge.bridge.engine.connection('redis-enterprise')!;
+    const outcome = await convergeJob({ store: bridge.store, connection, guard: new RemovalGuard(bridge.store) }, stalled!);
+    expect(outcome.result).toBe('busy');
+    expect(await waitForSync(bridge, 'redis-enterprise', userId, () => true, 'read')).toEqual(active);
+    const state = (await bridge.store.getSyncStates('redis-enterprise', [userId]))[0]!;
+    const account = await connection.connector.getAccount!(state.targetId!, {});
+    expect(account?.role).toBe(state.role);
+    expect(account?.role).not.toBe('none');
   });
 });
 

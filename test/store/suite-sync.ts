@@ -110,6 +110,33 @@ export function syncTests(t: SuiteContext): void {
       expect(await t.store().loadSyncInput(conn, 'purged')).toEqual({ user: null, state: state(conn, 'purged'), groups: [] });
     });
 
+    it('reads several users by id in one read, tombstones included, absent ones left out', async () => {
+      const conn = newConnection();
+      const [a, b, c] = (await createUsers(t.store(), conn, 3)) as [string, string, string];
+      await t.store().deleteUser(conn, b, {}, ctx());
+      const found = await t.store().getUsers(conn, [a, b, 'nobody', a]);
+      expect(found.map((u) => [u.id, u.deleted]).sort()).toEqual([[a, false], [b, true]].sort());
+      expect(found.find((u) => u.id === a)).toEqual(await t.store().getUser(conn, a, { includeDeleted: true }));
+      expect(await t.store().getUsers(conn, [])).toEqual([]);
+      expect(await t.store().getUsers(newConnection(), [c])).toEqual([]);
+    });
+
+    it('reads each claimed job\'s sync input with the claim, as loadSyncInput reads it', async () => {
+      const conn = newConnection();
+      const [grouped, plain, gone, stated] = (await createUsers(t.store(), conn, 4)) as [string, string, string, string];
+      await t.store().createGroup(conn, { displayName: 'viewers', externalId: 'okta-9', attributes: {}, members: [grouped, gone] }, ctx());
+      await t.store().createGroup(conn, { displayName: 'Admins', externalId: null, attributes: {}, members: [grouped, stated] }, ctx());
+      await t.store().putSyncState(state(conn, stated, { role: 'admin' }));
+      await t.store().putSyncState(state(conn, gone));
+      await t.store().deleteUser(conn, gone, {}, ctx());
+      // One of each: groups in name order, none, a tombstone (its groups dropped), a state.
+      const claimed = await t.store().claimJobs(conn, claim('w1'));
+      expect(claimed.map((job) => job.userId).sort()).toEqual([grouped, plain, gone, stated].sort());
+      for (const job of claimed) expect({ userId: job.userId, input: job.input }).toEqual({ userId: job.userId, input: await t.store().loadSyncInput(conn, job.userId) });
+      expect(claimed.find((job) => job.userId === grouped)?.input?.groups.map((g) => g.displayName)).toEqual(['Admins', 'viewers']);
+      expect(claimed.find((job) => job.userId === gone)?.input).toMatchObject({ user: { id: gone, deleted: true }, state: state(conn, gone), groups: [] });
+    });
+
     it('records a run in one transaction: state under the lease, audit always, the job completed on request', async () => {
       const conn = newConnection();
       const [a, b, c] = await createUsers(t.store(), conn, 3);

@@ -72,10 +72,11 @@ export function targetLockTests(t: SuiteContext): void {
 
     it('locks target keys for a leased job; another job sees who holds them until the lease ends', async () => {
       const conn = newConnection();
-      const [a, b] = (await createUsers(t.store(), conn, 2)) as [string, string];
-      const jobs = await t.store().claimJobs(conn, claim('w1', 1_500));
-      const jobA = jobs.find((j) => j.userId === a)!;
-      const jobB = jobs.find((j) => j.userId === b)!;
+      await createUsers(t.store(), conn, 2);
+      // A's lease is short, B's long: a lock is only taken while its own job's lease is live.
+      const [jobA] = (await t.store().claimJobs(conn, claim('w1', 1_500, 1))) as [ClaimedJob];
+      const [jobB] = (await t.store().claimJobs(conn, claim('w1', 60_000, 1))) as [ClaimedJob];
+      const a = jobA.userId;
       expect(await t.store().lockTargets(jobA, ['email:shared@example.com', 'id:7'])).toBeNull();
       expect(await t.store().lockTargets(jobA, ['email:shared@example.com', 'id:7'])).toBeNull();
       expect(await t.other().lockTargets(jobB, ['email:other@example.com', 'id:7'])).toBe(a);
@@ -86,6 +87,47 @@ export function targetLockTests(t: SuiteContext): void {
       // A lock lapses with its lease: past A's lease, B takes A's key.
       expect(await t.store().lockTargets(jobB, ['email:renamed@example.com'])).toBe(a);
       await eventually(async () => (await t.store().lockTargets(jobB, ['email:renamed@example.com'])) === null, { timeoutMs: 5_000, what: "A's key lapsed with its lease" });
+    });
+
+    it('takes no key for a job whose lease lapsed, and drops none of the new holder\'s', async () => {
+      const conn = newConnection();
+      const [a] = (await createUsers(t.store(), conn, 1)) as [string];
+      const [stalled] = (await t.store().claimJobs(conn, claim('w-stalled', 200))) as [ClaimedJob];
+      const [b] = (await createUsers(t.store(), conn, 1, 'other')) as [string];
+      const jobs: ClaimedJob[] = [];
+      await eventually(async () => (jobs.push(...(await t.store().claimJobs(conn, claim('w-new')))), jobs.some((j) => j.userId === a)), { timeoutMs: 5_000, what: 'the stalled lease taken over' });
+      const taken = jobs.find((j) => j.userId === a)!;
+      const other = jobs.find((j) => j.userId === b)!;
+      expect(await t.store().lockTargets(taken, ['email:a@example.com', 'id:1'])).toBeNull();
+      // The stalled run wakes up: no key of its own, none it wants, and the new holder's stay.
+      expect(await t.store().lockTargets(stalled, ['email:stale@example.com'])).not.toBeNull();
+      expect(await t.store().lockTargets(stalled, ['email:a@example.com'])).not.toBeNull();
+      expect(await t.store().lockTargets(stalled, [])).toBeNull();
+      expect(await t.store().lockTargets(other, ['email:stale@example.com'])).toBeNull();
+      expect(await t.store().lockTargets(other, ['id:1'])).toBe(a);
+      expect(await t.store().lockTargets(other, ['email:a@example.com'])).toBe(a);
+    });
+
+    it('locks and reads the states that claim an email in one unit, only once the keys are the job\'s', async () => {
+      const conn = newConnection();
+      const [a, b] = (await createUsers(t.store(), conn, 2)) as [string, string];
+      const jobs = await t.store().claimJobs(conn, claim('w1'));
+      const jobA = jobs.find((j) => j.userId === a)!;
+      const jobB = jobs.find((j) => j.userId === b)!;
+      await t.store().putSyncState(linked(conn, b, null, { status: 'pending', accountStatus: 'absent' }));
+      await t.store().putSyncState(linked(conn, 'gone', null, { status: 'failed', targetEmail: 'other@example.com', accountStatus: 'absent' }));
+      const work = () => (t.store() instanceof SqlStore ? { ...(t.store() as SqlStore).work } : null);
+      const before = work();
+      const locked = await t.store().lockTargetsAndClaims(jobA, ['email:shared@example.com'], 'SHARED@example.com');
+      const after = work();
+      expect(locked).toEqual({ holder: null, claims: [linked(conn, b, null, { status: 'pending', accountStatus: 'absent' })] });
+      // One unit of work: on PostgreSQL one statement, on SQLite one transaction.
+      if (before && after) expect(after.commits - before.commits).toBe(1);
+      if (before && after && t.store() instanceof SqlStore && (t.store() as SqlStore).dialect === 'postgres') expect(after.roundTrips - before.roundTrips).toBe(1);
+      expect(await t.store().lockTargetsAndClaims(jobA, ['email:nobody@example.com'], 'nobody@example.com')).toEqual({ holder: null, claims: [] });
+      // Another job holds a key: its holder, and no states.
+      expect(await t.store().lockTargets(jobA, ['email:shared@example.com'])).toBeNull();
+      expect(await t.store().lockTargetsAndClaims(jobB, ['email:shared@example.com'], 'shared@example.com')).toEqual({ holder: a, claims: [] });
     });
 
     it('frees a job\'s keys when it is completed, retried or released', async () => {

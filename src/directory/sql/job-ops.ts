@@ -4,7 +4,7 @@ import type { ClaimedJob, ClaimOptions, HoldOutcome, JobLease, JobRow, JobStats,
 import type { Dialect } from './dialect.js';
 import { jobColumns, leaseTimes, toJob, toNumber } from './rows.js';
 import { empty, raw, sql, type Sql } from './sql.js';
-import { exec, first, rows, type Tx } from './tx.js';
+import { exec, first, rows, type Row, type Tx } from './tx.js';
 
 /**
  * The outbox: one `sync_jobs` row per user, coalesced. Enqueueing is one upsert statement
@@ -33,17 +33,22 @@ export function userIdList(d: Dialect, ids: Iterable<string>): Sql {
  * and keeps its hold.
  */
 export function* enqueue(d: Dialect, connection: string, users: Sql, reason: Reason, requestId: string | undefined): Tx<number> {
+  return yield* exec(enqueueStatement(d, connection, users, reason, requestId));
+}
+
+/** The statement of {@link enqueue}, for a caller that runs it inside another one (a data-modifying WITH). */
+export function enqueueStatement(d: Dialect, connection: string, users: Sql, reason: Reason, requestId: string | undefined): Sql {
   const requestIds = requestId === undefined ? [] : [requestId];
   const current = raw('sync_jobs.request_ids');
   const appended = requestId === undefined ? current : d.appendCapped(current, requestId, MAX_REQUEST_IDS);
   // SQLite needs a WHERE in INSERT ... SELECT ... ON CONFLICT to parse it (sqlite.org/lang_upsert.html).
-  return yield* exec(sql`INSERT INTO sync_jobs (connection, user_id, generation, reason, request_ids, enqueued_at, available_at, attempts)
+  return sql`INSERT INTO sync_jobs (connection, user_id, generation, reason, request_ids, enqueued_at, available_at, attempts)
     SELECT CAST(${connection} AS TEXT), src.user_id, 1, CAST(${reason} AS TEXT), ${d.json(requestIds)}, ${d.now}, ${d.now}, 0
     FROM (${users}) AS src WHERE true
     ON CONFLICT (connection, user_id) DO UPDATE SET generation = sync_jobs.generation + 1, reason = excluded.reason, parked_at = NULL, approved_by = NULL,
       request_ids = ${appended},
       enqueued_at = ${d.least(raw('sync_jobs.enqueued_at'), raw('excluded.enqueued_at'))},
-      available_at = ${d.least(raw('sync_jobs.available_at'), raw('excluded.available_at'))}`);
+      available_at = ${d.least(raw('sync_jobs.available_at'), raw('excluded.available_at'))}`;
 }
 
 /** Enqueues the given users of a connection that exist (live or tombstoned), or all of them. */
@@ -62,18 +67,31 @@ export function* enqueueNew(d: Dialect, connection: string, jobIds: readonly str
     ON CONFLICT (connection, user_id) DO NOTHING`);
 }
 
-/** Claims due, unheld jobs whose lease is free or expired, oldest first, in one statement. */
-export function* claimJobs(d: Dialect, connection: string, options: ClaimOptions): Tx<ClaimedJob[]> {
+/** A claim's statement in two parts, `due` (the rows it picks) and `update` (the lease it sets on them, returning the job rows), and its lease token. */
+export interface ClaimParts {
+  due: Sql;
+  update: Sql;
+  leaseToken: string;
+}
+
+/**
+ * The parts of a claim of due, unheld jobs whose lease is free or expired, oldest first, run as
+ * one statement: `WITH due AS MATERIALIZED (due) update`. A materialized CTE picks the rows once.
+ * As an IN (subquery), PostgreSQL may rescan the subquery per row; a rescan skips the row this
+ * statement just updated and locks the next one, so a claim of 1 could take 2 (seen with a 2-row queue).
+ */
+export function claimParts(d: Dialect, connection: string, options: ClaimOptions): ClaimParts {
   const leaseToken = randomUUID();
   const due = sql`SELECT user_id FROM sync_jobs WHERE connection = ${connection} AND held_reason IS NULL AND available_at <= ${d.now}
     AND (locked_until IS NULL OR locked_until <= ${d.now}) ORDER BY available_at, user_id LIMIT ${Math.max(0, options.limit)}${d.lock.skipLocked}`;
-  // A materialized CTE picks the rows once. As an IN (subquery), PostgreSQL may rescan the
-  // subquery per row; a rescan skips the row this statement just updated and locks the next one,
-  // so a claim of 1 could take 2 (seen with a 2-row queue).
-  const claimed = yield* rows(sql`WITH due AS MATERIALIZED (${due})
-    UPDATE sync_jobs SET locked_by = ${options.workerId}, locked_until = ${d.now} + ${options.leaseMs}, lease_token = ${leaseToken}
-    WHERE connection = ${connection} AND user_id IN (SELECT user_id FROM due) RETURNING ${jobColumns}`);
-  return claimed
+  const update = sql`UPDATE sync_jobs SET locked_by = ${options.workerId}, locked_until = ${d.now} + ${options.leaseMs}, lease_token = ${leaseToken}
+    WHERE connection = ${connection} AND user_id IN (SELECT user_id FROM due) RETURNING ${jobColumns}`;
+  return { due, update, leaseToken };
+}
+
+/** The claimed jobs of a claim's rows, oldest first. */
+export function claimedJobs(found: readonly Row[], options: ClaimOptions, leaseToken: string): ClaimedJob[] {
+  return found
     .map((row) => ({ ...toJob(row), workerId: options.workerId, leaseToken, ...leaseTimes(row, options.leaseMs) }))
     .sort((a, b) => a.availableAt - b.availableAt || (a.userId < b.userId ? -1 : 1));
 }

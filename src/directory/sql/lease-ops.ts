@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { ClaimedJob, LeasedJob, LeaseOptions } from '../store.js';
+import type { ClaimedJob, LeasedJob, LeaseOptions, SyncState, TargetLock } from '../store.js';
 import type { Dialect } from './dialect.js';
-import { jobColumns, leaseTimes, toJob } from './rows.js';
+import { jobColumns, leaseTimes, toJob, toNumber, toSyncState } from './rows.js';
+import { findSyncStatesByTargetEmail, stateColumns } from './sync-ops.js';
 import { raw, sql, type Sql } from './sql.js';
 import { exec, first, rows, type Tx } from './tx.js';
 
@@ -60,25 +61,54 @@ function isLive(d: Dialect, table: string): Sql {
  * so they read as lapsed.)
  */
 export function* lockTargets(d: Dialect, job: ClaimedJob, keys: readonly string[]): Tx<string | null> {
+  return (yield* lockTargetsAndClaims(d, job, keys, undefined)).holder;
+}
+
+/**
+ * {@link lockTargets}, and, once every key is the job's, the sync states whose target email is
+ * `claimsOf` (the claimant check of a create: read under the locks, in the locking statement on
+ * PostgreSQL, so a create costs no round trip of its own for it; in the same transaction on SQLite).
+ */
+export function* lockTargetsAndClaims(d: Dialect, job: ClaimedJob, keys: readonly string[], claimsOf: string | undefined): Tx<TargetLock> {
   const { connection, userId, leaseToken } = job;
   const wanted = [...new Set(keys)];
+  // Only while the job's own lease is live: a run that lost it (its worker stalled past it) takes
+  // no key and drops none of the new holder's, so it reaches no target with the input its claim read.
+  const isLeaseLive = sql`EXISTS (SELECT 1 FROM sync_jobs j WHERE j.connection = ${connection} AND j.user_id = ${userId}
+    AND j.lease_token = ${leaseToken} AND j.locked_until > ${d.now})`;
+  const claimsRead = (): Tx<SyncState[]> => (claimsOf === undefined ? none() : findSyncStatesByTargetEmail(connection, claimsOf));
   if (wanted.length === 0) {
-    yield* exec(sql`DELETE FROM sync_target_locks WHERE connection = ${connection} AND user_id = ${userId}`);
-    return null;
+    yield* exec(sql`DELETE FROM sync_target_locks WHERE connection = ${connection} AND user_id = ${userId} AND ${isLeaseLive}`);
+    return { holder: null, claims: yield* claimsRead() };
   }
   const list = d.list(wanted);
-  const dropOlder = sql`DELETE FROM sync_target_locks WHERE connection = ${connection} AND user_id = ${userId} AND target_key NOT IN (${list})`;
+  const dropOlder = sql`DELETE FROM sync_target_locks WHERE connection = ${connection} AND user_id = ${userId} AND target_key NOT IN (${list}) AND ${isLeaseLive}`;
   // A lapsed lock is taken over in place; a live one of another job is left (not counted). The jobs
   // of one claim share a lease token: a lock is the job's own by its user and token together.
   const take = sql`INSERT INTO sync_target_locks (connection, target_key, user_id, lease_token)
-    SELECT CAST(${connection} AS TEXT), value, CAST(${userId} AS TEXT), CAST(${leaseToken} AS TEXT) FROM (${list}) AS keys WHERE true
+    SELECT CAST(${connection} AS TEXT), value, CAST(${userId} AS TEXT), CAST(${leaseToken} AS TEXT) FROM (${list}) AS keys WHERE ${isLeaseLive}
     ON CONFLICT (connection, target_key) DO UPDATE SET user_id = excluded.user_id, lease_token = excluded.lease_token
     WHERE (sync_target_locks.user_id = excluded.user_id AND sync_target_locks.lease_token = excluded.lease_token) OR NOT ${isLive(d, 'sync_target_locks')}`;
   let taken = 0;
-  for (const statement of d.beside(dropOlder, take)) taken = yield* exec(statement);
-  if (taken === wanted.length) return null;
+  let claims: SyncState[] | null = null;
+  if (d.writesInWith && claimsOf !== undefined) {
+    // One statement: the lock, and beside it the states of the email (one row of NULLs when none).
+    const found = yield* rows(sql`WITH deleted AS (${dropOlder}), taken AS (${take} RETURNING 1)
+      SELECT (SELECT count(*) FROM taken) AS taken_count, ${stateColumns} FROM (SELECT 1 AS one) AS one
+      LEFT JOIN sync_state ON sync_state.connection = ${connection} AND sync_state.target_email_ci = ${claimsOf.toLowerCase()} ORDER BY user_id`);
+    taken = toNumber(found[0]?.taken_count ?? 0);
+    claims = found.filter((row) => row.status !== null && row.status !== undefined).map(toSyncState);
+  } else {
+    for (const statement of d.beside(dropOlder, take)) taken = yield* exec(statement);
+  }
+  if (taken === wanted.length) return { holder: null, claims: claims ?? (yield* claimsRead()) };
   const holders = yield* rows(sql`SELECT user_id FROM sync_target_locks WHERE connection = ${connection} AND target_key IN (${list})
     AND user_id <> ${userId} ORDER BY user_id LIMIT 1`);
-  // A holder that let go between the two statements still made this attempt lose: try again later.
-  return holders[0] === undefined ? 'another job' : String(holders[0].user_id);
+  // A holder that let go between the two statements, or a lost lease, still made this attempt lose: try again later.
+  return { holder: holders[0] === undefined ? 'another job' : String(holders[0].user_id), claims: [] };
+}
+
+/** A unit of work that reads nothing. */
+function* none(): Tx<SyncState[]> {
+  return [];
 }

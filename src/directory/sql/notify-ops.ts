@@ -44,7 +44,7 @@ export function* claimNotifications(d: Dialect, webhook: string, claim: Notifica
   const leaseToken = randomUUID();
   const due = sql`SELECT id FROM notify_outbox WHERE webhook = ${webhook} AND available_at <= ${d.now}
     AND (locked_until IS NULL OR locked_until <= ${d.now}) ORDER BY created_at, id LIMIT ${Math.max(0, claim.limit)}${d.lock.skipLocked}`;
-  // Materialized, as in job-ops.ts claimJobs: the due rows are picked once.
+  // Materialized, as in job-ops.ts claimParts: the due rows are picked once.
   const claimed = yield* rows(sql`WITH due AS MATERIALIZED (${due})
     UPDATE notify_outbox SET lease_token = ${leaseToken}, locked_until = ${d.now} + ${Math.max(1, Math.round(claim.leaseMs))}
     WHERE id IN (SELECT id FROM due) RETURNING ${columns}, ${d.now} AS now`);

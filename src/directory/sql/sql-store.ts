@@ -1,6 +1,9 @@
 import type { GroupChange, GroupInput, GroupRecord, JobReason, ListPage, ListQuery, UserGroupRef, UserInput, UserRecord, WriteContext, WriteOptions } from '../model.js';
 import type { LockPurpose, StoreLock } from '../store-lock.js';
-import type { AuditRecord, ClaimedJob, ClaimedNotification, ClaimOptions, HoldOutcome, JobLease, JobRow, JobStats, LeasedJob, LeaseOptions, NotificationClaim, NotificationInput, NotificationRetry, NotificationStats, RetryOptions, RunRecord, Store, SyncInput, SyncState, SyncStatePage, SyncSummary, UnmanagedReport, UnmanagedReportInput } from '../store.js';
+import type {
+  AuditRecord, ClaimedJob, ClaimedNotification, NotificationClaim, NotificationInput, NotificationRetry, NotificationStats, ClaimOptions, HoldOutcome, JobLease, JobRow, JobStats,
+  LeasedJob, LeaseOptions, RetryOptions, RunRecord, Store, SyncInput, SyncState, SyncStatePage, SyncSummary, TargetLock, UnmanagedReport, UnmanagedReportInput,
+} from '../store.js';
 import type { SlidingWindow, TokenBucket, WindowCount } from '../coordination.js';
 import { isBridgeError } from '../../errors.js';
 import * as coord from './coord-ops.js';
@@ -79,7 +82,8 @@ export abstract class SqlStore implements Store {
   }
 
   createUser(connection: string, input: UserInput, ctx: WriteContext): Promise<UserRecord> {
-    return this.run('write', () => users.createUser(this.d, connection, input, ctx));
+    // One statement where the database writes in WITH (user-ops.ts): atomic without a transaction.
+    return this.run(this.d.writesInWith ? 'autocommit' : 'write', () => users.createUser(this.d, connection, input, ctx));
   }
   getUser(connection: string, id: string, options: { includeDeleted?: boolean; related?: boolean } = {}): Promise<(UserRecord & { deleted: boolean }) | null> {
     const d = this.d;
@@ -94,6 +98,9 @@ export abstract class SqlStore implements Store {
       if (user === null || options.related !== true) return user;
       return (yield* withRelations(d, connection, [user]))[0] ?? null;
     });
+  }
+  getUsers(connection: string, ids: readonly string[]): Promise<(UserRecord & { deleted: boolean })[]> {
+    return this.run('read', () => users.getUsers(this.d, connection, ids));
   }
   replaceUser(connection: string, id: string, input: UserInput, options: WriteOptions, ctx: WriteContext): Promise<UserRecord> {
     return this.run('write', () => users.replaceUser(this.d, connection, id, input, options, ctx));
@@ -131,7 +138,7 @@ export abstract class SqlStore implements Store {
   }
 
   claimJobs(connection: string, options: ClaimOptions): Promise<ClaimedJob[]> {
-    return this.run('autocommit', () => jobs.claimJobs(this.d, connection, options));
+    return this.run('autocommit', () => sync.claimJobsWithInput(this.d, connection, options));
   }
   claimableIn(connection: string, userIds: readonly string[]): Promise<number | null> {
     return this.run('read', () => jobs.claimableIn(this.d, connection, userIds));
@@ -171,6 +178,9 @@ export abstract class SqlStore implements Store {
   }
   lockTargets(job: ClaimedJob, keys: readonly string[]): Promise<string | null> {
     return this.run('autocommit', () => leases.lockTargets(this.d, job, keys));
+  }
+  lockTargetsAndClaims(job: ClaimedJob, keys: readonly string[], email: string): Promise<TargetLock> {
+    return this.run('autocommit', () => leases.lockTargetsAndClaims(this.d, job, keys, email));
   }
   jobStats(): Promise<JobStats[]> {
     return this.run('read', () => jobs.jobStats(this.d));

@@ -1,7 +1,8 @@
 import type { UserGroupRef } from '../model.js';
-import type { AuditRecord, ClaimedJob, JobLease, RunRecord, SyncInput, SyncState, SyncStatePage, SyncStatus, SyncSummary } from '../store.js';
+import type { AuditRecord, ClaimedJob, ClaimOptions, JobLease, RunRecord, SyncInput, SyncState, SyncStatePage, SyncStatus, SyncSummary } from '../store.js';
 import type { Dialect } from './dialect.js';
-import { deleteJob, freeLease, holdsLease, leased } from './job-ops.js';
+import { claimedJobs, claimParts, deleteJob, freeLease, holdsLease, leased } from './job-ops.js';
+import { groupsOfUsers } from './member-ops.js';
 import { enqueueNotifications } from './notify-ops.js';
 import { fromJson, toAudit, toNumber, toSyncState, toUser, userColumns } from './rows.js';
 import { empty, join, raw, sql, type Sql } from './sql.js';
@@ -43,11 +44,29 @@ export function* loadSyncInput(d: Dialect, connection: string, userId: string): 
     const [state] = yield* getSyncStates(d, connection, [userId]);
     return { user, state: state ?? null, groups: user && !user.deleted ? yield* groupsOfUser(connection, userId) : [] };
   }
-  const row = yield* first(sql`SELECT ${userColumns}, ${joinedState}, (SELECT ${d.jsonRows([raw('g.id'), raw('g.display_name'), raw('g.external_id')], raw('g.display_name_ci, g.id'))}
-      FROM group_members gm JOIN groups g ON g.connection = gm.connection AND g.id = gm.group_id WHERE gm.connection = ${connection} AND gm.member_id = k.id) AS user_groups
-    FROM (SELECT CAST(${userId} AS TEXT) AS id) AS k
-    LEFT JOIN users u ON u.connection = ${connection} AND u.id = k.id
-    LEFT JOIN sync_state s ON s.connection = ${connection} AND s.user_id = k.id`);
+  const key = raw('k.id');
+  const row = yield* first(sql`SELECT ${inputColumns(d, connection, key)} FROM (SELECT CAST(${userId} AS TEXT) AS id) AS k ${inputJoins(connection, key)}`);
+  return inputOfRow(row, userId);
+}
+
+/**
+ * PostgreSQL: the columns of a user's sync input beside a row that names the user (`key`): the
+ * user's columns, the state's as `s_` columns, the groups aggregated as `user_groups`; with
+ * {@link inputJoins}, decoded by {@link inputOfRow}.
+ */
+function inputColumns(d: Dialect, connection: string, key: Sql): Sql {
+  return sql`${userColumns}, ${joinedState}, (SELECT ${d.jsonRows([raw('g.id'), raw('g.display_name'), raw('g.external_id')], raw('g.display_name_ci, g.id'))}
+      FROM group_members gm JOIN groups g ON g.connection = gm.connection AND g.id = gm.group_id WHERE gm.connection = ${connection} AND gm.member_id = ${key}) AS user_groups`;
+}
+
+/** The joins of {@link inputColumns}: either side may be missing. */
+function inputJoins(connection: string, key: Sql): Sql {
+  return sql`LEFT JOIN users u ON u.connection = ${connection} AND u.id = ${key}
+    LEFT JOIN sync_state s ON s.connection = ${connection} AND s.user_id = ${key}`;
+}
+
+/** A user's sync input from a row of {@link inputColumns}. */
+function inputOfRow(row: Row | undefined, userId: string): SyncInput {
   const user = row === undefined || row.id === null || row.id === undefined ? null : toUser(row);
   const stateRow: Row = {};
   for (const name of stateNames) stateRow[name] = row?.[`s_${name}`];
@@ -55,6 +74,45 @@ export function* loadSyncInput(d: Dialect, connection: string, userId: string): 
   if (!user || user.deleted) return { user, state, groups: [] };
   const listed = row?.user_groups === null || row?.user_groups === undefined ? [] : fromJson<[unknown, unknown, unknown][]>(row.user_groups);
   return { user, state, groups: listed.map(([groupId, displayName, externalId]) => toGroupRef(userId, groupId, displayName, externalId)) };
+}
+
+/**
+ * Claims jobs (job-ops.ts) and reads each one's sync input with the claim, so a job starts
+ * without a read of its own. Reading before the run is safe: a change to the user after the
+ * claim bumps the job's generation, and the run's generation-fenced completion then leaves the
+ * job due, to run again on what changed, as when the change comes while the job runs; the sync
+ * state only this job's lease writes. PostgreSQL: one statement, the claim's (its rows joined to
+ * the users, states and groups); SQLite: three reads for the batch in the claim's transaction.
+ */
+export function* claimJobsWithInput(d: Dialect, connection: string, options: ClaimOptions): Tx<ClaimedJob[]> {
+  const { due, update, leaseToken } = claimParts(d, connection, options);
+  if (d.writesInWith) {
+    const key = raw('claimed.user_id');
+    const found = yield* rows(sql`WITH due AS MATERIALIZED (${due}), claimed AS (${update})
+      SELECT claimed.*, ${inputColumns(d, connection, key)} FROM claimed ${inputJoins(connection, key)}`);
+    const inputs = new Map(found.map((row) => [String(row.user_id), inputOfRow(row, String(row.user_id))]));
+    return claimedJobs(found, options, leaseToken).map((job) => withInput(job, inputs.get(job.userId)));
+  }
+  const jobs = claimedJobs(yield* rows(sql`WITH due AS MATERIALIZED (${due}) ${update}`), options, leaseToken);
+  const inputs = yield* loadSyncInputs(d, connection, jobs.map((job) => job.userId));
+  return jobs.map((job) => withInput(job, inputs.get(job.userId)));
+}
+
+const withInput = (job: ClaimedJob, input: SyncInput | undefined): ClaimedJob => (input === undefined ? job : { ...job, input });
+
+/** The sync inputs of several users in three reads (users, states, groups): SQLite's batch of {@link loadSyncInput}. */
+function* loadSyncInputs(d: Dialect, connection: string, userIds: readonly string[]): Tx<Map<string, SyncInput>> {
+  const inputs = new Map<string, SyncInput>();
+  if (userIds.length === 0) return inputs;
+  const ids = userIds.length === 1 ? sql`u.id = ${userIds[0]}` : sql`u.id IN (${d.list(userIds)})`;
+  const users = (yield* rows(sql`SELECT ${userColumns} FROM users u WHERE u.connection = ${connection} AND ${ids}`)).map(toUser);
+  const states = new Map((yield* getSyncStates(d, connection, userIds)).map((state) => [state.userId, state]));
+  const live = users.filter((user) => !user.deleted).map((user) => user.id);
+  const groups = live.length === 0 ? [] : yield* groupsOfUsers(d, connection, live);
+  for (const userId of userIds) inputs.set(userId, { user: null, state: states.get(userId) ?? null, groups: [] });
+  for (const user of users) inputs.set(user.id, { user, state: states.get(user.id) ?? null, groups: [] });
+  for (const ref of groups) inputs.get(ref.userId)?.groups.push(ref);
+  return inputs;
 }
 
 /** One user's groups by name, by the member index (an equality, not an IN list). */

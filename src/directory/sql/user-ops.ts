@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { BridgeError, isBridgeError } from '../../errors.js';
 import type { UserInput, UserRecord, WriteContext, WriteOptions } from '../model.js';
 import type { Dialect } from './dialect.js';
-import { enqueue, userIdList } from './job-ops.js';
+import { enqueue, enqueueStatement, userIdList } from './job-ops.js';
 import { toLiveUser, toUser, userColumns } from './rows.js';
-import { join, sql, type Sql } from './sql.js';
+import { empty, join, sql, type Sql } from './sql.js';
 import { exec, first, rows, type Row, type Tx } from './tx.js';
 
 /**
@@ -35,10 +35,16 @@ export function notFound(kind: 'User' | 'Group', id: string): BridgeError {
   return new BridgeError('NOT_FOUND', `${kind} ${id} not found`, { details: { id } });
 }
 
-function* insertEmails(connection: string, userId: string, emails: UserInput['emails']): Tx<void> {
-  if (emails.length === 0) return;
+/** The INSERT of a user's emails; null when there are none. */
+function emailsInsert(connection: string, userId: string, emails: UserInput['emails']): Sql | null {
+  if (emails.length === 0) return null;
   const values = emails.map((e) => sql`(${connection}, ${userId}, ${e.value.toLowerCase()}, ${e.type === null ? null : e.type.toLowerCase()}, ${e.primary})`);
-  yield* exec(sql`INSERT INTO user_emails (connection, user_id, value_ci, type_ci, is_primary) VALUES ${join(values, ', ')}`);
+  return sql`INSERT INTO user_emails (connection, user_id, value_ci, type_ci, is_primary) VALUES ${join(values, ', ')}`;
+}
+
+function* insertEmails(connection: string, userId: string, emails: UserInput['emails']): Tx<void> {
+  const insert = emailsInsert(connection, userId, emails);
+  if (insert !== null) yield* exec(insert);
 }
 
 /** Reads a live user and locks its row (PostgreSQL) for the rest of the transaction. */
@@ -48,19 +54,31 @@ function* lockLiveUser(connection: string, id: string, lock: Sql): Tx<Row> {
   return row;
 }
 
-/** Creates a user and enqueues its job. */
+/**
+ * Creates a user and enqueues its job. Where the database writes in WITH (PostgreSQL), the user,
+ * its emails and its job are one statement, atomic on its own (the caller runs it without BEGIN
+ * and COMMIT: one round trip instead of five); elsewhere three statements in the transaction.
+ */
 export function* createUser(d: Dialect, connection: string, input: UserInput, ctx: WriteContext): Tx<UserRecord> {
   const now = Date.now();
   const id = ctx.newId ?? randomUUID();
-  try {
-    yield* exec(sql`INSERT INTO users (connection, id, user_name, user_name_ci, external_id, active, attributes, version, created, last_modified)
+  const insertUser = sql`INSERT INTO users (connection, id, user_name, user_name_ci, external_id, active, attributes, version, created, last_modified)
       VALUES (${connection}, ${id}, ${input.userName}, ${input.userName.toLowerCase()}, ${input.externalId}, ${input.active},
-        ${d.json(input.attributes)}, 1, ${now}, ${now})`);
+        ${d.json(input.attributes)}, 1, ${now}, ${now})`;
+  const insertEmails = emailsInsert(connection, id, input.emails);
+  const enqueueJob = enqueueStatement(d, connection, userIdList(d, [id]), 'user.created', ctx.requestId);
+  // The emails' foreign key is checked at the end of the statement, when the user row is there.
+  const emails = insertEmails === null ? empty : sql`, emails AS (${insertEmails})`;
+  try {
+    // In one statement the only unique key that can clash is the user's (emails have none, the job upserts).
+    yield* exec(d.writesInWith ? sql`WITH new_user AS (${insertUser})${emails} ${enqueueJob}` : insertUser);
   } catch (err) {
     throw uniquenessOf(err, 'userName', input.userName);
   }
-  yield* insertEmails(connection, id, input.emails);
-  yield* enqueue(d, connection, userIdList(d, [id]), 'user.created', ctx.requestId);
+  if (!d.writesInWith) {
+    if (insertEmails !== null) yield* exec(insertEmails);
+    yield* exec(enqueueJob);
+  }
   const { userName, externalId, active, attributes } = input;
   return { id, userName, externalId, active, attributes, version: 1, created: now, lastModified: now };
 }
@@ -71,6 +89,13 @@ export function* getUser(connection: string, id: string, includeDeleted: boolean
   if (row === undefined) return null;
   const user = toUser(row);
   return user.deleted && !includeDeleted ? null : user;
+}
+
+/** Users by id, tombstones included; absent ones are left out. */
+export function* getUsers(d: Dialect, connection: string, ids: readonly string[]): Tx<(UserRecord & { deleted: boolean })[]> {
+  if (ids.length === 0) return [];
+  const found = yield* rows(sql`SELECT ${userColumns} FROM users u WHERE u.connection = ${connection} AND u.id IN (${d.list([...new Set(ids)])})`);
+  return found.map(toUser);
 }
 
 /** Replaces a live user (PUT, or a PATCH applied by the SCIM layer) and enqueues its job. */

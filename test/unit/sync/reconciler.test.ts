@@ -89,4 +89,29 @@ describe('reconcileConnection', () => {
       ['role-changed', 'demoted@example.com'],
     ]);
   });
+
+  it('reads the users behind a page of states in one read, and still finds what each one shows', async () => {
+    const roles: [string, string][] = [];
+    for (let i = 0; i < 12; i++) {
+      const email = `page${i}@example.com`;
+      const id = await user(email);
+      // Every third one's role was changed in the target's console; one is deleted in the IdP below (a tombstone).
+      const listed = account(String(100 + i), email, i % 3 === 0 ? 'admin' : 'db_viewer');
+      accounts.push(listed);
+      await store.putSyncState(stateOf(id, { ...listed, role: 'db_viewer' }, Date.now() - 1_000));
+      roles.push([id, email]);
+    }
+    const [orphanId] = roles[1]!;
+    await store.deleteUser('c', orphanId, {}, { requestId: 'r' });
+    const reads = { getUser: 0, getUsers: 0 };
+    const getUser = store.getUser.bind(store);
+    const getUsers = store.getUsers.bind(store);
+    store.getUser = (...args) => (reads.getUser++, getUser(...args));
+    store.getUsers = (...args) => (reads.getUsers++, getUsers(...args));
+    const report = await reconcileConnection(store, connection());
+    expect(reads).toEqual({ getUser: 0, getUsers: 1 });
+    expect(report.drift.filter((d) => d.kind === 'role-changed').map((d) => d.email).sort()).toEqual(['page0@example.com', 'page3@example.com', 'page6@example.com', 'page9@example.com']);
+    // A tombstone still stands behind its state (read with the others): not an orphan.
+    expect(report.drift.filter((d) => d.userId === orphanId).map((d) => d.kind)).not.toContain('orphaned');
+  });
 });
