@@ -189,6 +189,31 @@ async function adminsInTarget(sim: SimChild): Promise<number> {
   return state.users.filter((u) => u.role === 'admin' && u.email.endsWith('@bench.example.com')).length;
 }
 
+/**
+ * What any client gets from the simulator at this concurrency: a bare undici client calling it
+ * directly (`GET /v1/users/1`, a fresh simulator of its own, 5 s), with no bridge in between.
+ * Its mean call is the latency plus the simulator's own HTTP work and both processes' scheduling:
+ * the share of the bound a client can reach at all.
+ */
+async function directCeiling(concurrency: number): Promise<{ meanMs: number; ofBound: number }> {
+  const sim = await startSimChild(args.int('latency'));
+  try {
+    const target = new URL(sim.url);
+    const authorization = `Basic ${Buffer.from(`${sim.credentials.username}:${sim.credentials.password}`).toString('base64')}`;
+    let total = 0;
+    let count = 0;
+    await runLoad({
+      origin: target.origin, concurrency, durationMs: 5_000, headers: { authorization },
+      next: () => ({ method: 'GET', path: `${target.pathname.replace(/\/$/, '')}/v1/users/1` }),
+      expectStatus: 200, onResponse: (_i, ms) => void ((total += ms), count++),
+    });
+    const meanMs = total / Math.max(count, 1);
+    return { meanMs, ofBound: args.int('latency') / meanMs };
+  } finally {
+    await sim.stop();
+  }
+}
+
 async function runOne(concurrency: number): Promise<Outcome> {
   const store = prepareBenchStore(args.store);
   const sim = await startSimChild(args.int('latency'));
@@ -238,7 +263,12 @@ async function main(): Promise<void> {
   printHeader('converge', await probe.describe());
   await probe.dispose();
   console.log(`target:    Redis Enterprise simulator in its own process, ${args.int('latency')} ms per call; SCIM clients: ${args.int('clients')}; inline wait 0 (responses once durable)`);
-  console.log('bound:     limits.concurrency / latency calls per second (each job makes its calls one after another)\n');
+  console.log('bound:     limits.concurrency / latency calls per second (each job makes its calls one after another)');
+  for (const concurrency of args.ints('concurrency')) {
+    const ceiling = await directCeiling(concurrency);
+    console.log(`ceiling:   a bare client straight to the simulator at concurrency ${concurrency} (GET /v1/users/1, 5 s): ${ceiling.meanMs.toFixed(1)} ms per call, ${(ceiling.ofBound * 100).toFixed(0)}% of the bound`);
+  }
+  console.log('');
   console.log('| concurrency | phase | time to converge | floor at the bound | target calls | sustained rate | bound | of bound | peak calls in progress | calls by route |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   const outcomes: Outcome[] = [];
