@@ -1,8 +1,5 @@
 import express from 'express';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serveParent } from './ipc.js';
-import { profilerHandlers } from './profiler.js';
+import { serveAppChild } from './app-child.js';
 
 /**
  * Child process entry: the baseline of the read benchmark. A bare express 5 app that answers
@@ -11,19 +8,11 @@ import { profilerHandlers } from './profiler.js';
  */
 
 const body = JSON.parse(process.env.BENCH_BARE_BODY ?? '{}') as Record<string, unknown>;
-let server: http.Server | null = null;
 
-async function start(): Promise<{ url: string }> {
+serveAppChild(() => {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.get('/bare', (_req, res) => void res.json(body));
-  server = http.createServer(app);
-  await new Promise<void>((resolve) => (server as http.Server).listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-serveParent(start, profilerHandlers(), async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  return app;
 });

@@ -1,7 +1,5 @@
 import { hash, timingSafeEqual } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import express from 'express';
@@ -9,8 +7,7 @@ import pg from 'pg';
 import { createLogger } from '../../src/logging/logger.js';
 import { BENCH_TOKEN } from './bridge-config.js';
 import type { StoreLocation } from './bench-store.js';
-import { serveParent } from './ipc.js';
-import { profilerHandlers } from './profiler.js';
+import { serveAppChild } from './app-child.js';
 
 /**
  * The floor of a filtered read (`read.ts --floor 1`): express with the work no SCIM bridge can
@@ -36,7 +33,6 @@ const LOOKUP = `SELECT u.id, u.user_name, u.external_id, u.active, u.attributes,
   FROM users u LEFT JOIN sync_state s ON s.connection = u.connection AND s.user_id = u.id
   WHERE u.connection = $1 AND u.deleted_at IS NULL AND u.user_name_ci = $2`;
 const userNameEq = /^userName eq "([^"]*)"$/;
-let server: http.Server | null = null;
 let close: () => Promise<void> = async () => undefined;
 
 /** One indexed lookup of a user by folded userName, in the run's store. */
@@ -58,7 +54,7 @@ function lookupIn(store: StoreLocation): (userName: string) => Promise<number> {
   };
 }
 
-async function start(): Promise<{ url: string }> {
+function floorApp(): express.Express {
   const digest = (value: string): Buffer => hash('sha256', value, 'buffer');
   const token = digest(BENCH_TOKEN);
   const lookup = lookupIn(config.store);
@@ -83,13 +79,7 @@ async function start(): Promise<{ url: string }> {
       res.type('application/scim+json').send(text);
     }, next);
   });
-  server = http.createServer(app);
-  await new Promise<void>((resolve) => (server as http.Server).listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  return app;
 }
 
-serveParent(start, profilerHandlers(), async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await close();
-});
+serveAppChild(floorApp, () => close());
