@@ -8,7 +8,7 @@ import type { RemovalGuard } from './guard.js';
 import type { SyncEvent } from './notifier.js';
 import { isRemoval } from './plan.js';
 import { knownUser, loadUser, type Prepared } from './prepare.js';
-import { HOLD_REFUSED, isManageable } from './safety.js';
+import { HOLD_REFUSED, isManageable, LEASE_LOST } from './safety.js';
 import { unmanagedEmailOf } from './unmanaged.js';
 import { removeUnmanaged } from './unmanaged-removal.js';
 import { isReportedAtWarn } from './write-log.js';
@@ -30,7 +30,7 @@ export type ConvergeOutcome =
   | { result: 'held'; reason: string }
   /**
    * Another job holds the same target account or email, or a hold was refused (the user changed
-   * since the claim, or the lease was lost): run again shortly, nothing recorded.
+   * since the claim: nothing recorded; or the lease was lost: audited as such): run again shortly.
    */
   | { result: 'busy'; reason: string };
 
@@ -73,12 +73,9 @@ export async function convergeJob(deps: ConvergeDeps, job: ClaimedJob): Promise<
   if (applied.kind === 'held') {
     const hold = await store.holdJob(job, applied.reason);
     if (hold === 'changed') return { result: 'busy', reason: HOLD_REFUSED };
-    if (hold === 'lease-lost') {
-      // As any run whose lease was lost: its state is not written; the audit says leaseLost and a warn line says so.
-      await record(deps, job, applied.prepared, null, 'held', { code: 'HELD', message: applied.reason }, applied.calls);
-      return { result: 'busy', reason: HOLD_REFUSED };
-    }
+    // A lost lease records as any such run: no state written, the audit says leaseLost, a warn line says so.
     await record(deps, job, applied.prepared, null, 'held', { code: 'HELD', message: applied.reason }, applied.calls);
+    if (hold === 'lease-lost') return { result: 'busy', reason: HOLD_REFUSED };
     connection.logger.warn('removal held', { connection: connection.name, userId: job.userId, userName: applied.prepared.input.userName, reason: applied.reason, requestId: job.requestIds.at(-1) ?? null });
     return { result: 'held', reason: applied.reason };
   }
@@ -291,7 +288,7 @@ async function record(
     const unlinked = isCurrent ? eventIfNew(connection, job, prepared, previous, state) : null;
     if (unlinked) await connection.notifier.emit(unlinked);
   }
-  if (!isCurrent) connection.logger.warn('job lease lost: another worker converges this user now; this run\'s state is not recorded', { userId: job.userId });
+  if (!isCurrent) connection.logger.warn(LEASE_LOST, { userId: job.userId });
   else {
     // An IdP assigned a role the target does not have: someone should fix the assignment (said once, while it is new).
     if (state.warnings && JSON.stringify(state.warnings) !== JSON.stringify(previous?.warnings)) connection.logger.warn('assigned values ignored', { userId: job.userId, warnings: state.warnings });

@@ -40,6 +40,9 @@ export class HoldRequest extends Error {
   override readonly name = 'HoldRequest';
 }
 
+/** The warn line of a run whose lease another worker took (its state is not written; its audit says leaseLost). */
+export const LEASE_LOST = "job lease lost: another worker converges this user now; this run's state is not recorded";
+
 /** Why a run the guard would hold ends unheld: its job is no longer the claim the guard decided on (store.holdJob). */
 export const HOLD_REFUSED = 'not held: the user changed since the job was claimed, or another worker took it over; the job runs again';
 

@@ -6,7 +6,7 @@ import type { ConvergeDeps, ConvergeOutcome } from './converge.js';
 import { callsOf, executePlan, type CallRecord, type Execution } from './execute.js';
 import { isRemoval, planConvergence, type Plan } from './plan.js';
 import type { Prepared } from './prepare.js';
-import { admitPlan, HOLD_REFUSED, HoldRequest, isProtectedAccount } from './safety.js';
+import { admitPlan, HOLD_REFUSED, HoldRequest, isProtectedAccount, LEASE_LOST } from './safety.js';
 import { standsBehind } from './unmanaged.js';
 
 /**
@@ -53,7 +53,7 @@ export async function removeUnmanaged(deps: ConvergeDeps, job: ClaimedJob, email
   if (hold === 'changed') return { result: 'busy', reason: HOLD_REFUSED };
   if (hold === 'lease-lost') {
     // Another worker runs this removal now: this run is audited as one that lost its lease, and does nothing more.
-    connection.logger.warn("job lease lost: another worker converges this user now; this run's state is not recorded", { userId: job.userId });
+    connection.logger.warn(LEASE_LOST, { userId: job.userId });
     await audit(deps, job, result, true);
     return { result: 'busy', reason: HOLD_REFUSED };
   }
