@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -7,6 +7,7 @@ import { parseFilter } from '../../src/filter/index.js';
 import { createStore } from '../../src/directory/create-store.js';
 import { userInput, ctx, expectCode, newConnection } from './fixtures.js';
 import { SqliteStore } from '../../src/directory/sqlite/sqlite-store.js';
+import { BACKSTOP_PAGES, DEFAULT_PAGES, WalCheckpointer } from '../../src/directory/sqlite/checkpointer.js';
 import { raw } from '../../src/directory/sql/sql.js';
 import { rows } from '../../src/directory/sql/tx.js';
 import { runStoreSuite } from './store-suite.js';
@@ -110,5 +111,57 @@ describe('sqlite specifics', () => {
     } finally {
       db.close();
     }
+  });
+
+  describe('checkpoints of the write-ahead log', () => {
+    const sizeOf = (path: string): number => statSync(path).size;
+
+    it('are not run by the commit that fills the log, on the store\'s thread', async () => {
+      // SQLite's own checkpoint copies the log into the database file when a commit takes it past
+      // 1,000 pages: on this thread, an fsync long. The database file shows whether that happened.
+      const path = join(dir, 'no-inline-checkpoint.db');
+      const store = new SqliteStore({ path, checkpointEvery: 1_000_000 });
+      await store.migrate();
+      const before = sizeOf(path);
+      const connection = newConnection();
+      for (let i = 0; i < 600; i++) await store.createUser(connection, userInput(`inline${i}@example.com`), ctx());
+      try {
+        expect(sizeOf(`${path}-wal`)).toBeGreaterThan(DEFAULT_PAGES * 4096);
+        expect(sizeOf(path)).toBe(before);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('are run by a worker thread, which copies the whole log while the store goes on', async () => {
+      const path = join(dir, 'worker-checkpoint.db');
+      const store = new SqliteStore({ path, checkpointEvery: 50 });
+      await store.migrate();
+      const before = sizeOf(path);
+      const connection = newConnection();
+      for (let i = 0; i < 200; i++) await store.createUser(connection, userInput(`worker${i}@example.com`), ctx());
+      try {
+        const result = await store.walCheckpoint();
+        expect(result).toMatchObject({ ok: true, busy: 0 });
+        expect(result?.ok && result.checkpointed).toBe(result?.ok && result.log);
+        expect(sizeOf(path)).toBeGreaterThan(before);
+        const page = await store.listUsers(connection, { startIndex: 1, count: 1, filter: parseFilter('userName eq "worker199@example.com"') });
+        expect(page.records.map((user) => user.userName)).toEqual(['worker199@example.com']);
+      } finally {
+        await store.close();
+      }
+      // Closed, the worker's connection is gone with the store's: the log was checkpointed and removed.
+      expect(() => statSync(`${path}-wal`)).toThrow();
+    });
+
+    it('go back to SQLite\'s own when the worker cannot start', async () => {
+      const settings: number[] = [];
+      const checkpointer = new WalCheckpointer({ path: join(dir, 'missing', 'none.db'), everyCommits: 1, setAutoCheckpoint: (pages) => void settings.push(pages) });
+      expect(await checkpointer.checkpoint()).toBeUndefined();
+      checkpointer.noteCommit();
+      expect(await checkpointer.checkpoint()).toBeUndefined();
+      await checkpointer.close();
+      expect(settings).toEqual([BACKSTOP_PAGES, DEFAULT_PAGES]);
+    });
   });
 });
