@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { parseFilter } from '../../src/filter/index.js';
@@ -12,6 +14,7 @@ import { raw } from '../../src/directory/sql/sql.js';
 import { rows } from '../../src/directory/sql/tx.js';
 import { runStoreSuite } from './store-suite.js';
 
+const appRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dir = mkdtempSync(join(tmpdir(), 'scim-bridge-store-'));
 const file = join(dir, 'nested', 'bridge.db');
 
@@ -152,6 +155,29 @@ describe('sqlite specifics', () => {
       }
       // Closed, the worker's connection is gone with the store's: the log was checkpointed and removed.
       expect(() => statSync(`${path}-wal`)).toThrow();
+    });
+
+    it('let a process that closes its store finish (the worker does not keep it alive, nor end it early)', async () => {
+      // The built store, in a process of its own: with nothing else to do, an unref'd worker's
+      // exit never came, and the process ended inside close() (exit code 13, an unsettled await).
+      const built = join(appRoot, 'dist', 'directory', 'sqlite', 'sqlite-store.js');
+      const script = `
+        const { SqliteStore } = await import(${JSON.stringify(built)});
+        const store = new SqliteStore({ path: ${JSON.stringify(join(dir, 'exit.db'))}, checkpointEvery: 1000000 });
+        await store.migrate();
+        for (let i = 0; i < 10; i++) await store.createUser('c', { userName: 'u' + i, externalId: null, active: true, emails: [], attributes: { userName: 'u' + i } }, { requestId: 'r' });
+        await store.walCheckpoint();
+        // A checkpoint is running when the store closes.
+        void store.walCheckpoint();
+        await store.close();
+        console.log('closed');`;
+      const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        // A file, not -e: an evaluated script kept the process alive by itself.
+        const file = join(dir, 'close-store.mjs');
+        writeFileSync(file, script);
+        execFile(process.execPath, [file], { timeout: 20_000 }, (err, out) => resolve({ code: err ? (err.code as number) : 0, stdout: out }));
+      });
+      expect({ code, stdout: stdout.trim() }).toEqual({ code: 0, stdout: 'closed' });
     });
 
     it('go back to SQLite\'s own when the worker cannot start', async () => {

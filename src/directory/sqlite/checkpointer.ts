@@ -95,6 +95,8 @@ export class WalCheckpointer {
   /** Stops the worker and closes its connection (the store's close checkpoints what is left). */
   async close(): Promise<void> {
     this.isClosed = true;
+    // Unref'd, the worker would not keep the process alive for the answers awaited here.
+    this.worker?.ref();
     await this.inFlight?.catch(() => undefined);
     const worker = this.worker;
     if (!worker) return;
