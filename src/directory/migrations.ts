@@ -156,6 +156,16 @@ export const migrations: readonly Migration[] = [
   { version: 10, name: 'unmanaged-accounts', statements: unmanagedAccounts },
   // What a run ignored and the user should know (an assigned role the target does not have): a JSON array of strings, or null.
   { version: 11, name: 'sync-warnings', statements: (d) => [`ALTER TABLE sync_state ADD COLUMN warnings ${d.types.text}`] },
+  // A claim wants unheld jobs only. Without statistics (a queue filled faster than autovacuum
+  // analyzes it: a first push of thousands of users) PostgreSQL takes `held_reason IS NULL` to
+  // match 0.5% of the rows, so it read and sorted every due job on each claim instead of taking
+  // the first from the index: 2-4 ms a claim with 3,000 jobs queued, against about 1 ms. An index
+  // of unheld jobs only makes the condition part of the index. Listing held jobs (the CLI) scans.
+  {
+    version: 12,
+    name: 'claimable-jobs-index',
+    statements: () => ['DROP INDEX sync_jobs_due_idx', 'CREATE INDEX sync_jobs_claim_idx ON sync_jobs (connection, available_at, user_id) WHERE held_reason IS NULL'],
+  },
 ];
 
 function notifyOutbox(d: Dialect): string[] {

@@ -10,7 +10,9 @@ import { createStore } from '../../src/directory/create-store.js';
 import { userInput, ctx, expectCode, newConnection } from './fixtures.js';
 import { SqliteStore } from '../../src/directory/sqlite/sqlite-store.js';
 import { BACKSTOP_PAGES, DEFAULT_PAGES, WalCheckpointer } from '../../src/directory/sqlite/checkpointer.js';
-import { raw } from '../../src/directory/sql/sql.js';
+import { raw, sql } from '../../src/directory/sql/sql.js';
+import { sqliteDialect } from '../../src/directory/sql/dialect.js';
+import { claimParts } from '../../src/directory/sql/job-ops.js';
 import { rows } from '../../src/directory/sql/tx.js';
 import { runStoreSuite } from './store-suite.js';
 
@@ -113,6 +115,21 @@ describe('sqlite specifics', () => {
       expect(plan.map((row) => row.detail).join(' ')).toContain('users_user_name_ci_key');
     } finally {
       db.close();
+    }
+  });
+
+  it('claims the first due jobs through the index of unheld jobs, in queue order (no sort of the queue)', async () => {
+    const store = new SqliteStore({ path: join(dir, 'claim-plan.db') });
+    await store.migrate();
+    try {
+      const connection = newConnection();
+      for (let i = 0; i < 300; i++) await store.createUser(connection, userInput(`claim${i}@example.com`), ctx());
+      const { due } = claimParts(sqliteDialect, connection, { limit: 4, workerId: 'w', leaseMs: 60_000 });
+      const plan = (await store.readRaw(() => rows(sql`EXPLAIN QUERY PLAN ${due}`))).map((row) => String(row.detail)).join('; ');
+      expect(plan).toContain('USING INDEX sync_jobs_claim_idx');
+      expect(plan).not.toContain('TEMP B-TREE');
+    } finally {
+      await store.close();
     }
   });
 
