@@ -43,6 +43,8 @@ interface Work {
   /** Time the bridge's main thread was ready to run but waited for a CPU (null off Linux). */
   waitedMs: number | null;
   storeCalls: Record<string, number>;
+  /** Time the bridge waited for its store calls, by method (ms). */
+  storeMs: Record<string, number>;
   /** What the store sent its database: statements, commits, round trips. */
   storeWork: StoreWork;
   /** Mean time of one job and of one target call as the bridge measured them (its metrics), ms. */
@@ -55,6 +57,7 @@ interface WorkSample {
   system: number;
   waitedMs: number | null;
   storeCalls: Record<string, number>;
+  storeMs: Record<string, number>;
   storeWork: StoreWork;
   /** Sums (s) and counts of the job and target-call duration histograms. */
   timings: Timings;
@@ -84,9 +87,11 @@ const sampleWork = async (bridge: ServerChild): Promise<WorkSample> => ({ ...(aw
 
 function workSince(before: WorkSample, after: WorkSample): Work {
   const storeCalls: Record<string, number> = {};
+  const storeMs: Record<string, number> = {};
   for (const [method, n] of Object.entries(after.storeCalls)) {
     const delta = n - (before.storeCalls[method] ?? 0);
     if (delta > 0) storeCalls[method] = delta;
+    if (delta > 0) storeMs[method] = (after.storeMs[method] ?? 0) - (before.storeMs[method] ?? 0);
   }
   const waitedMs = after.waitedMs === null || before.waitedMs === null ? null : after.waitedMs - before.waitedMs;
   const storeWork: StoreWork = {
@@ -97,7 +102,7 @@ function workSince(before: WorkSample, after: WorkSample): Work {
   const mean = (seconds: number, count: number): number => (count > 0 ? (seconds / count) * 1000 : 0);
   const jobMs = mean(after.timings.jobSeconds - before.timings.jobSeconds, after.timings.jobs - before.timings.jobs);
   const callMs = mean(after.timings.callSeconds - before.timings.callSeconds, after.timings.calls - before.timings.calls);
-  return { cpuMs: (after.user + after.system - before.user - before.system) / 1000, waitedMs, storeCalls, storeWork, jobMs, callMs };
+  return { cpuMs: (after.user + after.system - before.user - before.system) / 1000, waitedMs, storeCalls, storeMs, storeWork, jobMs, callMs };
 }
 
 async function createUsers(bridge: ServerChild, sim: SimChild, users: number): Promise<Pick<Outcome, 'intakeMs' | 'createMs' | 'create' | 'createWork'>> {
@@ -239,12 +244,12 @@ function workLine(o: Outcome, what: string, work: Work, phaseMs: number): string
   const waited = work.waitedMs === null ? '' : `, ready to run but waiting for a CPU ${((work.waitedMs / phaseMs) * 100).toFixed(0)}% of the phase`;
   const calls = Object.entries(work.storeCalls)
     .sort((a, b) => b[1] - a[1])
-    .map(([method, n]) => `${method} ${(n / users).toFixed(2)}`)
+    .map(([method, n]) => `${method} ${(n / users).toFixed(2)} (${((work.storeMs[method] ?? 0) / n).toFixed(2)} ms each)`)
     .join(', ');
   const sent = work.storeWork;
   const database = `${(sent.statements / users).toFixed(2)} statements, ${(sent.commits / users).toFixed(2)} commits, ${(sent.roundTrips / users).toFixed(2)} round trips`;
   const timing = `mean job ${work.jobMs.toFixed(1)} ms, mean target call ${work.callMs.toFixed(1)} ms (as the bridge measures them)`;
-  return `- concurrency ${o.concurrency}, ${what}: bridge CPU ${(work.cpuMs / users).toFixed(2)} ms per user (${(work.cpuMs / 1000).toFixed(1)} s, ${share}${waited}); ${timing}; per user to the database: ${database}; store calls per user: ${calls}`;
+  return `- concurrency ${o.concurrency}, ${what}: bridge CPU ${(work.cpuMs / users).toFixed(2)} ms per user (${(work.cpuMs / 1000).toFixed(1)} s, ${share}${waited}); ${timing}; per user to the database: ${database}; store calls per user (mean time from call to answer): ${calls}`;
 }
 
 function report(o: Outcome, latency: number): void {

@@ -23,6 +23,8 @@ let store: Store | null = null;
 let benchStore: Store | null = null;
 /** Calls the bridge made to its store, by method (the bench's own questions are not counted). */
 const storeCalls: Record<string, number> = {};
+/** Time from each such call to its settling, summed by method (ms): what a caller waited, queueing for the loop, a connection or a CPU included. */
+const storeMs: Record<string, number> = {};
 
 /** The store as the bridge sees it: every method call counted in {@link storeCalls}. */
 function counted(target: Store): Store {
@@ -32,7 +34,11 @@ function counted(target: Store): Store {
       if (typeof value !== 'function' || typeof property !== 'string') return value;
       return (...args: unknown[]) => {
         storeCalls[property] = (storeCalls[property] ?? 0) + 1;
-        return (value as (...a: unknown[]) => unknown).apply(object, args);
+        const started = performance.now();
+        const result = (value as (...a: unknown[]) => unknown).apply(object, args);
+        const settled = (): void => void (storeMs[property] = (storeMs[property] ?? 0) + performance.now() - started);
+        if (result instanceof Promise) void result.then(settled, settled);
+        return result;
       };
     },
   });
@@ -95,8 +101,8 @@ serveParent(
     // A CPU profile of this process between the two questions (bench/lib/profile.ts reads it).
     ...profilerHandlers(),
     // CPU time of the bridge process so far (µs), how long its main thread waited for a CPU while
-    // it could run (ms, Linux: /proc/self/schedstat; null elsewhere), and its store calls so far.
-    cpu: () => ({ ...process.cpuUsage(), waitedMs: runQueueWaitMs(), storeCalls: { ...storeCalls }, storeWork: storeWork() }),
+    // it could run (ms, Linux: /proc/self/schedstat; null elsewhere), and its store calls and their time so far.
+    cpu: () => ({ ...process.cpuUsage(), waitedMs: runQueueWaitMs(), storeCalls: { ...storeCalls }, storeMs: { ...storeMs }, storeWork: storeWork() }),
   },
   async () => {
     await bridge?.close();
