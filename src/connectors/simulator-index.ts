@@ -11,6 +11,11 @@ export class CaseInsensitiveIndex<Id> {
     return this.ids.get(value.toLowerCase())?.values().next().value;
   }
 
+  /** Every id under this value (any case), in the order they were added. */
+  all(value: string): Id[] {
+    return [...(this.ids.get(value.toLowerCase()) ?? [])];
+  }
+
   add(value: string, id: Id): void {
     const key = value.toLowerCase();
     const ids = this.ids.get(key);
