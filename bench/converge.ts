@@ -196,22 +196,30 @@ async function adminsInTarget(sim: SimChild): Promise<number> {
 
 /**
  * What any client gets from the simulator at this concurrency: a bare undici client calling it
- * directly (`GET /v1/users/1`, a fresh simulator of its own, 5 s), with no bridge in between.
- * Its mean call is the latency plus the simulator's own HTTP work and both processes' scheduling:
- * the share of the bound a client can reach at all.
+ * directly (`GET /v1/users/{uid}` over the users, 5 s), with no bridge in between, on a simulator
+ * of its own seeded with as many users as the run creates, so any cost of the simulator's size
+ * is in it too. Its mean call is the latency plus the simulator's own HTTP work and both
+ * processes' scheduling: the share of the bound a client can reach at all.
  */
-async function directCeiling(concurrency: number): Promise<{ meanMs: number; ofBound: number }> {
+async function directCeiling(concurrency: number, users: number): Promise<{ meanMs: number; ofBound: number }> {
   const sim = await startSimChild(args.int('latency'));
   try {
     const target = new URL(sim.url);
+    const root = target.pathname.replace(/\/$/, '');
+    const seed = { users: Array.from({ length: users }, (_, i) => ({ email: `ceiling${i}@bench.example.com`, name: `Ceiling ${i}` })) };
+    const seeded = await fetch(`${target.origin}${root}/_sim/seed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(seed) });
+    if (seeded.status !== 201) throw new Error(`seeding the ceiling's simulator answered ${seeded.status}`);
+    const seededUids = ((await seeded.json()) as { users: { uid: number }[] }).users.map((user) => user.uid);
+    const uids = seededUids.length > 0 ? seededUids : [1];
     const authorization = `Basic ${Buffer.from(`${sim.credentials.username}:${sim.credentials.password}`).toString('base64')}`;
     let total = 0;
     let count = 0;
-    await runLoad({
+    const load = await runLoad({
       origin: target.origin, concurrency, durationMs: 5_000, headers: { authorization },
-      next: () => ({ method: 'GET', path: `${target.pathname.replace(/\/$/, '')}/v1/users/1` }),
+      next: (i) => ({ method: 'GET', path: `${root}/v1/users/${uids[i % uids.length]}` }),
       expectStatus: 200, onResponse: (_i, ms) => void ((total += ms), count++),
     });
+    if (load.errors > 0) throw new Error(`the ceiling's calls failed (${load.errors}): ${load.firstError}`);
     const meanMs = total / Math.max(count, 1);
     return { meanMs, ofBound: args.int('latency') / meanMs };
   } finally {
@@ -270,8 +278,8 @@ async function main(): Promise<void> {
   console.log(`target:    Redis Enterprise simulator in its own process, ${args.int('latency')} ms per call; SCIM clients: ${args.int('clients')}; inline wait 0 (responses once durable)`);
   console.log('bound:     limits.concurrency / latency calls per second (each job makes its calls one after another)');
   for (const concurrency of args.ints('concurrency')) {
-    const ceiling = await directCeiling(concurrency);
-    console.log(`ceiling:   a bare client straight to the simulator at concurrency ${concurrency} (GET /v1/users/1, 5 s): ${ceiling.meanMs.toFixed(1)} ms per call, ${(ceiling.ofBound * 100).toFixed(0)}% of the bound`);
+    const ceiling = await directCeiling(concurrency, args.int('users'));
+    console.log(`ceiling:   a bare client straight to a simulator holding ${args.int('users')} users at concurrency ${concurrency} (GET /v1/users/{uid}, 5 s): ${ceiling.meanMs.toFixed(1)} ms per call, ${(ceiling.ofBound * 100).toFixed(0)}% of the bound`);
   }
   console.log('');
   console.log('| concurrency | phase | time to converge | floor at the bound | target calls | sustained rate | bound | of bound | peak calls in progress | calls by route |');

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
+import { CaseInsensitiveIndex } from '../simulator-index.js';
 import { paradimeErrorCodes } from './errors.js';
 import {
   paradimeAccountTypes,
@@ -71,18 +72,29 @@ export function createParadimeSimState(options: { workspace: ParadimeWorkspace; 
   const invites = new Map<string, SimInvite>();
   const timers = new Set<NodeJS.Timeout>();
 
-  const userByEmail = (email: string): SimUser | undefined => [...users.values()].find((u) => u.email.toLowerCase() === email.toLowerCase());
+  // Every invitation checks the email: the index keeps that from scanning every user. Users are
+  // never removed, so an email's first uid is the first a scan of `users` would find.
+  const uidsByEmail = new CaseInsensitiveIndex<string>();
+  const userByEmail = (email: string): SimUser | undefined => {
+    const uid = uidsByEmail.first(email);
+    return uid === undefined ? undefined : users.get(uid);
+  };
   const activeAdmins = (): number => [...users.values()].filter((u) => !u.isDisabled && u.accountType === 'ADMIN').length;
 
   function addUser(email: string, name: string | null, accountType: ParadimeAccountType, uid = paradimeUid()): SimUser {
     const user: SimUser = { uid, email, name, accountType, isDisabled: false };
+    // One seed may give a uid twice: the second replaces the first in place, with an email no one holds.
+    const replaced = users.get(uid);
+    if (replaced) uidsByEmail.remove(replaced.email, uid);
     users.set(uid, user);
+    uidsByEmail.add(email, uid);
     return user;
   }
 
   function reset(): void {
     clearTimers();
     users.clear();
+    uidsByEmail.clear();
     invites.clear();
     addUser(paradimeSandboxAdminEmail, 'Sandbox Admin', 'ADMIN');
   }

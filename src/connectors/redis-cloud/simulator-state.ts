@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CaseInsensitiveIndex } from '../simulator-index.js';
 import { canonicalRedisCloudRole, type RedisCloudRole } from './schemas.js';
 import type { SimTaskOutcome } from './simulator-tasks.js';
 
@@ -23,6 +24,8 @@ export interface SimAccountState {
   keyUserId: number;
   nextUserId: number;
   users: Map<number, SimUser>;
+  /** User ids by email, in the order added (ids only grow), so lookups find what a scan of `users` would. */
+  userIdsByEmail: CaseInsensitiveIndex<number>;
   /** Lowercased emails of invitations queued but not yet processed (a second one answers 409). */
   queuedInvites: Set<string>;
 }
@@ -36,7 +39,7 @@ export interface SimKeyUserOptions {
 
 /** A fresh account holding only the API key's user (an Owner by default). */
 export function createSimAccountState(keyUser: SimKeyUserOptions = {}): SimAccountState {
-  const state: SimAccountState = { accountId: 1001, accountName: 'Sandbox Account', createdAt: new Date().toISOString(), keyUserId: 0, nextUserId: 60192, users: new Map(), queuedInvites: new Set() };
+  const state: SimAccountState = { accountId: 1001, accountName: 'Sandbox Account', createdAt: new Date().toISOString(), keyUserId: 0, nextUserId: 60192, users: new Map(), userIdsByEmail: new CaseInsensitiveIndex(), queuedInvites: new Set() };
   const owner = addSimUser(state, {
     name: keyUser.name ?? 'Sandbox Owner',
     email: keyUser.email ?? 'owner@sandbox.local',
@@ -64,13 +67,14 @@ export function addSimUser(
     options: { billing: user.role === 'Owner', emailAlerts: false, operationalEmails: false, mfaEnabled: false },
   };
   state.users.set(created.id, created);
+  state.userIdsByEmail.add(created.email, created.id);
   return created;
 }
 
 /** The user with this email, compared case-insensitively. */
 export function findSimUserByEmail(state: SimAccountState, email: string): SimUser | undefined {
-  const wanted = email.toLowerCase();
-  return [...state.users.values()].find((u) => u.email.toLowerCase() === wanted);
+  const id = state.userIdsByEmail.first(email);
+  return id === undefined ? undefined : state.users.get(id);
 }
 
 const fail = (error: string, additionalInfo: string): SimTaskOutcome => ({ error, additionalInfo });
@@ -118,13 +122,13 @@ export function runDelete(state: SimAccountState, userId: number): SimTaskOutcom
   if (user.id === state.keyUserId) return fail('USER_CANNOT_DELETE_OWN_USER', 'A user cannot delete their own user');
   if (user.signUp === '') return fail('USER_CANNOT_BE_UPDATED_OR_DELETED_BEFORE_VERIFICATION', 'The user has not verified their email yet');
   state.users.delete(userId);
+  state.userIdsByEmail.remove(user.email, userId);
   return { resourceId: userId };
 }
 
 /** Verifies the invited users with this email (`/_sim/accept`, auto-accept); a user already verified stays as is. */
 export function acceptSimInvitation(state: SimAccountState, email: string): SimUser {
-  const wanted = email.toLowerCase();
-  const matching = [...state.users.values()].filter((u) => u.email.toLowerCase() === wanted);
+  const matching = state.userIdsByEmail.all(email).flatMap((id) => state.users.get(id) ?? []);
   const [user] = matching;
   if (!user) throw new Error(`no user with email ${email}`);
   // Several only with allowDuplicateEmails on: every pending one is accepted.

@@ -11,6 +11,7 @@ import {
   type SimUser,
   type SimUserWrite,
 } from './simulator-records.js';
+import { CaseInsensitiveIndex } from '../simulator-index.js';
 import { builtInRoles, parseSeed, type RedisEnterpriseSeedUser } from './simulator-seed.js';
 
 /**
@@ -34,6 +35,9 @@ const digest = (text: string): Buffer => createHash('sha256').update(text).diges
 /** The simulated cluster's users, roles and password settings. */
 export class RedisEnterpriseSimState {
   private users = new Map<number, SimUser>();
+  // Every call signs in by email: indexes keep that (and the create checks) from scanning every user.
+  private readonly uidsByEmail = new CaseInsensitiveIndex<number>();
+  private readonly uidsByName = new CaseInsensitiveIndex<number>();
   private roles = new Map<number, RedisEnterpriseRole>();
   private nextUid = 1;
   private nextRoleUid = 7;
@@ -48,6 +52,8 @@ export class RedisEnterpriseSimState {
   reset(): void {
     this.roles = new Map(builtInRoles.map((role) => [role.uid, { ...role }]));
     this.users = new Map();
+    this.uidsByEmail.clear();
+    this.uidsByName.clear();
     this.nextUid = 1;
     this.nextRoleUid = 7;
     this.passwordComplexity = this.options.passwordComplexity;
@@ -135,7 +141,7 @@ export class RedisEnterpriseSimState {
       // PUT lists 406 "requested configuration is invalid" (redis.io users requests): the status is inferred.
       throw new RedisEnterpriseSimError(406, 'change_last_admin_role_not_allowed', 'At least one user with admin role should exist');
     }
-    if (!dryRun) this.users.set(uid, next);
+    if (!dryRun) this.replace(user, next);
     return this.view(next);
   }
 
@@ -147,6 +153,8 @@ export class RedisEnterpriseSimState {
       throw new RedisEnterpriseSimError(406, 'delete_last_admin_not_allowed', 'The request is not acceptable: at least one user with admin role should exist');
     }
     this.users.delete(uid);
+    this.uidsByEmail.remove(user.email, uid);
+    this.uidsByName.remove(user.name, uid);
   }
 
   /** `POST /_sim/seed` (body in simulator-seed.ts): custom roles, then users. */
@@ -184,9 +192,21 @@ export class RedisEnterpriseSimState {
     return user;
   }
 
+  // A stored uid is always new (nextUid, or a seed uid checked to be free), so it comes last in
+  // `users` as in the indexes: their first id is the first user a scan in insertion order finds.
   private store(user: SimUser): void {
     this.users.set(user.uid, user);
+    this.uidsByEmail.add(user.email, user.uid);
+    this.uidsByName.add(user.name, user.uid);
     this.nextUid = Math.max(this.nextUid, user.uid + 1);
+  }
+
+  // updateUser lets a new email in only when no other user holds it, so the moved uid is alone
+  // there and the order above still holds; names are only asked whether they are taken.
+  private replace(user: SimUser, next: SimUser): void {
+    this.users.set(user.uid, next);
+    this.uidsByEmail.move(user.email, next.email, user.uid);
+    this.uidsByName.move(user.name, next.name, user.uid);
   }
 
   private checkNewPassword(user: SimUser, write: SimUserWrite): void {
@@ -221,13 +241,13 @@ export class RedisEnterpriseSimState {
   }
 
   private byEmail(email: string): SimUser | undefined {
-    const wanted = email.toLowerCase();
-    return [...this.users.values()].find((user) => user.email.toLowerCase() === wanted);
+    const uid = this.uidsByEmail.first(email);
+    return uid === undefined ? undefined : this.users.get(uid);
   }
 
   private byName(name: string): SimUser | undefined {
-    const wanted = name.toLowerCase();
-    return [...this.users.values()].find((user) => user.name.toLowerCase() === wanted);
+    const uid = this.uidsByName.first(name);
+    return uid === undefined ? undefined : this.users.get(uid);
   }
 
   private isAdmin(user: SimUser): boolean {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { CaseInsensitiveIndex } from '../simulator-index.js';
 import type { YardstikAccountUser, YardstikGroup, YardstikMembership, YardstikUserSummary } from './schemas.js';
 
 /** The in-memory Yardstik account the simulator serves: its owner, users, groups and memberships. */
@@ -48,6 +49,8 @@ export class YardstikSimState {
   groups: SimYardstikGroup[] = [];
   memberships: YardstikMembership[] = [];
   private seq = 0;
+  // Every create checks the email: the index keeps that from scanning every user.
+  private readonly idsByEmail = new CaseInsensitiveIndex<string>();
 
   constructor(readonly accountId: string, private readonly ownerTemplate: SimYardstikUser) {
     this.owner = { ...ownerTemplate };
@@ -57,6 +60,7 @@ export class YardstikSimState {
   reset(): void {
     this.owner = { ...this.ownerTemplate };
     this.users.clear();
+    this.idsByEmail.clear();
     this.groups = [];
     this.memberships = [];
   }
@@ -65,7 +69,8 @@ export class YardstikSimState {
   findByEmail(email: string): SimYardstikUser | undefined {
     const wanted = email.toLowerCase();
     if (this.owner.email_address.toLowerCase() === wanted) return this.owner;
-    return [...this.users.values()].find((user) => user.email_address.toLowerCase() === wanted);
+    const id = this.idsByEmail.first(email);
+    return id === undefined ? undefined : this.users.get(id);
   }
 
   /** The owner or a user with this id. */
@@ -75,13 +80,18 @@ export class YardstikSimState {
 
   addUser(input: { id?: string; email_address: string; first_name: string; last_name: string }): SimYardstikUser {
     const user: SimYardstikUser = { id: input.id ?? randomUUID(), email_address: input.email_address, first_name: input.first_name, last_name: input.last_name, mfaResets: 0 };
+    // A seed may give the id of a user it then replaces (in place, with an email no one holds).
+    const replaced = this.users.get(user.id);
+    if (replaced) this.idsByEmail.remove(replaced.email_address, replaced.id);
     this.users.set(user.id, user);
+    this.idsByEmail.add(user.email_address, user.id);
     return user;
   }
 
   removeUser(id: string): SimYardstikUser | undefined {
     const user = this.users.get(id);
     this.users.delete(id);
+    if (user) this.idsByEmail.remove(user.email_address, id);
     this.memberships = this.memberships.filter((m) => m.account_user_id !== id);
     return user;
   }
