@@ -13,13 +13,23 @@ import { Worker } from 'node:worker_threads';
  * or writers (sqlite.org/pragma.html#pragma_wal_checkpoint).
  *
  * The store asks for a checkpoint every `everyCommits` commits, at most one at a time. The
- * worker starts at the first request, so a store with little to write starts no thread. The
- * store's own connection checkpoints only past {@link BACKSTOP_PAGES}, so the log stays bounded
- * if the worker falls behind; if the worker fails, the store goes back to SQLite's default.
+ * worker starts at the first request, so a store with little to write starts no thread; until it
+ * is ready (a few hundred ms under load) SQLite checkpoints as before, so the worker's first
+ * checkpoint is not a long one. From then on the store's own connection checkpoints only past
+ * {@link BACKSTOP_PAGES}, so the log stays bounded if the worker falls behind; if the worker
+ * fails, the store goes back to SQLite's default.
  */
 
 /** Where the store's own connection checkpoints while the worker runs: about 40 MiB of log at 4 KiB pages. */
 export const BACKSTOP_PAGES = 10_000;
+/**
+ * The log length (frames) past which the store's connection finishes a worker's checkpoint. A
+ * log starts over from its beginning only when a write begins with every frame copied, which a
+ * store that writes while the worker copies never sees: the log would grow to the backstop, and
+ * the checkpoint there stalled the store's thread for 40 to 100 ms. Finished by the store right
+ * after the worker, a checkpoint has only the frames of the last few commits left to copy.
+ */
+export const RESTART_FRAMES = 2_000;
 /** SQLite's default `wal_autocheckpoint`. */
 export const DEFAULT_PAGES = 1_000;
 
@@ -58,6 +68,8 @@ export interface WalCheckpointerOptions {
   everyCommits: number;
   /** Sets the store connection's own `wal_autocheckpoint` (pages). */
   setAutoCheckpoint: (pages: number) => void;
+  /** Checkpoints on the store's own connection what a worker's checkpoint left (see {@link RESTART_FRAMES}). */
+  finish: () => void;
 }
 
 /** The worker-thread checkpointer of one SQLite store (see the module comment). */
@@ -70,9 +82,7 @@ export class WalCheckpointer {
   private isFailed = false;
   private isClosed = false;
 
-  constructor(private readonly options: WalCheckpointerOptions) {
-    options.setAutoCheckpoint(BACKSTOP_PAGES);
-  }
+  constructor(private readonly options: WalCheckpointerOptions) {}
 
   /** Counts a commit; every `everyCommits` commits, asks for a checkpoint unless one is running. */
   noteCommit(): void {
@@ -120,6 +130,7 @@ export class WalCheckpointer {
       worker.postMessage('checkpoint');
     });
     if (!result.ok) this.fail();
+    else if (result.log >= RESTART_FRAMES && !this.isClosed) this.options.finish();
     return result;
   }
 
@@ -132,6 +143,7 @@ export class WalCheckpointer {
       this.exited = new Promise<void>((done) => worker.once('exit', () => done()));
       worker.once('message', (message: unknown) => {
         const isReady = message === 'ready';
+        if (isReady && !this.isClosed) this.options.setAutoCheckpoint(BACKSTOP_PAGES);
         if (!isReady) this.fail();
         resolve(isReady);
       });

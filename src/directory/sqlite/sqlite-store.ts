@@ -77,7 +77,8 @@ export class SqliteStore extends SqlStore {
       const every = options.checkpointEvery ?? 100;
       if (isWal && every > 0) {
         const setAutoCheckpoint = (pages: number): void => void (this.db.open && this.db.pragma(`wal_autocheckpoint = ${pages}`));
-        this.checkpointer = new WalCheckpointer({ path: options.path, everyCommits: every, setAutoCheckpoint });
+        const finish = (): void => void (this.db.open && !this.db.inTransaction && this.db.pragma('wal_checkpoint(PASSIVE)'));
+        this.checkpointer = new WalCheckpointer({ path: options.path, everyCommits: every, setAutoCheckpoint, finish });
       }
     } catch (err) {
       throw toStoreError(err);
