@@ -220,6 +220,49 @@ describe('sqlite specifics', () => {
       expect({ code, stdout: stdout.trim() }).toEqual({ code: 0, stdout: 'closed' });
     });
 
+    it('go back to SQLite\'s own when the store cannot finish a worker\'s checkpoint', async () => {
+      // The store's finishing checkpoint runs after a worker's answer, in a promise nothing awaits
+      // when a commit asked for it: a disk error there was an unhandled rejection, which ends a
+      // Node.js process.
+      const path = join(dir, 'finish-fails.db');
+      const writer = new Database(path);
+      writer.pragma('journal_mode = WAL');
+      writer.pragma('wal_autocheckpoint = 0');
+      writer.exec('CREATE TABLE filler (body BLOB)');
+      const insert = writer.prepare('INSERT INTO filler (body) VALUES (?)');
+      writer.transaction(() => {
+        for (let i = 0; i < RESTART_FRAMES + 500; i++) insert.run(Buffer.alloc(3_000, i % 256));
+      })();
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      const settings: number[] = [];
+      const finish = (): void => {
+        throw new Error('disk I/O error');
+      };
+      const checkpointer = new WalCheckpointer({ path, everyCommits: 1, setAutoCheckpoint: (pages) => void settings.push(pages), finish });
+      try {
+        // As a commit asks: nobody awaits this checkpoint.
+        checkpointer.noteCommit();
+        await vi.waitFor(() => expect(settings).toEqual([BACKSTOP_PAGES, DEFAULT_PAGES]), { timeout: 5_000 });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(unhandled).toEqual([]);
+        // Failed, the checkpointer is not asked again: SQLite's own checkpoints run.
+        expect(await checkpointer.checkpoint()).toBeUndefined();
+        // Asked directly (the store's walCheckpoint), the answer says why rather than rejecting.
+        const asked = new WalCheckpointer({ path, everyCommits: 1_000, setAutoCheckpoint: () => undefined, finish });
+        try {
+          expect(await asked.checkpoint()).toEqual({ ok: false, message: 'disk I/O error' });
+        } finally {
+          await asked.close();
+        }
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+        await checkpointer.close();
+        writer.close();
+      }
+    });
+
     it('go back to SQLite\'s own when the worker cannot start', async () => {
       const settings: number[] = [];
       const checkpointer = new WalCheckpointer({ path: join(dir, 'missing', 'none.db'), everyCommits: 1, setAutoCheckpoint: (pages) => void settings.push(pages), finish: () => undefined });

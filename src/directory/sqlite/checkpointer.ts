@@ -88,7 +88,8 @@ export class WalCheckpointer {
   noteCommit(): void {
     if (this.isFailed || this.isClosed || ++this.commits < this.options.everyCommits || this.inFlight) return;
     this.commits = 0;
-    void this.checkpoint();
+    // Nobody awaits this one: a failure is the worker's (fail() has run), never an unhandled rejection.
+    this.checkpoint().catch(() => this.fail());
   }
 
   /** Runs one checkpoint now (after the one in flight, if any); undefined when the worker is not working. */
@@ -130,7 +131,15 @@ export class WalCheckpointer {
       worker.postMessage('checkpoint');
     });
     if (!result.ok) this.fail();
-    else if (result.log >= RESTART_FRAMES && !this.isClosed) this.options.finish();
+    else if (result.log >= RESTART_FRAMES && !this.isClosed) {
+      try {
+        this.options.finish();
+      } catch (err) {
+        // A disk error, say: the store's next commit meets it too; the log is SQLite's again.
+        this.fail();
+        return { ok: false, message: err instanceof Error ? err.message : String(err) };
+      }
+    }
     return result;
   }
 
