@@ -196,12 +196,14 @@ async function adminsInTarget(sim: SimChild): Promise<number> {
 
 /**
  * What any client gets from the simulator at this concurrency: a bare undici client calling it
- * directly (`GET /v1/users/{uid}` over the users, 5 s), with no bridge in between, on a simulator
- * of its own seeded with as many users as the run creates, so any cost of the simulator's size
- * is in it too. Its mean call is the latency plus the simulator's own HTTP work and both
- * processes' scheduling: the share of the bound a client can reach at all.
+ * directly, with no bridge in between, on a simulator of its own seeded with as many users as the
+ * run creates, so any cost of the simulator's size is in it too: `read` calls
+ * `GET /v1/users/{uid}` over the users, `create` makes new users with `POST /v1/users` as the
+ * connector does (email, name, role, password), each for 5 s. Its mean call is the latency plus
+ * the simulator's own HTTP work and both processes' scheduling: the share of the bound a client
+ * can reach at all.
  */
-async function directCeiling(concurrency: number, users: number): Promise<{ meanMs: number; ofBound: number }> {
+async function directCeiling(concurrency: number, users: number, kind: 'read' | 'create'): Promise<{ meanMs: number; ofBound: number }> {
   const sim = await startSimChild(args.int('latency'));
   try {
     const target = new URL(sim.url);
@@ -215,8 +217,11 @@ async function directCeiling(concurrency: number, users: number): Promise<{ mean
     let total = 0;
     let count = 0;
     const load = await runLoad({
-      origin: target.origin, concurrency, durationMs: 5_000, headers: { authorization },
-      next: (i) => ({ method: 'GET', path: `${root}/v1/users/${uids[i % uids.length]}` }),
+      origin: target.origin, concurrency, durationMs: 5_000, headers: kind === 'read' ? { authorization } : { authorization, 'content-type': 'application/json' },
+      next: (i) =>
+        kind === 'read'
+          ? { method: 'GET', path: `${root}/v1/users/${uids[i % uids.length]}` }
+          : { method: 'POST', path: `${root}/v1/users`, body: JSON.stringify({ email: `ceiling-new${i}@bench.example.com`, name: `New ${i}`, role: 'db_viewer', password: `Ceiling-${i}-password-long-enough` }) },
       expectStatus: 200, onResponse: (_i, ms) => void ((total += ms), count++),
     });
     if (load.errors > 0) throw new Error(`the ceiling's calls failed (${load.errors}): ${load.firstError}`);
@@ -278,8 +283,10 @@ async function main(): Promise<void> {
   console.log(`target:    Redis Enterprise simulator in its own process, ${args.int('latency')} ms per call; SCIM clients: ${args.int('clients')}; inline wait 0 (responses once durable)`);
   console.log('bound:     limits.concurrency / latency calls per second (each job makes its calls one after another)');
   for (const concurrency of args.ints('concurrency')) {
-    const ceiling = await directCeiling(concurrency, args.int('users'));
+    const ceiling = await directCeiling(concurrency, args.int('users'), 'read');
     console.log(`ceiling:   a bare client straight to a simulator holding ${args.int('users')} users at concurrency ${concurrency} (GET /v1/users/{uid}, 5 s): ${ceiling.meanMs.toFixed(1)} ms per call, ${(ceiling.ofBound * 100).toFixed(0)}% of the bound`);
+    const creates = await directCeiling(concurrency, args.int('users'), 'create');
+    console.log(`           the same for creates (POST /v1/users of new users, 5 s): ${creates.meanMs.toFixed(1)} ms per call, ${(creates.ofBound * 100).toFixed(0)}% of the bound`);
   }
   console.log('');
   console.log('| concurrency | phase | time to converge | floor at the bound | target calls | sustained rate | bound | of bound | peak calls in progress | calls by route |');
