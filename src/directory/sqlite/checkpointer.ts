@@ -88,7 +88,9 @@ export class WalCheckpointer {
   noteCommit(): void {
     if (this.isFailed || this.isClosed || ++this.commits < this.options.everyCommits || this.inFlight) return;
     this.commits = 0;
-    // Nobody awaits this one: a failure is the worker's (fail() has run), never an unhandled rejection.
+    // Nobody awaits this one. checkpoint() answers every failure it knows of with a result; should
+    // anything else reject, SQLite's own checkpoints come back rather than an unhandled rejection
+    // ending the process.
     this.checkpoint().catch(() => this.fail());
   }
 
@@ -135,7 +137,8 @@ export class WalCheckpointer {
       try {
         this.options.finish();
       } catch (err) {
-        // A disk error, say: the store's next commit meets it too; the log is SQLite's again.
+        // A PASSIVE checkpoint reports a busy log in its row rather than throwing: this is a disk
+        // error, say. The log is left to SQLite's own checkpoints for the rest of the process.
         this.fail();
         return { ok: false, message: err instanceof Error ? err.message : String(err) };
       }
