@@ -119,6 +119,7 @@ async function createUsers(bridge: ServerChild, sim: SimChild, users: number): P
     expectStatus: 201,
   });
   if (intake.errors > 0) throw new Error(`SCIM creates failed (${intake.errors}): ${intake.firstError}`);
+  const intakeEnd = Date.now();
   // The states are counted only once the queue is empty, as in the push (a count on every poll
   // cost the bridge about 300 ms of CPU per run).
   const done = await pollUntil(
@@ -131,7 +132,7 @@ async function createUsers(bridge: ServerChild, sim: SimChild, users: number): P
   );
   const createWork = workSince(work, await sampleWork(bridge));
   if (args.int('profile') === 1) printProfile(await bridge.ask<CpuProfile>('profileStop'), users, 'creates');
-  return { intakeMs: intake.elapsedMs, createMs: done.ms, create: await callRates(sim, since), createWork };
+  return { intakeMs: intake.elapsedMs, createMs: done.ms, create: await callRates(sim, since, intakeEnd), createWork };
 }
 
 async function pushGroup(bridge: ServerChild, sim: SimChild, users: number): Promise<Pick<Outcome, 'roleMs' | 'role' | 'roleWork' | 'admins'>> {
@@ -274,7 +275,17 @@ function report(o: Outcome, latency: number): void {
   };
   console.log(line(`${args.int('users')} creates (SCIM intake ${(o.intakeMs / 1000).toFixed(1)} s)`, o.createMs, o.create));
   console.log(line(`group push → admin (${o.admins} admins in target)`, o.roleMs, o.role));
+  const split = o.create.split;
+  if (split) {
+    const during = o.intakeMs > 0 ? (split.before / o.intakeMs) * 1000 : 0;
+    splitLines.push(
+      `- concurrency ${o.concurrency}, creates: ${split.before} target calls during the SCIM intake (${Math.round(during)}/s, ${((during / bound) * 100).toFixed(0)}% of the bound), then ${Math.round(split.rateAfter)}/s (${((split.rateAfter / bound) * 100).toFixed(0)}%) from its end to the 90th percentile of calls`,
+    );
+  }
 }
+
+/** The creates' target calls split at the end of the intake, printed after the table. */
+const splitLines: string[] = [];
 
 async function main(): Promise<void> {
   const probe = prepareBenchStore(args.store);
@@ -297,6 +308,7 @@ async function main(): Promise<void> {
     outcomes.push(outcome);
     report(outcome, args.int('latency'));
   }
+  if (splitLines.length > 0) console.log(['', 'Target calls of the creates, during the intake and after it:', ...splitLines].join('\n'));
   console.log('\nBridge process, per phase (SCIM intake included in the creates):');
   for (const o of outcomes) {
     console.log(workLine(o, 'creates', o.createWork, o.createMs));
