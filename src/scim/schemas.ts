@@ -84,7 +84,8 @@ function coerce(schema: SchemaClass, body: Record<string, unknown>): Record<stri
     const definition = schema.definition;
     checkSchemas(definition, body.schemas);
     const once = definition.coerce(body, 'in') as Record<string, unknown>;
-    for (const extension of extensionsOf(definition)) {
+    const shape = shapeOf(definition);
+    for (const extension of shape.extensions) {
       const value = once[extension.id];
       if (value === undefined) continue;
       const schemas = once.schemas as string[];
@@ -97,12 +98,12 @@ function coerce(schema: SchemaClass, body: Record<string, unknown>): Record<stri
       }
     }
     // The enterprise extension has no such attribute; the core User has `password`.
-    for (const name of neverReturned(definition)) delete once[name];
+    for (const name of shape.neverReturned) delete once[name];
     const coerced = JSON.parse(JSON.stringify(once)) as Record<string, unknown>;
-    inSchemaOrder(definition, coerced);
-    for (const extension of extensionsOf(definition)) {
+    inSchemaOrder(shape, coerced);
+    for (const extension of shape.extensions) {
       const value = coerced[extension.id];
-      if (isPlainObject(value)) inSchemaOrder(extension, value);
+      if (isPlainObject(value)) inSchemaOrder(shapeOf(extension), value);
     }
     return coerced;
   } catch (err) {
@@ -113,12 +114,12 @@ function coerce(schema: SchemaClass, body: Record<string, unknown>): Record<stri
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
- * Puts the sub-attributes of each complex value of `target` (one definition's attributes) in the
+ * Puts the sub-attributes of each complex value of `target` (the attributes of one definition) in the
  * schema's order, in place. scimmy's coercion keeps a body's order; the instance's setters coerce
  * each value a second time, which gives the schema's order, and stored attributes are rendered in it.
  */
-function inSchemaOrder(definition: SchemaDefinition, target: Record<string, unknown>): void {
-  for (const [name, subAttributes] of complexAttributes(definition)) {
+function inSchemaOrder(shape: Shape, target: Record<string, unknown>): void {
+  for (const [name, subAttributes] of shape.complex) {
     const value = target[name];
     // An item is an object or, where the body had null, null (the coercion refuses the rest).
     if (Array.isArray(value)) target[name] = value.map((item: unknown) => (isPlainObject(item) ? reorder(item, subAttributes) : item));
@@ -132,37 +133,35 @@ function reorder(value: Record<string, unknown>, names: readonly string[]): Reco
   return ordered;
 }
 
-const complexAttributesOf = new WeakMap<SchemaDefinition, readonly (readonly [string, readonly string[]])[]>();
+/** What the coercion needs to know of a definition's attributes, read from it once. */
+interface Shape {
+  extensions: readonly SchemaDefinition[];
+  /** Attributes (extensions aside) whose `returned` is never: scimmy's JSON leaves them out. */
+  neverReturned: readonly string[];
+  /** Complex attributes, each with its sub-attributes' names in the schema's order. */
+  complex: readonly (readonly [string, readonly string[]])[];
+}
 
-/** The complex attributes of a definition (extensions aside), each with its sub-attributes' names in order. */
-function complexAttributes(definition: SchemaDefinition): readonly (readonly [string, readonly string[]])[] {
-  let complex = complexAttributesOf.get(definition);
-  if (!complex) {
-    complex = (definition.attributes as unknown[]).flatMap((a) =>
-      a instanceof SCIMMY.Types.Attribute && String(a.type) === 'complex' ? [[a.name, (a.subAttributes ?? []).map((sub) => sub.name)] as const] : [],
-    );
-    complexAttributesOf.set(definition, complex);
+const shapes = new WeakMap<SchemaDefinition, Shape>();
+
+function shapeOf(definition: SchemaDefinition): Shape {
+  let shape = shapes.get(definition);
+  if (!shape) {
+    const all = definition.attributes as unknown[];
+    const attributes = all.filter((a): a is Attribute => a instanceof SCIMMY.Types.Attribute);
+    shape = {
+      extensions: all.filter((a): a is SchemaDefinition => a instanceof SCIMMY.Types.SchemaDefinition),
+      neverReturned: attributes.filter((a) => [false, 'never'].includes(a.config.returned as string | boolean)).map((a) => a.name),
+      complex: attributes.filter((a) => String(a.type) === 'complex').map((a) => [a.name, (a.subAttributes ?? []).map((sub) => sub.name)] as const),
+    };
+    shapes.set(definition, shape);
   }
-  return complex;
+  return shape;
 }
 
 /** scimmy's test of a value that counts as set: some leaf, however deep, is not undefined. */
 function hasActualValues(value: object): boolean {
   return Object.values(value).some((v: unknown) => (typeof v === 'object' ? hasActualValues(v as object) : v !== undefined));
-}
-
-const extensionsOf = (definition: SchemaDefinition): SchemaDefinition[] => (definition.attributes as unknown[]).filter((a): a is SchemaDefinition => a instanceof SCIMMY.Types.SchemaDefinition);
-
-const neverReturnedNames = new WeakMap<SchemaDefinition, readonly string[]>();
-
-/** The attributes of a definition (extensions aside) whose `returned` is never: scimmy's JSON leaves them out. */
-function neverReturned(definition: SchemaDefinition): readonly string[] {
-  let names = neverReturnedNames.get(definition);
-  if (!names) {
-    names = definition.attributes.flatMap((a) => (a instanceof SCIMMY.Types.SchemaDefinition || ![false, 'never'].includes((a as Attribute).config.returned as string | boolean) ? [] : [(a as Attribute).name]));
-    neverReturnedNames.set(definition, names);
-  }
-  return names;
 }
 
 /**
