@@ -122,6 +122,39 @@ describe('postgres specifics', () => {
     }
   });
 
+  it('counts and cuts a list page in one snapshot: a user created between the two does not shift a page cut from the end', async () => {
+    const store = new PostgresStore({ connectionString: url, schema });
+    const other = new PostgresStore({ connectionString: url, schema });
+    try {
+      await store.migrate();
+      await other.migrate();
+      const connection = newConnection();
+      for (let i = 0; i < 10; i++) await store.createUser(connection, userInput(`s${i}@example.com`), ctx());
+      const listed = (await store.listUsers(connection, { startIndex: 1, count: 10 })).records.map((u) => u.userName);
+      // Another replica creates a user right after this store has counted the list.
+      const internals = store as unknown as { execute: (client: unknown, statement: { query: unknown }) => Promise<unknown> };
+      const execute = internals.execute.bind(store);
+      let isCreated = false;
+      internals.execute = async (client, statement) => {
+        const result = await execute(client, statement);
+        if (!isCreated && JSON.stringify(statement.query).includes('count(*) AS total')) {
+          isCreated = true;
+          await other.createUser(connection, userInput('late@example.com'), ctx());
+        }
+        return result;
+      };
+      // The last two of ten: past the middle, so cut from the end of the list.
+      const page = await store.listUsers(connection, { startIndex: 9, count: 2 });
+      expect(isCreated).toBe(true);
+      expect(page).toMatchObject({ totalResults: 10 });
+      expect(page.records.map((u) => u.userName)).toEqual(listed.slice(8));
+      expect((await store.listUsers(connection, { startIndex: 9, count: 5 })).records.map((u) => u.userName)).toEqual([...listed.slice(8), 'late@example.com']);
+    } finally {
+      await other.close();
+      await store.close();
+    }
+  });
+
   it('claims the first due jobs through an index in queue order, without statistics (a queue filled faster than autovacuum analyzes it)', async () => {
     // Without statistics PostgreSQL takes `held_reason IS NULL` as matching 0.5% of rows, so it
     // read and sorted every due job on each claim (a bitmap scan, which never marks the deleted

@@ -108,6 +108,45 @@ export function userTests(t: SuiteContext): void {
       await expectCode(t.store().listUsers(conn, { startIndex: 1, count: 10, sort: { by: { attr: 'emails' }, descending: false } }), 'INVALID_VALUE');
     });
 
+    it('cuts every page, from either end of the list, as the slice of the whole list (sort keys with nulls, ties, descending, a filter)', async () => {
+      const conn = newConnection();
+      const titles = ['b', null, 'A', 'a', null, 'c', 'B'];
+      for (let i = 0; i < 13; i++) {
+        const title = titles[i % titles.length];
+        await t.store().createUser(conn, userInput(`u${String((i * 5) % 13).padStart(2, '0')}@x.org`, { attributes: title === null ? {} : { title } }), ctx());
+      }
+      const sorts = [
+        undefined,
+        { by: { attr: 'title' }, descending: false },
+        { by: { attr: 'title' }, descending: true },
+        { by: { attr: 'userName' }, descending: true },
+        { by: { attr: 'meta', sub: 'created' }, descending: true },
+      ];
+      for (const filter of [undefined, parseFilter('title pr')]) {
+        for (const sort of sorts) {
+          const query = { ...(filter ? { filter } : {}), ...(sort ? { sort } : {}) };
+          // A page from the first row is cut forwards: the whole list is the oracle.
+          const all = await t.store().listUsers(conn, { ...query, startIndex: 1, count: 100 });
+          expect(all.records).toHaveLength(filter ? 9 : 13);
+          for (const count of [1, 2, 5]) {
+            for (let start = 1; start <= all.totalResults + 1; start++) {
+              const page = await t.store().listUsers(conn, { ...query, startIndex: start, count });
+              expect(page.totalResults).toBe(all.totalResults);
+              expect(page.records.map((u) => u.id), `${JSON.stringify(sort)} from ${start} by ${count}`).toEqual(all.records.slice(start - 1, start - 1 + count).map((u) => u.id));
+            }
+          }
+        }
+      }
+      const groups = [];
+      for (const name of ['Ops', 'sales', 'Admins', 'eng', 'Dev']) groups.push(await t.store().createGroup(conn, { displayName: name, externalId: null, attributes: { displayName: name }, members: [] }, ctx()));
+      const byName = { sort: { by: { attr: 'displayName' }, descending: true } };
+      const everyGroup = (await t.store().listGroups(conn, { ...byName, startIndex: 1, count: 10 })).records.map((g) => g.displayName);
+      expect(everyGroup).toEqual(['sales', 'Ops', 'eng', 'Dev', 'Admins']);
+      for (let start = 1; start <= 5; start++) {
+        expect((await t.store().listGroups(conn, { ...byName, startIndex: start, count: 2 })).records.map((g) => g.displayName)).toEqual(everyGroup.slice(start - 1, start + 1));
+      }
+    });
+
     it('reads users with their groups and sync states when asked (lists and single reads)', async () => {
       const conn = newConnection();
       const [a, b, c] = await createUsers(t.store(), conn, 3);

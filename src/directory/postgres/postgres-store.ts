@@ -47,6 +47,9 @@ function withSearchPath(connectionString: string, schema: string | undefined): s
   return url.toString();
 }
 
+/** How a transaction starts: a write, or a read of one snapshot. */
+type Begin = 'BEGIN' | 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY';
+
 /** A stable signed 32-bit hash (FNV-1a) of a lock name, for the two-key advisory lock functions. */
 function lockKey(name: string): number {
   let hash = 0x811c9dc5;
@@ -99,7 +102,7 @@ export class PostgresStore extends SqlStore {
         return await this.attempt(mode, work);
       } catch (err) {
         const cause = isBridgeError(err) ? err.cause : err;
-        if (mode !== 'read' && mode !== 'lookup' && attempt < MAX_ATTEMPTS && classifyDbError(cause) === 'conflict') continue;
+        if ((mode === 'write' || mode === 'autocommit') && attempt < MAX_ATTEMPTS && classifyDbError(cause) === 'conflict') continue;
         throw toStoreError(err);
       }
     }
@@ -116,16 +119,12 @@ export class PostgresStore extends SqlStore {
         this.work.commits++;
         return result;
       }
-      await this.control(client, 'BEGIN');
-      try {
-        const result = await driveAsync(work(), (s) => this.execute(client, s));
-        await this.control(client, 'COMMIT');
-        this.work.commits++;
-        return result;
-      } catch (err) {
-        await this.control(client, 'ROLLBACK').catch(() => undefined);
-        throw err;
-      }
+      // A list reads its count and its page in one snapshot: READ ONLY REPEATABLE READ takes it at
+      // the first statement and keeps it to COMMIT; writing nothing, it never fails to serialize.
+      if (mode === 'snapshot') return await this.inTransaction(client, 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY', work);
+      const result = await this.inTransaction(client, 'BEGIN', work);
+      this.work.commits++;
+      return result;
     } catch (err) {
       failure = err;
       throw err;
@@ -166,8 +165,21 @@ export class PostgresStore extends SqlStore {
     return failure !== undefined && classifyDbError(isBridgeError(failure) ? failure.cause : failure) === 'unavailable';
   }
 
+  /** Runs a unit between `begin` and COMMIT on one client; ROLLBACK when it fails. */
+  private async inTransaction<T>(client: pg.PoolClient, begin: Begin, work: () => Tx<T>): Promise<T> {
+    await this.control(client, begin);
+    try {
+      const result = await driveAsync(work(), (s) => this.execute(client, s));
+      await this.control(client, 'COMMIT');
+      return result;
+    } catch (err) {
+      await this.control(client, 'ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
   /** BEGIN, COMMIT or ROLLBACK: a round trip of its own. */
-  private async control(client: pg.PoolClient, command: 'BEGIN' | 'COMMIT' | 'ROLLBACK'): Promise<void> {
+  private async control(client: pg.PoolClient, command: Begin | 'COMMIT' | 'ROLLBACK'): Promise<void> {
     this.work.roundTrips++;
     await client.query(command);
   }

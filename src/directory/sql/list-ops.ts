@@ -30,19 +30,37 @@ interface ListTable {
   connection: string;
 }
 
+/** ORDER BY for a list, forwards and backwards (an unsortable sortBy throws before any statement). */
+interface ListOrder {
+  forward: Sql;
+  reversed: Sql;
+}
+
+function listOrder(scope: Scope, d: Dialect, alias: string, sort: ListQuery['sort']): ListOrder {
+  return { forward: orderBy(scope, d, alias, sort), reversed: orderBy(scope, d, alias, sort, true) };
+}
+
 /**
- * One page. The page's ids are cut first (a deferred join): skipping `offset` rows then reads
- * only the ordering index, and whole rows are fetched for the page alone. The outer query
- * repeats the order for the page's own rows.
+ * One page. The page's ids are cut first (a deferred join): skipping rows then reads only the
+ * ordering index, and whole rows are fetched for the page alone. The rows are skipped from the
+ * nearer end of the list: a page past the middle is cut in the reverse order, so the deepest
+ * page of an import skips no more rows than the first. The count and the page must come from
+ * one snapshot (the store runs a list as a `snapshot` unit): counted from the end, a user
+ * created between the two would shift the page. The outer query puts the page's own rows in
+ * the list's order.
  */
-function* listPage<T>(at: ListTable, from: Sql, columns: Sql, order: Sql, query: ListQuery, decode: (row: Row) => T): Tx<ListPage<T>> {
+function* listPage<T>(at: ListTable, from: Sql, columns: Sql, order: ListOrder, query: ListQuery, decode: (row: Row) => T): Tx<ListPage<T>> {
   const total = toNumber((yield* first(sql`SELECT count(*) AS total ${from}`))?.total ?? 0);
   const limit = Math.max(0, whole(query.count, 0));
   const offset = Math.max(1, whole(query.startIndex, 1)) - 1;
   if (limit === 0 || offset >= total) return { totalResults: total, records: [] };
   const a = raw(at.alias);
-  const page = sql`SELECT ${a}.id ${from} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`;
-  const found = yield* rows(sql`SELECT ${columns} FROM ${at.table} ${a} WHERE ${a}.connection = ${at.connection} AND ${a}.id IN (${page}) ORDER BY ${order}`);
+  const taken = Math.min(limit, total - offset);
+  const after = total - offset - taken;
+  const page = after < offset
+    ? sql`SELECT ${a}.id ${from} ORDER BY ${order.reversed} LIMIT ${taken} OFFSET ${after}`
+    : sql`SELECT ${a}.id ${from} ORDER BY ${order.forward} LIMIT ${taken} OFFSET ${offset}`;
+  const found = yield* rows(sql`SELECT ${columns} FROM ${at.table} ${a} WHERE ${a}.connection = ${at.connection} AND ${a}.id IN (${page}) ORDER BY ${order.forward}`);
   return { totalResults: total, records: found.map(decode) };
 }
 
@@ -75,7 +93,7 @@ export function* listUsers(d: Dialect, connection: string, query: ListQuery): Tx
     const isInPage = Math.max(0, whole(query.count, 0)) > 0 && Math.max(1, whole(query.startIndex, 1)) <= found.length;
     return { totalResults: found.length, records: isInPage ? found : [] };
   }
-  const page = yield* listPage({ table: raw('users'), alias: 'u', connection }, sql`FROM users u WHERE ${where}`, userColumns, orderBy(scope, d, 'u', query.sort), query, toLiveUser);
+  const page = yield* listPage({ table: raw('users'), alias: 'u', connection }, sql`FROM users u WHERE ${where}`, userColumns, listOrder(scope, d, 'u', query.sort), query, toLiveUser);
   if (query.related !== true || page.records.length === 0) return page;
   return { ...page, records: yield* withRelations(d, connection, page.records) };
 }
@@ -164,7 +182,7 @@ export function* withRelations<T extends UserRecord>(d: Dialect, connection: str
 export function* listGroups(d: Dialect, connection: string, query: ListQuery, withMembers: boolean): Tx<ListPage<GroupRecord>> {
   const scope = groupScope(d, connection);
   const from = sql`FROM groups g WHERE g.connection = ${connection}${filterClause(query, scope, d)}`;
-  const page = yield* listPage({ table: raw('groups'), alias: 'g', connection }, from, groupColumns, orderBy(scope, d, 'g', query.sort), query, toGroup);
+  const page = yield* listPage({ table: raw('groups'), alias: 'g', connection }, from, groupColumns, listOrder(scope, d, 'g', query.sort), query, toGroup);
   if (!withMembers || page.records.length === 0) return page;
   const members = yield* membersOf(d, connection, page.records.map((g) => g.id));
   return { ...page, records: page.records.map((g) => ({ ...g, members: members.get(g.id) ?? [] })) };

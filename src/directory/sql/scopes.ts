@@ -166,9 +166,14 @@ export function matchingMemberIds(d: Dialect, connection: string, groupId: strin
   return sql`SELECT gm.member_id FROM ${membersFrom} WHERE gm.connection = ${connection} AND gm.group_id = ${groupId} AND ${condition}`;
 }
 
-/** ORDER BY for a list: the sort key (nulls last) when asked, then (created, id) so pages are stable. */
-export function orderBy(scope: Scope, d: Dialect, alias: string, sort: ListSort | undefined): Sql {
-  const tie = raw(`${alias}.created, ${alias}.id`);
+/**
+ * ORDER BY for a list: the sort key (nulls last) when asked, then (created, id) so pages are
+ * stable; `isReversed` gives the same order backwards, for a page cut from the end.
+ */
+export function orderBy(scope: Scope, d: Dialect, alias: string, sort: ListSort | undefined, isReversed = false): Sql {
+  // Every term's direction flips for the reverse order: the order is total, so the reverse is exact.
+  const [asc, desc] = isReversed ? [' DESC', ' ASC'] : [' ASC', ' DESC'];
+  const tie = isReversed ? raw(`${alias}.created DESC, ${alias}.id DESC`) : raw(`${alias}.created, ${alias}.id`);
   if (sort === undefined) return tie;
   const target = scope.resolve(sort.by, sort.by.sub === undefined ? [] : [sort.by.sub]);
   const label = attrName(sort.by);
@@ -177,5 +182,5 @@ export function orderBy(scope: Scope, d: Dialect, alias: string, sort: ListSort 
   }
   const { scalar } = target;
   const key = scalar.type === 'boolean' ? scalar.bool : scalar.type === 'dateTime' ? scalar.number : d.ordered(scalar.text);
-  return sql`CASE WHEN ${key} IS NULL THEN 1 ELSE 0 END, ${key}${raw(sort.descending ? ' DESC' : ' ASC')}, ${tie}`;
+  return sql`CASE WHEN ${key} IS NULL THEN 1 ELSE 0 END${raw(asc)}, ${key}${raw(sort.descending ? desc : asc)}, ${tie}`;
 }

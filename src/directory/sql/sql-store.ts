@@ -21,14 +21,16 @@ import { first, type Tx } from './tx.js';
 import * as users from './user-ops.js';
 
 /**
- * How a unit of work runs: `read` only reads; `lookup` reads with exactly one statement, which is
+ * How a unit of work runs: `read` only reads (on PostgreSQL each statement sees its own
+ * snapshot); `snapshot` reads with statements that must agree, such as a list page cut by its
+ * count, in one snapshot on both databases; `lookup` reads with exactly one statement, which is
  * its own snapshot, so SQLite runs it without BEGIN and COMMIT (a second statement is a
  * programming error and throws); `write` is one transaction (exclusive on SQLite);
  * `autocommit` writes with statements that each stand on their own (atomic, fenced by their own
  * conditions, nothing to undo if a later one fails): PostgreSQL runs them without BEGIN and
  * COMMIT, two round trips fewer; SQLite as a write.
  */
-export type WorkMode = 'read' | 'lookup' | 'write' | 'autocommit';
+export type WorkMode = 'read' | 'snapshot' | 'lookup' | 'write' | 'autocommit';
 
 /**
  * What a store has asked of its database so far: counts, never timings, so tests can hold the
@@ -109,7 +111,7 @@ export abstract class SqlStore implements Store {
     return this.run('write', () => users.deleteUser(this.d, connection, id, options, ctx));
   }
   listUsers(connection: string, query: ListQuery): Promise<ListPage<UserRecord>> {
-    return this.run(isLookup(query) ? 'lookup' : 'read', () => listUsers(this.d, connection, query));
+    return this.run(isLookup(query) ? 'lookup' : 'snapshot', () => listUsers(this.d, connection, query));
   }
   purgeUser(connection: string, id: string): Promise<void> {
     return this.run('write', () => users.purgeUser(connection, id));
@@ -131,7 +133,7 @@ export abstract class SqlStore implements Store {
     return this.run('write', () => groups.deleteGroup(this.d, connection, id, options, ctx));
   }
   listGroups(connection: string, query: ListQuery, options: { members?: boolean } = {}): Promise<ListPage<GroupRecord>> {
-    return this.run('read', () => listGroups(this.d, connection, query, options.members === true));
+    return this.run('snapshot', () => listGroups(this.d, connection, query, options.members === true));
   }
   groupsOfUsers(connection: string, userIds: readonly string[]): Promise<UserGroupRef[]> {
     return this.run('read', () => groupsOfUsers(this.d, connection, userIds));

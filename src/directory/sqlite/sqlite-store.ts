@@ -94,7 +94,8 @@ export class SqliteStore extends SqlStore {
       if (mode === 'lookup') return Promise.resolve(driveSync(work(), this.lookupStep()));
       const unit = (): T => driveSync(work(), (statement) => this.execute(statement));
       // An autocommit unit is a write transaction here too: one commit either way.
-      if (mode === 'read') return Promise.resolve(this.transaction.deferred(unit) as T);
+      // A deferred transaction reads one snapshot (WAL): a read and a snapshot are the same here.
+      if (mode === 'read' || mode === 'snapshot') return Promise.resolve(this.transaction.deferred(unit) as T);
       const result = this.transaction.immediate(unit) as T;
       this.work.commits++;
       this.checkpointer?.noteCommit();
