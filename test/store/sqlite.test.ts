@@ -263,6 +263,40 @@ describe('sqlite specifics', () => {
       }
     });
 
+    it('go back to SQLite\'s own when the store connection refuses the backstop setting', async () => {
+      // The setting is made in the listener of the worker's first message: a throw there was an
+      // uncaught exception (which ends a Node.js process), and the start never settled, so every
+      // checkpoint and the store's close waited forever.
+      const path = join(dir, 'setting-fails.db');
+      const writer = new Database(path);
+      writer.pragma('journal_mode = WAL');
+      const uncaught: unknown[] = [];
+      const onUncaught = (err: unknown): void => void uncaught.push(err);
+      const listeners = process.listeners('uncaughtException');
+      process.removeAllListeners('uncaughtException');
+      process.on('uncaughtException', onUncaught);
+      const settings: number[] = [];
+      const setAutoCheckpoint = (pages: number): void => {
+        settings.push(pages);
+        throw new Error('the database connection is not open');
+      };
+      const checkpointer = new WalCheckpointer({ path, everyCommits: 1, setAutoCheckpoint, finish: () => undefined });
+      try {
+        const answered = await Promise.race([checkpointer.checkpoint(), new Promise((resolve) => setTimeout(() => resolve('no answer in 5 s'), 5_000))]);
+        expect(answered).toBeUndefined();
+        expect(uncaught).toEqual([]);
+        expect(settings).toEqual([BACKSTOP_PAGES, DEFAULT_PAGES]);
+        checkpointer.noteCommit();
+        expect(await checkpointer.checkpoint()).toBeUndefined();
+      } finally {
+        const closed = await Promise.race([checkpointer.close().then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('close hung'), 5_000))]);
+        process.off('uncaughtException', onUncaught);
+        for (const listener of listeners) process.on('uncaughtException', listener);
+        writer.close();
+        expect(closed).toBe('closed');
+      }
+    });
+
     it('go back to SQLite\'s own when the worker cannot start', async () => {
       const settings: number[] = [];
       const checkpointer = new WalCheckpointer({ path: join(dir, 'missing', 'none.db'), everyCommits: 1, setAutoCheckpoint: (pages) => void settings.push(pages), finish: () => undefined });

@@ -154,8 +154,8 @@ export class WalCheckpointer {
       this.worker = worker;
       this.exited = new Promise<void>((done) => worker.once('exit', () => done()));
       worker.once('message', (message: unknown) => {
-        const isReady = message === 'ready';
-        if (isReady && !this.isClosed) this.options.setAutoCheckpoint(BACKSTOP_PAGES);
+        // A throw in this listener would be an uncaught exception, and `ready` would never settle.
+        const isReady = message === 'ready' && (this.isClosed || this.setAutoCheckpoint(BACKSTOP_PAGES));
         if (!isReady) this.fail();
         resolve(isReady);
       });
@@ -171,7 +171,18 @@ export class WalCheckpointer {
   private fail(): void {
     if (this.isFailed) return;
     this.isFailed = true;
-    if (!this.isClosed) this.options.setAutoCheckpoint(DEFAULT_PAGES);
+    // Should even this setting fail, the connection keeps the one it had (the backstop at most): the log stays bounded.
+    if (!this.isClosed) this.setAutoCheckpoint(DEFAULT_PAGES);
     void this.worker?.terminate();
+  }
+
+  /** The store connection's `wal_autocheckpoint`; false when the connection refused it. */
+  private setAutoCheckpoint(pages: number): boolean {
+    try {
+      this.options.setAutoCheckpoint(pages);
+      return true;
+    } catch {
+      return false;
+    }
   }
 }
