@@ -1,6 +1,7 @@
 import { prepareBenchStore, type BenchStore } from './lib/bench-store.js';
 import { scimHeaders, type BenchConnection } from './lib/bridge-config.js';
 import { startBridgeChild, startSimChild, type ServerChild } from './lib/children.js';
+import { importLine, importPages } from './lib/import-pages.js';
 import { memoryOf, runLoad, type LoadResult } from './lib/load.js';
 import { drained } from './lib/progress.js';
 import { benchArgs, ms, printFooter, printHeader, progress } from './lib/run-info.js';
@@ -66,24 +67,6 @@ function cpuPerRequest(r: LoadResult): string {
   return r.serverCpu === null || r.requests === 0 ? '?' : ms(((r.serverCpu / 100) * r.elapsedMs) / r.requests);
 }
 
-async function importPages(bridge: ServerChild, users: number): Promise<{ total: number; first: number; last: number; slowest: number }> {
-  const pages = Math.ceil(users / 100);
-  const durations: number[] = [];
-  const result = await runLoad({
-    origin: bridge.url,
-    concurrency: 1,
-    requests: pages,
-    headers: scimHeaders,
-    next: (i) => ({ method: 'GET', path: `/scim/v2/directory/Users?startIndex=${i * 100 + 1}&count=100` }),
-    onResponse: (i, latency) => (durations[i] = latency),
-    expectStatus: 200,
-    check: (body) => body.includes('"itemsPerPage":100'),
-    checkEvery: 10,
-  });
-  if (result.errors > 0) throw new Error(`import failed: ${result.firstError}`);
-  return { total: result.elapsedMs, first: durations[0] ?? 0, last: durations.at(-1) ?? 0, slowest: Math.max(...durations) };
-}
-
 async function filteredReads(bridge: ServerChild, users: number, reads: number): Promise<LoadResult> {
   const random = randomSource(11);
   return runLoad({
@@ -115,12 +98,12 @@ async function memoryPhase(store: BenchStore): Promise<void> {
     };
     await line('after start');
     progress('import: every page of 100 users');
-    const imported = await importPages(bridge, users);
+    const imported = await importPages(bridge, 'directory', users);
     await line(`after an import of ${users} users, 100 per page`);
     progress(`${args.int('reads')} filtered reads`);
     const reads = await filteredReads(bridge, users, args.int('reads'));
     await line(`after ${reads.requests} filtered reads`);
-    console.log(`\nimport: ${Math.ceil(users / 100)} pages in ${(imported.total / 1000).toFixed(1)} s; first page ${ms(imported.first)}, last page ${ms(imported.last)}, slowest ${ms(imported.slowest)}`);
+    console.log(`\nimport: ${importLine(imported)}`);
     console.log(`filtered reads (4 clients): p50 ${ms(reads.p50)}, p99 ${ms(reads.p99)}, errors ${reads.errors}`);
   } finally {
     await bridge.stop();

@@ -38,6 +38,8 @@ export interface BenchStore {
    * store itself runs `PRAGMA optimize` every 1,000 writes.
    */
   analyze(): Promise<void>;
+  /** Runs statements on the store from a connection of its own (PostgreSQL: in the run's schema). */
+  execute(statements: readonly string[]): Promise<void>;
   /** Database name and version, for the header. */
   describe(): Promise<string>;
   dispose(): Promise<void>;
@@ -58,6 +60,14 @@ export function prepareBenchStore(kind: StoreKind): BenchStore {
         return store;
       },
       analyze: async () => undefined,
+      execute: async (statements) => {
+        const db = new Database(file);
+        try {
+          for (const statement of statements) db.exec(statement);
+        } finally {
+          db.close();
+        }
+      },
       describe: async () => `SQLite ${sqliteVersion()} (better-sqlite3, WAL, synchronous=NORMAL), file in ${dir}`,
       dispose: async () => rmSync(dir, { recursive: true, force: true }),
     };
@@ -79,6 +89,12 @@ export function prepareBenchStore(kind: StoreKind): BenchStore {
       await onPostgres(async (client) => {
         const tables = await client.query<{ name: string }>('SELECT tablename AS name FROM pg_tables WHERE schemaname = $1', [schema]);
         for (const { name } of tables.rows) await client.query(`ANALYZE "${schema}"."${name}"`);
+      });
+    },
+    execute: async (statements) => {
+      await onPostgres(async (client) => {
+        await client.query(`SET search_path = "${schema}"`);
+        for (const statement of statements) await client.query(statement);
       });
     },
     describe: async () => `${await postgresVersion()} at ${safeUrl(DATABASE_URL)}, schema ${schema} (dropped at the end)`,
