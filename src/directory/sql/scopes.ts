@@ -173,6 +173,7 @@ export function matchingMemberIds(d: Dialect, connection: string, groupId: strin
 export function orderBy(scope: Scope, d: Dialect, alias: string, sort: ListSort | undefined, isReversed = false): Sql {
   // Every term's direction flips for the reverse order: the order is total, so the reverse is exact.
   const [asc, desc] = isReversed ? [' DESC', ' ASC'] : [' ASC', ' DESC'];
+  const nullsLast = isReversed ? ' DESC' : '';
   const tie = isReversed ? raw(`${alias}.created DESC, ${alias}.id DESC`) : raw(`${alias}.created, ${alias}.id`);
   if (sort === undefined) return tie;
   const target = scope.resolve(sort.by, sort.by.sub === undefined ? [] : [sort.by.sub]);
@@ -182,5 +183,5 @@ export function orderBy(scope: Scope, d: Dialect, alias: string, sort: ListSort 
   }
   const { scalar } = target;
   const key = scalar.type === 'boolean' ? scalar.bool : scalar.type === 'dateTime' ? scalar.number : d.ordered(scalar.text);
-  return sql`CASE WHEN ${key} IS NULL THEN 1 ELSE 0 END${raw(asc)}, ${key}${raw(sort.descending ? desc : asc)}, ${tie}`;
+  return sql`CASE WHEN ${key} IS NULL THEN 1 ELSE 0 END${raw(nullsLast)}, ${key}${raw(sort.descending ? desc : asc)}, ${tie}`;
 }

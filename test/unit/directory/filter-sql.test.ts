@@ -72,6 +72,11 @@ describe('filter translation', () => {
     expect(render(orderBy(scope, sqliteDialect, 'u', { by: { attr: 'meta', sub: 'created' }, descending: true }), sqliteDialect.placeholder).text).toBe(
       'CASE WHEN u.created IS NULL THEN 1 ELSE 0 END, u.created DESC, u.created, u.id',
     );
+    // The same order backwards, for a page cut from the end of the list: every term flipped.
+    expect(render(orderBy(scope, sqliteDialect, 'u', undefined, true), sqliteDialect.placeholder).text).toBe('u.created DESC, u.id DESC');
+    expect(render(orderBy(scope, sqliteDialect, 'u', { by: { attr: 'meta', sub: 'created' }, descending: true }, true), sqliteDialect.placeholder).text).toBe(
+      'CASE WHEN u.created IS NULL THEN 1 ELSE 0 END DESC, u.created ASC, u.created DESC, u.id DESC',
+    );
   });
 
   it.each([
