@@ -137,8 +137,7 @@ export function userTests(t: SuiteContext): void {
           }
         }
       }
-      const groups = [];
-      for (const name of ['Ops', 'sales', 'Admins', 'eng', 'Dev']) groups.push(await t.store().createGroup(conn, { displayName: name, externalId: null, attributes: { displayName: name }, members: [] }, ctx()));
+      for (const name of ['Ops', 'sales', 'Admins', 'eng', 'Dev']) await t.store().createGroup(conn, { displayName: name, externalId: null, attributes: { displayName: name }, members: [] }, ctx());
       const byName = { sort: { by: { attr: 'displayName' }, descending: true } };
       const everyGroup = (await t.store().listGroups(conn, { ...byName, startIndex: 1, count: 10 })).records.map((g) => g.displayName);
       expect(everyGroup).toEqual(['sales', 'Ops', 'eng', 'Dev', 'Admins']);
